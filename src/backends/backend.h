@@ -1,0 +1,74 @@
+// The Backend interface: the code behind a kind of unit (reference, cpu, cuda, ...).
+// Life cycle (XNNPACK-style): claim nodes (supports) -> compile a specialised segment into an
+// Executable (weights packed, kernels chosen, workspace sized) -> run many times.
+// A backend is one folder; vendor headers appear only inside it.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/graph.h"
+#include "tandem/status.h"
+#include "tandem/tensor.h"
+
+namespace tandem {
+
+enum class Precision { kFloat32, kFloat16 };
+
+// Options of one unit, parsed from the unit spec ("cpu:0-7/threads=8/no=Gemm+MatMul").
+struct UnitOptions {
+  int threads = 0;                       // 0: the backend's default (all cores it is given)
+  std::vector<int> cpus;                 // cores to pin the unit's worker to; empty: no pinning
+  int device = 0;                        // device ordinal (cuda:N)
+  Precision precision = Precision::kFloat32;
+  std::set<std::string> excluded_ops;    // op types this unit must refuse (like a DLA)
+};
+
+// One compiled segment at fixed input shapes.
+// Thread safety: not thread-safe; one unit's worker thread calls run() at a time.
+class Executable {
+ public:
+  virtual ~Executable() = default;
+  Executable() = default;
+  Executable(const Executable&) = delete;
+  Executable& operator=(const Executable&) = delete;
+
+  // Runs the segment. `inputs` / `outputs` follow the segment graph's inputs / outputs order, are
+  // host memory in the graph's dtype and logical (NCHW) layout, and are owned by the caller.
+  // Synchronous: outputs are complete when it returns. Must not reshape; may not allocate after
+  // the first call.
+  virtual Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  Backend() = default;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  virtual std::string_view name() const = 0;
+
+  // Claim: can this backend run `node` of the specialised `graph` (shapes known)?
+  // Ok, or kUnsupported with the reason ("Resize mode 'cubic'"). Must agree with compile():
+  // both come from one op table per backend.
+  virtual Status supports(const ir::Graph& graph, const ir::Node& node) const = 0;
+
+  // Compiles a specialised segment (every shape known, every node claimed). Safe to call from
+  // any thread; the result is run on the unit's worker thread.
+  virtual Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions& options) const = 0;
+
+  // (optional; default: nothing) Prepares the calling thread to run this unit's executables:
+  // thread count, CPU affinity, device selection. Called once on the unit's worker thread.
+  virtual Status bind_thread(const UnitOptions& /*options*/) const { return Status::ok(); }
+};
+
+// Registry of backend kinds compiled into this build: "reference", "cpu", "cuda" (when built).
+Result<std::unique_ptr<Backend>> make_backend(std::string_view kind);
+std::vector<std::string> available_backends();
+
+}  // namespace tandem

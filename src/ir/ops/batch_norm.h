@@ -1,0 +1,17 @@
+// Typed attributes of BatchNormalization (inference form). Parse and shape inference are in batch_norm.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/ops/epilogue.h"
+#include "tandem/tensor.h"
+
+namespace tandem::ir {
+
+struct BatchNormAttrs {
+  float epsilon = 1e-5f;
+};
+
+}  // namespace tandem::ir

@@ -1,0 +1,37 @@
+// OpAttrs: the typed attributes of any op. Adding an op: its header here, one alternative
+// in the variant, its OpDef in registry.cpp, its kernels in each backend's table.
+#pragma once
+
+#include <variant>
+
+#include "ir/ops/activation.h"
+#include "ir/ops/batch_norm.h"
+#include "ir/ops/binary.h"
+#include "ir/ops/cast.h"
+#include "ir/ops/concat.h"
+#include "ir/ops/conv.h"
+#include "ir/ops/conv_transpose.h"
+#include "ir/ops/flatten.h"
+#include "ir/ops/gather.h"
+#include "ir/ops/gemm.h"
+#include "ir/ops/global_pool.h"
+#include "ir/ops/identity.h"
+#include "ir/ops/matmul.h"
+#include "ir/ops/pool.h"
+#include "ir/ops/reshape.h"
+#include "ir/ops/resize.h"
+#include "ir/ops/shape_op.h"
+#include "ir/ops/slice.h"
+#include "ir/ops/softmax.h"
+#include "ir/ops/squeeze.h"
+#include "ir/ops/transpose.h"
+
+namespace tandem::ir {
+
+using OpAttrs = std::variant<std::monostate, ActivationAttrs, BatchNormAttrs, BinaryAttrs, CastAttrs,
+                             ConcatAttrs, ConvAttrs, ConvTransposeAttrs, FlattenAttrs, GatherAttrs,
+                             GemmAttrs, GlobalPoolAttrs, IdentityAttrs, MatMulAttrs, PoolAttrs,
+                             ReshapeAttrs, ResizeAttrs, ShapeAttrs, SliceAttrs, SoftmaxAttrs,
+                             SqueezeAttrs, TransposeAttrs>;
+
+}  // namespace tandem::ir
