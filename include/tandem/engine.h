@@ -1,0 +1,50 @@
+// The public entry point: load an ONNX model, pick units (and a plan), run batches.
+//
+//   auto engine = tandem::Engine::load("model.onnx", {.units = "cpu"});
+//   if (!engine) { print(engine.status().message()); return 1; }
+//   auto outputs = (*engine)->run({input});   // outputs in the model's output order
+//
+// Thread safety: one Engine may be used by one thread at a time.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tandem/status.h"
+#include "tandem/tensor.h"
+
+namespace tandem {
+
+struct EngineOptions {
+  std::string units = "cpu";  // unit spec, e.g. "cpu", "reference", "cpu:0-7,cpu:8-15", "cuda:0/fp16"
+  std::string plan;           // short-form plan or a path to a plan JSON file; empty: the default plan
+};
+
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  Shape shape;  // dims < 0 are open (batch, often H/W)
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Imports the model and prepares the units. Errors: missing/broken file, unsupported op, bad
+  // unit spec or plan. Compilation for a concrete input shape happens at the first run with it.
+  static Result<std::unique_ptr<Engine>> load(const std::string& model_path, const EngineOptions& options);
+
+  virtual const std::vector<TensorInfo>& inputs() const = 0;
+  virtual const std::vector<TensorInfo>& outputs() const = 0;
+
+  // Runs one batch. `inputs` follow inputs() order (float32 NCHW for image inputs). The first
+  // call with a new input shape compiles for it (cached). Returns outputs in outputs() order.
+  virtual Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) = 0;
+
+  // A printable description of the plan in use for the last compiled shape ("" before any run).
+  virtual std::string plan_description() const = 0;
+};
+
+}  // namespace tandem
