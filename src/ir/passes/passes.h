@@ -1,0 +1,61 @@
+// Graph-rewriting passes over a *specialised* graph (every shape known, constant shape
+// subgraphs already folded into initializers by `specialize`). One pass per file.
+//
+// Contract shared by every pass:
+// - Edits `g` in place; the graph stays topologically ordered and verifies.
+// - Graph input and output names never change; values computed stay the same up to float
+//   rounding (a folded BatchNorm changes weights, hence the last bits).
+// - A pattern that does not match exactly is left alone: a pass never fails on a graph it
+//   cannot improve. A non-ok Status means the graph was malformed (a dangling tensor, ...).
+// - Values (`g.values`) of removed tensors and initializers no node reads any more are removed.
+// - Not thread-safe on one graph; different graphs may be processed concurrently.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "ir/graph.h"
+#include "tandem/status.h"
+
+namespace tandem::ir {
+
+// Removes Identity and Dropout (inference) nodes, rewiring their consumers to the input. When the
+// dropped node's output is a graph output, the producer's output is renamed instead, so graph
+// output names survive. Kept: a Dropout whose mask output is used, and an Identity whose input
+// is itself a graph input, initializer or graph output while its output is a graph output.
+Status drop_identity(Graph& g);
+
+// Folds BatchNormalization into the Conv / ConvTranspose that produces its input, when the
+// weights (and bias, if any) and all BN parameters are constant, the conv output is read only by
+// the BN, and the conv has no epilogue. New weight/bias initializers are created (the old ones
+// are dropped when nothing else reads them). A standalone BN stays.
+Status fold_batch_norm(Graph& g);
+
+// Fuses activations into the epilogue of the producing Conv / ConvTranspose / Gemm (producer
+// output used only by the activation; no epilogue yet): Relu, Clip (resolved constant min/max),
+// HardSigmoid, HardSwish, Sigmoid, LeakyRelu, and SiLU written as x * Sigmoid(x).
+// Also rewrites decomposed HardSwish — x * Clip(x+3, 0, 6) / 6 (Div by 6 or Mul by 1/6, in
+// either order) and x * HardSigmoid(x) with alpha 1/6, beta 0.5 — into one HardSwish node
+// (then fused when x comes from a Conv/Gemm). Intermediates must have a single use and constants
+// the exact values (tolerance 1e-6).
+Status fuse_activation(Graph& g);
+
+// MatMul(A [M,K], constant B [K,N]) followed by Add of a constant bias of shape [N] or [1,N]
+// (or a single element) -> Gemm(A, B, bias[N]). N-d MatMul, non-constant operands and a
+// MatMul output read by anything else are left alone.
+Status matmul_add_to_gemm(Graph& g);
+
+// Runs every pass below in a sensible order until nothing changes. Options let a caller turn
+// fusion off (a backend that cannot fuse) — extend the struct, don't add _v2 functions.
+struct PassOptions {
+  bool fold_batch_norm = true;
+  bool fuse_activations = true;
+  bool matmul_add_to_gemm = true;
+  bool drop_identity = true;
+};
+Status run_passes(Graph& g, const PassOptions& opts = {});
+
+// Op type -> number of nodes of that type (tests, `tandem info`).
+std::map<std::string, int> count_ops(const Graph& g);
+
+}  // namespace tandem::ir

@@ -1,0 +1,39 @@
+// run_passes: the pass pipeline, and count_ops.
+#include "ir/passes/passes.h"
+
+namespace tandem::ir {
+namespace {
+
+// Enough for any chain of rewrites we know (each round only shrinks the graph); a guard
+// against two passes undoing each other, which would be a bug.
+constexpr int kMaxRounds = 8;
+
+// A fingerprint that changes whenever a pass rewrote something: ops, wiring and epilogues.
+std::string fingerprint(const Graph& g) { return graph_to_string(g) + std::to_string(g.initializers.size()); }
+
+}  // namespace
+
+Status run_passes(Graph& g, const PassOptions& opts) {
+  TANDEM_RETURN_IF_ERROR(g.verify().with_context("before passes"));
+  std::string before = fingerprint(g);
+  for (int round = 0; round < kMaxRounds; ++round) {
+    // Identity first so the patterns below see producer -> consumer directly; BN folding before
+    // activation fusion because Conv -> BN -> Relu needs the BN gone for the Relu to fuse.
+    if (opts.drop_identity) TANDEM_RETURN_IF_ERROR(drop_identity(g));
+    if (opts.fold_batch_norm) TANDEM_RETURN_IF_ERROR(fold_batch_norm(g));
+    if (opts.matmul_add_to_gemm) TANDEM_RETURN_IF_ERROR(matmul_add_to_gemm(g));
+    if (opts.fuse_activations) TANDEM_RETURN_IF_ERROR(fuse_activation(g));
+    std::string after = fingerprint(g);
+    if (after == before) return Status::ok();
+    before = std::move(after);
+  }
+  return Status::ok();
+}
+
+std::map<std::string, int> count_ops(const Graph& g) {
+  std::map<std::string, int> counts;
+  for (const auto& node : g.nodes) ++counts[node.op_type];
+  return counts;
+}
+
+}  // namespace tandem::ir
