@@ -7,11 +7,77 @@ namespace tandem::ir {
 
 // One line per op type; each is defined in its op's .cpp file.
 extern const OpDef kConvOpDef;
+extern const OpDef kConvTransposeOpDef;
+extern const OpDef kGemmOpDef;
+extern const OpDef kMatMulOpDef;
+extern const OpDef kAddOpDef;
+extern const OpDef kSubOpDef;
+extern const OpDef kMulOpDef;
+extern const OpDef kDivOpDef;
+extern const OpDef kReluOpDef;
+extern const OpDef kClipOpDef;
+extern const OpDef kSigmoidOpDef;
+extern const OpDef kHardSigmoidOpDef;
+extern const OpDef kHardSwishOpDef;
+extern const OpDef kLeakyReluOpDef;
+extern const OpDef kTanhOpDef;
+extern const OpDef kMaxPoolOpDef;
+extern const OpDef kAveragePoolOpDef;
+extern const OpDef kGlobalAveragePoolOpDef;
+extern const OpDef kGlobalMaxPoolOpDef;
+extern const OpDef kBatchNormalizationOpDef;
+extern const OpDef kSoftmaxOpDef;
+extern const OpDef kConcatOpDef;
+extern const OpDef kFlattenOpDef;
+extern const OpDef kReshapeOpDef;
+extern const OpDef kTransposeOpDef;
+extern const OpDef kResizeOpDef;
+extern const OpDef kIdentityOpDef;
+extern const OpDef kDropoutOpDef;
+extern const OpDef kShapeOpDef;
+extern const OpDef kGatherOpDef;
+extern const OpDef kSqueezeOpDef;
+extern const OpDef kUnsqueezeOpDef;
+extern const OpDef kCastOpDef;
+extern const OpDef kSliceOpDef;
 
 namespace {
 
 const OpDef* const kOpDefs[] = {
     &kConvOpDef,
+    &kConvTransposeOpDef,
+    &kGemmOpDef,
+    &kMatMulOpDef,
+    &kAddOpDef,
+    &kSubOpDef,
+    &kMulOpDef,
+    &kDivOpDef,
+    &kReluOpDef,
+    &kClipOpDef,
+    &kSigmoidOpDef,
+    &kHardSigmoidOpDef,
+    &kHardSwishOpDef,
+    &kLeakyReluOpDef,
+    &kTanhOpDef,
+    &kMaxPoolOpDef,
+    &kAveragePoolOpDef,
+    &kGlobalAveragePoolOpDef,
+    &kGlobalMaxPoolOpDef,
+    &kBatchNormalizationOpDef,
+    &kSoftmaxOpDef,
+    &kConcatOpDef,
+    &kFlattenOpDef,
+    &kReshapeOpDef,
+    &kTransposeOpDef,
+    &kResizeOpDef,
+    &kIdentityOpDef,
+    &kDropoutOpDef,
+    &kShapeOpDef,
+    &kGatherOpDef,
+    &kSqueezeOpDef,
+    &kUnsqueezeOpDef,
+    &kCastOpDef,
+    &kSliceOpDef,
 };
 
 }  // namespace
