@@ -1,5 +1,488 @@
 #!/usr/bin/env python3
-"""Writes the test models (placeholder: filled in by the models work)."""
-import argparse, os
-ap = argparse.ArgumentParser(); ap.add_argument("--out", required=True); a = ap.parse_args()
-os.makedirs(a.out, exist_ok=True)
+"""Writes Tandem's test models and their onnxruntime reference outputs.
+
+Models (fp32, deterministic random weights, 1000 classes unless noted):
+  mobilenet_v1.onnx   opset 9,  BN unfolded, Clip-attribute Relu6, AveragePool 7x7, conv classifier + Squeeze
+  mobilenet_v2.onnx   opset 13, BN unfolded, Clip(min,max initializers) Relu6, GAP + Flatten + Gemm
+                      (also the built-in default model of `tandem run`)
+  resnet18.onnx       opset 11, BasicBlocks with Add, MaxPool, GAP + Flatten + Gemm
+  mobilenet_v3.onnx   opset 17, MobileNetV3-Large widths: SE blocks, HardSwish as op and decomposed,
+                      Gemm + HardSwish + MatMul/Add classifier
+  paddle_style.onnx   opset 9,  open N/H/W, paddle2onnx-like names, Upsample + Concat, a
+                      Shape->Gather->Unsqueeze->Concat->Reshape subgraph, MatMul+Add fc, Softmax (100 classes)
+  pytorch_style.onnx  opset 17, torch.onnx-like names, BN folded into Conv bias, Constant nodes,
+                      Clip(min,max) Relu6, Identity, Flatten, Dropout, Gemm(transB=1)
+  unsupported_op.onnx opset 13, Relu then Det (an op Tandem does not implement): for CLI error tests
+
+For each of the first six: <model>.input_b1.npy / .output_b1.npy and _b3 (onnxruntime CPU,
+graph optimisations disabled, fixed random inputs).
+
+Weights: He-style init scaled so that every conv's pre-BatchNorm output has a second moment close
+to that BatchNorm's running variance (a scalar second-moment estimate is carried through the net),
+so activations stay O(1) through the depth and BN statistics are plausible. The logits are
+checked for a sane magnitude. Runs in a few seconds; nothing here is committed except this script.
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+# ONNX IR version per opset: the C++ importer is ONNX 1.12 (IR <= 8), so never write newer.
+IR_FOR_OPSET = {9: 4, 11: 6, 13: 7, 17: 8}
+BN_EPS = 1e-5
+
+
+class Net:
+    """A graph under construction. Weight arrays stay numpy until finish(), which calibrates them."""
+
+    def __init__(self, name, opset, seed, naming="plain"):
+        self.name, self.opset, self.naming = name, opset, naming
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.arrays, self.counts = [], {}, {}
+        # (output tensor, weight name, weight output-channel axis, bias name or None, target E[y^2]
+        # per output channel): layers whose weights finish() rescales, in topological order.
+        self.calib = []
+
+    # ---- naming -------------------------------------------------------------------------
+    def uniq(self, prefix):
+        n = self.counts.get(prefix, 0)
+        self.counts[prefix] = n + 1
+        return f"{prefix}_{n}"
+
+    def init(self, name, arr):
+        if name in self.arrays:
+            raise ValueError(f"duplicate initializer {name}")
+        self.arrays[name] = np.array(arr, order="C")
+        return name
+
+    def shared(self, name, arr):
+        """An initializer used by several nodes (constants such as Clip bounds)."""
+        if name not in self.arrays:
+            self.init(name, arr)
+        return name
+
+    def node(self, op, inputs, name=None, outputs=1, **attrs):
+        name = name or self.uniq(op.lower())
+        if self.naming == "paddle":
+            outs = [f"{name}.tmp_{i}" for i in range(outputs)]
+        elif self.naming == "torch":
+            name = "/" + name
+            outs = [f"{name}_output_{i}" for i in range(outputs)]
+        else:
+            outs = [f"{name}_out{i}" if outputs > 1 else f"{name}_out" for i in range(outputs)]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=name, **attrs))
+        return outs[0] if outputs == 1 else outs
+
+    # ---- layers -------------------------------------------------------------------------
+    def conv(self, x, cin, cout, k, stride=1, group=1, target=None, bias=False, wname=None, name=None):
+        """Conv with He-init weights; finish() rescales channel c so that E[y_c^2] ~= target[c]."""
+        fan_in = cin // group * k * k
+        w = self.rng.standard_normal((cout, cin // group, k, k)) * np.sqrt(2.0 / fan_in)
+        name = name or self.uniq("conv")
+        wn = self.init(wname or f"{name}.w", w.astype(np.float32))
+        ins, bn = [x, wn], None
+        if bias:
+            bn = self.init(f"{name}.b", (self.rng.standard_normal(cout) * 0.05).astype(np.float32))
+            ins.append(bn)
+        p = k // 2
+        y = self.node("Conv", ins, name=name, kernel_shape=[k, k], strides=[stride, stride],
+                      pads=[p, p, p, p], group=group, dilations=[1, 1])
+        self.calib.append((y, wn, 0, bn, np.ones(cout) if target is None else target))
+        return y
+
+    def conv_bn(self, x, cin, cout, k, stride=1, group=1, act=None):
+        """Conv + BatchNormalization with plausible running statistics (+ activation)."""
+        gamma = self.rng.uniform(0.5, 1.5, cout)
+        beta = self.rng.normal(0, 0.1, cout)
+        mean = self.rng.normal(0, 0.1, cout)
+        var = self.rng.uniform(0.5, 1.5, cout)
+        # The conv feeding BN gets E[y^2] = running var, so BN's output stays O(1).
+        y = self.conv(x, cin, cout, k, stride, group, target=var)
+        name = self.uniq("batch_norm" if self.naming == "paddle" else "bn")
+        ins = [y] + [self.init(f"{name}.{s}", a.astype(np.float32))
+                     for s, a in zip(("scale", "bias", "mean", "var"), (gamma, beta, mean, var))]
+        y = self.node("BatchNormalization", ins, name=name, epsilon=BN_EPS)
+        return self.activation(y, act) if act else y
+
+    def activation(self, x, kind):
+        if kind == "relu":
+            return self.node("Relu", [x])
+        if kind == "relu6":
+            return self.relu6(x)
+        if kind == "hswish":
+            return self.node("HardSwish", [x])
+        if kind == "hswish_decomposed":
+            return self.hswish_decomposed(x)
+        raise ValueError(kind)
+
+    def relu6(self, x):
+        if self.opset < 11:
+            return self.node("Clip", [x], min=0.0, max=6.0)
+        lo, hi = self.clip_bounds(0.0, 6.0)
+        return self.node("Clip", [x, lo, hi])
+
+    def clip_bounds(self, lo, hi):
+        """Scalar min/max inputs: Constant nodes in torch-style nets, shared initializers otherwise."""
+        if self.naming == "torch":
+            return [self.node("Constant", [], name=self.uniq("Constant"),
+                              value=numpy_helper.from_array(np.array(v, np.float32), "value"))
+                    for v in (lo, hi)]
+        return [self.shared(f"clip_min_{lo:g}", np.array(lo, np.float32)),
+                self.shared(f"clip_max_{hi:g}", np.array(hi, np.float32))]
+
+    def hswish_decomposed(self, x):
+        """x * Clip(x + 3, 0, 6) / 6, as exporters write HardSwish before opset 14."""
+        three = self.shared("const_three", np.array(3.0, np.float32))
+        six = self.shared("const_six", np.array(6.0, np.float32))
+        lo, hi = self.clip_bounds(0.0, 6.0)
+        a = self.node("Add", [x, three])
+        c = self.node("Clip", [a, lo, hi])
+        m = self.node("Mul", [x, c])
+        return self.node("Div", [m, six])
+
+    def se(self, x, c, squeeze):
+        """Squeeze-excitation: GAP -> Conv -> Relu -> Conv -> HardSigmoid -> Mul."""
+        g = self.node("GlobalAveragePool", [x])
+        g = self.conv(g, c, squeeze, 1, bias=True)
+        g = self.node("Relu", [g])
+        g = self.conv(g, squeeze, c, 1, bias=True)
+        g = self.node("HardSigmoid", [g], alpha=1.0 / 6.0, beta=0.5)
+        return self.node("Mul", [x, g])
+
+    def add(self, a, b):
+        return self.node("Add", [a, b])
+
+    def gemm(self, x, cin, cout, target=4.0, trans_b=False, wname=None, name=None):
+        """Fully connected y = x W + b (W stored [cout, cin] when trans_b, as PyTorch does)."""
+        w = (self.rng.standard_normal((cin, cout)) * np.sqrt(1.0 / cin)).astype(np.float32)
+        name = name or self.uniq("gemm")
+        wn = self.init(wname or f"{name}.w", w.T.copy() if trans_b else w)
+        bn = self.init(f"{name}.b", (self.rng.standard_normal(cout) * 0.1).astype(np.float32))
+        y = self.node("Gemm", [x, wn, bn], name=name, transB=int(trans_b))
+        self.calib.append((y, wn, 0 if trans_b else 1, bn, np.full(cout, target)))
+        return y
+
+    def matmul_add(self, x, cin, cout, target=4.0, prefix="fc"):
+        """Fully connected as MatMul + Add (paddle2onnx's and some exporters' form)."""
+        w = self.init(f"{prefix}.w_0", (self.rng.standard_normal((cin, cout)) / np.sqrt(cin)).astype(np.float32))
+        b = self.init(f"{prefix}.b_0", (self.rng.standard_normal(cout) * 0.1).astype(np.float32))
+        y = self.node("MatMul", [x, w], name=self.uniq(f"{prefix}_matmul"))
+        y = self.node("Add", [y, b], name=self.uniq(f"{prefix}_add"))
+        self.calib.append((y, w, 1, b, np.full(cout, target)))
+        return y
+
+    def gap(self, x):
+        return self.node("GlobalAveragePool", [x])
+
+    # ---- model --------------------------------------------------------------------------
+    def finish(self, in_shape, out_shape, in_name="input", out_name="output"):
+        """Calibrates the weights, names the last node's output as the graph output, checks."""
+        last = self.nodes[-1].output[0]
+        self.nodes[-1].output[0] = out_name
+        self.calib = [(out_name if y == last else y, *rest) for y, *rest in self.calib]
+        calibrate(self, in_name, in_shape)
+        m = self.to_model(in_shape, out_shape, in_name, out_name)
+        onnx.checker.check_model(m, full_check=True)
+        return m
+
+    def to_model(self, in_shape, out_shape, in_name, out_name, nodes=None, extra_inputs=(),
+                 extra_outputs=()):
+        inits = [numpy_helper.from_array(a, n) for n, a in self.arrays.items()]
+        x = [helper.make_tensor_value_info(in_name, TensorProto.FLOAT, in_shape), *extra_inputs]
+        y = [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, out_shape), *extra_outputs]
+        g = helper.make_graph(nodes or self.nodes, self.name, x, y, inits)
+        return helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)],
+                                 producer_name="tandem-make_models", ir_version=IR_FOR_OPSET[self.opset])
+
+
+def calibrate(net, in_name, in_shape):
+    """Rescales each calibrated layer, in topological order, so that on a random input its output
+    channel c has E[y_c^2] ~= target[c] (one per-tensor factor when the output has no spatial
+    extent). A Mul by a fed-in scale after each such layer lets one onnxruntime session do it;
+    the scales are then folded into the weights and biases."""
+    import onnxruntime as ort
+    nodes, feeds_info, fetches = [], [], []
+    scale_of = {}
+    for nd in net.nodes:
+        nd2 = onnx.NodeProto()
+        nd2.CopyFrom(nd)
+        nodes.append(nd2)
+        for y, _, _, _, target in net.calib:
+            if y in nd.output:
+                raw, s = y + "__raw", y + "__scale"
+                nd2.output[list(nd.output).index(y)] = raw
+                nodes.append(helper.make_node("Mul", [raw, s], [y]))
+                feeds_info.append(helper.make_tensor_value_info(s, TensorProto.FLOAT, None))
+                fetches.append(helper.make_tensor_value_info(raw, TensorProto.FLOAT, None))
+                scale_of[y] = (s, raw)
+    out_name = net.nodes[-1].output[0]
+    m = net.to_model(["N", 3, "H", "W"], None, in_name, out_name, nodes, feeds_info, fetches)
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(12345).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    feeds = {in_name: x}
+    ranks = {}
+    for y, _, _, _, target in net.calib:
+        feeds[scale_of[y][0]] = np.ones((1,), np.float32)
+    for y, wn, axis, bn, target in net.calib:
+        s, raw = scale_of[y]
+        (r,) = sess.run([raw], feeds)
+        r = r.astype(np.float64)
+        if r.ndim == 4 and r.shape[2] * r.shape[3] > 1:
+            m2 = np.mean(r ** 2, axis=(0, 2, 3))
+        else:
+            m2 = np.full(r.shape[1], np.mean(r ** 2))
+        scale = np.sqrt(target / np.maximum(m2, 1e-12))
+        # A channel that is nearly dead on this input must not get a huge gain: it would blow up
+        # on other inputs.
+        med = np.median(scale)
+        scale = np.clip(scale, med / 3, med * 3)
+        feeds[s] = scale.reshape((-1,) + (1,) * (r.ndim - 2)).astype(np.float32)
+        ranks[y] = scale
+    for y, wn, axis, bn, target in net.calib:
+        scale = ranks[y]
+        shape = [1] * net.arrays[wn].ndim
+        shape[axis] = -1
+        net.arrays[wn] = (net.arrays[wn] * scale.reshape(shape)).astype(np.float32)
+        if bn is not None:
+            net.arrays[bn] = (net.arrays[bn] * scale).astype(np.float32)
+
+
+def flatten(net, x):
+    return net.node("Flatten", [x], axis=1)
+
+
+# ---- the models ---------------------------------------------------------------------------
+def mobilenet_v1():
+    n = Net("mobilenet_v1", 9, seed=101)
+    x = n.conv_bn("input", 3, 32, 3, 2, act="relu6")
+    cfg = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    c = 32
+    for cout, s in cfg:
+        x = n.conv_bn(x, c, c, 3, s, group=c, act="relu6")
+        x = n.conv_bn(x, c, cout, 1, act="relu6")
+        c = cout
+    x = n.node("AveragePool", [x], kernel_shape=[7, 7], strides=[1, 1])
+    x = n.conv(x, 1024, 1000, 1, target=np.full(1000, 4.0), bias=True)
+    n.node("Squeeze", [x], axes=[2, 3])
+    return n.finish(["N", 3, 224, 224], ["N", 1000])
+
+
+def mobilenet_v2(name="mobilenet_v2"):
+    n = Net(name, 13, seed=202)
+    x = n.conv_bn("input", 3, 32, 3, 2, act="relu6")
+    c = 32
+    for t, cout, reps, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                             (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for i in range(reps):
+            stride = s if i == 0 else 1
+            h = x
+            hidden = c * t
+            if t != 1:
+                h = n.conv_bn(h, c, hidden, 1, act="relu6")
+            h = n.conv_bn(h, hidden, hidden, 3, stride, group=hidden, act="relu6")
+            h = n.conv_bn(h, hidden, cout, 1)
+            x = n.add(x, h) if stride == 1 and c == cout else h
+            c = cout
+    x = n.conv_bn(x, c, 1280, 1, act="relu6")
+    x = flatten(n, n.gap(x))
+    n.gemm(x, 1280, 1000, trans_b=True)
+    return n.finish(["N", 3, 224, 224], ["N", 1000])
+
+
+def resnet18():
+    n = Net("resnet18", 11, seed=303)
+    x = n.conv_bn("input", 3, 64, 7, 2, act="relu")
+    x = n.node("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    c = 64
+    for cout, s in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+        for i in range(2):
+            stride = s if i == 0 else 1
+            h = n.conv_bn(x, c, cout, 3, stride, act="relu")
+            h = n.conv_bn(h, cout, cout, 3)
+            sc = n.conv_bn(x, c, cout, 1, stride) if (stride != 1 or c != cout) else x
+            x = n.activation(n.add(h, sc), "relu")
+            c = cout
+    x = flatten(n, n.gap(x))
+    n.gemm(x, 512, 1000)
+    return n.finish(["N", 3, 224, 224], ["N", 1000])
+
+
+def make_divisible(v, d=8):
+    nv = max(d, int(v + d / 2) // d * d)
+    return nv + d if nv < 0.9 * v else nv
+
+
+def mobilenet_v3():
+    """MobileNetV3-Large (Howard et al. 2019, table 1)."""
+    n = Net("mobilenet_v3", 17, seed=404)
+    x = n.conv_bn("input", 3, 16, 3, 2, act="hswish")
+    cfg = [  # k, expanded, out, se, activation, stride
+        (3, 16, 16, False, "relu", 1), (3, 64, 24, False, "relu", 2), (3, 72, 24, False, "relu", 1),
+        (5, 72, 40, True, "relu", 2), (5, 120, 40, True, "relu", 1), (5, 120, 40, True, "relu", 1),
+        (3, 240, 80, False, "hs", 2), (3, 200, 80, False, "hs", 1), (3, 184, 80, False, "hs", 1),
+        (3, 184, 80, False, "hs", 1), (3, 480, 112, True, "hs", 1), (3, 672, 112, True, "hs", 1),
+        (5, 672, 160, True, "hs", 2), (5, 960, 160, True, "hs", 1), (5, 960, 160, True, "hs", 1)]
+    c = 16
+    for i, (k, exp, cout, use_se, act, s) in enumerate(cfg):
+        # Half the HardSwish blocks use the op, half the decomposed form older exporters write.
+        a = "relu" if act == "relu" else ("hswish" if i % 2 == 0 else "hswish_decomposed")
+        h = x
+        if exp != c:
+            h = n.conv_bn(h, c, exp, 1, act=a)
+        h = n.conv_bn(h, exp, exp, k, s, group=exp, act=a)
+        if use_se:
+            h = n.se(h, exp, make_divisible(exp // 4))
+        h = n.conv_bn(h, exp, cout, 1)
+        x = n.add(x, h) if s == 1 and c == cout else h
+        c = cout
+    x = n.conv_bn(x, c, 960, 1, act="hswish_decomposed")
+    x = flatten(n, n.gap(x))
+    x = n.gemm(x, 960, 1280, target=1.0, trans_b=True)
+    x = n.activation(x, "hswish")
+    n.matmul_add(x, 1280, 1000, prefix="classifier")
+    return n.finish(["N", 3, 224, 224], ["N", 1000])
+
+
+def paddle_style():
+    """Like a paddle2onnx export: opset 9, open N/H/W, dotted names, shape subgraph before fc."""
+    n = Net("paddle_style", 9, seed=505, naming="paddle")
+    x = n.conv_bn("image", 3, 16, 3, 2, act="relu")           # /2
+    x = n.conv_bn(x, 16, 16, 3, 1, group=16, act="relu")
+    x = n.conv_bn(x, 16, 32, 1, act="relu")
+    x4 = n.conv_bn(x, 32, 32, 3, 2, act="relu")                        # /4
+    x8 = n.conv_bn(x4, 32, 64, 3, 2, act="relu")                       # /8
+    scales = n.init("upsample_scales", np.array([1, 1, 2, 2], np.float32))
+    up = n.node("Upsample", [x8, scales], name=n.uniq("nearest_interp"), mode="nearest")
+    x = n.node("Concat", [x4, up], name=n.uniq("concat"), axis=1)
+    x = n.conv_bn(x, 96, 64, 1, act="relu")
+    x = n.node("MaxPool", [x], name=n.uniq("pool2d"), kernel_shape=[2, 2], strides=[2, 2])
+    x = n.conv_bn(x, 64, 128, 3, 2, act="relu")
+    g = n.gap(x)
+    # paddle.reshape(x, [x.shape[0], -1]) exports as this subgraph.
+    shape = n.node("Shape", [g], name=n.uniq("shape"))
+    zero = n.init("gather_index_0", np.array(0, np.int64))
+    batch = n.node("Gather", [shape, zero], name=n.uniq("gather"), axis=0)
+    batch1 = n.node("Unsqueeze", [batch], name=n.uniq("unsqueeze2"), axes=[0])
+    minus1 = n.node("Constant", [], name=n.uniq("fill_constant"),
+                    value=numpy_helper.from_array(np.array([-1], np.int64), "v"))
+    new_shape = n.node("Concat", [batch1, minus1], name=n.uniq("concat"), axis=0)
+    x = n.node("Reshape", [g, new_shape], name=n.uniq("reshape2"))
+    x = n.matmul_add(x, 128, 100, target=4.0, prefix="fc_0")
+    n.node("Softmax", [x], name=n.uniq("softmax"), axis=1)
+    return n.finish(["N", 3, "H", "W"], ["N", 100], in_name="image",
+                   out_name="save_infer_model/scale_0.tmp_0")
+
+
+def pytorch_style():
+    """Like torch.onnx.export of an eval-mode net: BN folded into Conv bias, Constant nodes."""
+    n = Net("pytorch_style", 17, seed=606, naming="torch")
+    x = "input"
+
+    def conv_relu6(x, cin, cout, k, s=1, group=1, idx=0, act=True):
+        y = n.conv(x, cin, cout, k, s, group, target=np.ones(cout), bias=True,
+                   wname=f"features.{idx}.0.weight", name=f"features/features.{idx}/features.{idx}.0/Conv")
+        return n.relu6(y) if act else y
+
+    x = conv_relu6(x, 3, 32, 3, 2, idx=0)
+    x = conv_relu6(x, 32, 32, 3, 1, group=32, idx=1)
+    x = conv_relu6(x, 32, 64, 1, idx=2)
+    x = conv_relu6(x, 64, 64, 3, 2, group=64, idx=3)
+    x = conv_relu6(x, 64, 128, 1, idx=4)
+    h = conv_relu6(x, 128, 128, 3, 1, group=128, idx=5)
+    h = conv_relu6(h, 128, 128, 1, idx=6, act=False)
+    x = n.add(x, h)
+    x = n.node("Identity", [x], name=n.uniq("Identity"))
+    x = conv_relu6(x, 128, 256, 3, 2, idx=7)
+    x = flatten(n, n.gap(x))
+    ratio = n.node("Constant", [], name=n.uniq("Constant"),
+                   value=numpy_helper.from_array(np.array(0.2, np.float32), "r"))
+    x = n.node("Dropout", [x, ratio], name="classifier/classifier.0/Dropout")
+    n.gemm(x, 256, 1000, trans_b=True, wname="classifier.1.weight", name="classifier/classifier.1/Gemm")
+    return n.finish(["batch_size", 3, 224, 224], ["batch_size", 1000])
+
+
+def unsupported_op():
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu_0"),
+             helper.make_node("Det", ["r"], ["y"], name="det_0")]
+    g = helper.make_graph(nodes, "unsupported_op",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 4, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_FOR_OPSET[13],
+                          producer_name="tandem-make_models")
+    onnx.checker.check_model(m, full_check=True)
+    return m
+
+
+# ---- reference outputs ---------------------------------------------------------------------
+def reference_outputs(path, model, out_dir, seed, hw_b1=(224, 224), hw_b3=(224, 224)):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.intra_op_num_threads = 2
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    in_name = sess.get_inputs()[0].name
+    rng = np.random.default_rng(seed)
+    stem = os.path.join(out_dir, model)
+    for b, (h, w) in ((1, hw_b1), (3, hw_b3)):
+        x = rng.standard_normal((b, 3, h, w)).astype(np.float32)
+        (y,) = sess.run(None, {in_name: x})
+        np.save(f"{stem}.input_b{b}.npy", x)
+        np.save(f"{stem}.output_b{b}.npy", y)
+        check_sane(model, b, y)
+
+
+def check_sane(model, batch, y):
+    """Logits must be finite, O(1)-O(10) and differ between images (else the test is weak)."""
+    if not np.all(np.isfinite(y)):
+        sys.exit(f"make_models: {model}: non-finite output")
+    std, amax = float(y.std()), float(np.abs(y).max())
+    spread = float(np.abs(y - y[:1]).max()) if batch > 1 else 0.0
+    print(f"  {model} b{batch}: shape {list(y.shape)} std {std:.3g} max|y| {amax:.3g}"
+          f" max diff between images {spread:.3g}")
+    if model != "paddle_style" and not (0.1 < std < 50):
+        sys.exit(f"make_models: {model}: logits std {std} is not a sane magnitude")
+    if batch > 1 and spread < 1e-3:
+        sys.exit(f"make_models: {model}: outputs do not depend on the input")
+
+
+MODELS = [  # name, builder, input seed, (H, W) for batch 1 and batch 3
+    ("mobilenet_v1", mobilenet_v1, 1, (224, 224), (224, 224)),
+    ("mobilenet_v2", mobilenet_v2, 2, (224, 224), (224, 224)),
+    ("resnet18", resnet18, 3, (224, 224), (224, 224)),
+    ("mobilenet_v3", mobilenet_v3, 4, (224, 224), (224, 224)),
+    ("paddle_style", paddle_style, 5, (224, 224), (160, 192)),  # open H/W: two sizes
+    ("pytorch_style", pytorch_style, 6, (224, 224), (224, 224)),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, help="directory for the .onnx and .npy files")
+    ap.add_argument("--only", default="", help="comma-separated model names (default: all)")
+    ap.add_argument("--no-reference", action="store_true", help="skip onnxruntime outputs")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    only = set(filter(None, a.only.split(",")))
+    t0 = time.time()
+    for name, build, seed, hw1, hw3 in MODELS:
+        if only and name not in only:
+            continue
+        path = os.path.join(a.out, f"{name}.onnx")
+        onnx.save(build(), path)
+        print(f"make_models: {path} ({os.path.getsize(path) / 1e6:.1f} MB)")
+        if not a.no_reference:
+            reference_outputs(path, name, a.out, seed, hw1, hw3)
+    if not only or "unsupported_op" in only:
+        onnx.save(unsupported_op(), os.path.join(a.out, "unsupported_op.onnx"))
+    print(f"make_models: done in {time.time() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
