@@ -16,7 +16,11 @@ bool is_copy_node(const Graph& g, const Node& node, const GraphIndex& index) {
   // A Dropout whose mask someone reads cannot go (the mask would have to be materialised).
   for (size_t k = 1; k < node.outputs.size(); ++k)
     if (!node.outputs[k].empty() && index.uses(node.outputs[k]) > 0) return false;
-  (void)g;
+  // Dropout in training mode (or a mode known only at run time) is not a copy.
+  if (node.op_type == "Dropout" && node.inputs.size() > 2 && !node.inputs[2].empty()) {
+    const Tensor* mode = g.constant(node.inputs[2]);
+    if (!mode || mode->numel() != 1 || mode->int_at(0) != 0) return false;
+  }
   return true;
 }
 

@@ -21,7 +21,8 @@ namespace tandem::ir {
 
 // Removes Identity and Dropout (inference) nodes, rewiring their consumers to the input. When the
 // dropped node's output is a graph output, the producer's output is renamed instead, so graph
-// output names survive. Kept: a Dropout whose mask output is used, and an Identity whose input
+// output names survive. Kept: a Dropout whose mask output is used or whose training_mode is not
+// a constant false, and an Identity whose input
 // is itself a graph input, initializer or graph output while its output is a graph output.
 Status drop_identity(Graph& g);
 
