@@ -42,6 +42,16 @@ class Executable {
   // Synchronous: outputs are complete when it returns. Must not reshape; may not allocate after
   // the first call.
   virtual Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) = 0;
+
+  // (optional; default: run(), synchronous) Starts the segment and may return before its outputs
+  // are complete (a GPU unit enqueues H2D copy, kernels and D2H copy on its stream). The caller
+  // keeps `inputs`/`outputs` alive and untouched until wait() returns. Same thread as run().
+  virtual Status run_async(std::span<const TensorView> inputs, std::span<const TensorView> outputs) {
+    return run(inputs, outputs);
+  }
+  // (optional; default: nothing to wait for) Blocks until the last run_async() has completed;
+  // returns its error, if any.
+  virtual Status wait() { return Status::ok(); }
 };
 
 class Backend {
@@ -65,6 +75,13 @@ class Backend {
   // (optional; default: nothing) Prepares the calling thread to run this unit's executables:
   // thread count, CPU affinity, device selection. Called once on the unit's worker thread.
   virtual Status bind_thread(const UnitOptions& /*options*/) const { return Status::ok(); }
+
+  // (optional; default: nullptr = the runtime uses ordinary host memory) Host memory this backend
+  // copies to and from fastest (CUDA: pinned, portable across devices). The runtime allocates its
+  // reusable staging buffers (activations between stages) here when a unit of this backend takes
+  // part in a plan, and frees them with free_host_memory(). Safe to call from any thread.
+  virtual void* allocate_host_memory(size_t /*bytes*/) const { return nullptr; }
+  virtual void free_host_memory(void* /*ptr*/) const {}
 };
 
 // Registry of backend kinds compiled into this build: "reference", "cpu", "cuda" (when built).
