@@ -1,17 +1,146 @@
 #include "backends/cpu/cpu_backend.h"
 
+#include <omp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <dnnl.hpp>
+
+#include "backends/cpu/cpu_op.h"
+
 namespace tandem {
 namespace {
 
-// Placeholder until the oneDNN kernels land: claims nothing.
+using cpu::CompiledSegment;
+using cpu::SegmentBuilder;
+
+Status node_error(const ir::Node& node, const Status& st) {
+  return st.with_context("node '" + node.name + "' (" + node.op_type + ")");
+}
+
+int default_threads(const UnitOptions& options) {
+  if (options.threads > 0) return options.threads;
+  if (!options.cpus.empty()) return static_cast<int>(options.cpus.size());
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+// Sets the calling thread's OpenMP team size for its next parallel regions and restores the old
+// one on destruction. oneDNN's jit kernels split work by the thread count seen when the primitive
+// is created, so primitives are created under the unit's count, not the compiling thread's.
+class ScopedOmpThreads {
+ public:
+  explicit ScopedOmpThreads(int n) : old_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~ScopedOmpThreads() { omp_set_num_threads(old_); }
+  ScopedOmpThreads(const ScopedOmpThreads&) = delete;
+  ScopedOmpThreads& operator=(const ScopedOmpThreads&) = delete;
+
+ private:
+  int old_;
+};
+
+class CpuExecutable final : public Executable {
+ public:
+  CpuExecutable(dnnl::engine engine, CompiledSegment seg)
+      : engine_(std::move(engine)), stream_(engine_), seg_(std::move(seg)) {}
+
+  Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) override {
+    TANDEM_RETURN_IF_ERROR(check(inputs, seg_.input_shapes, "input"));
+    TANDEM_RETURN_IF_ERROR(check(outputs, seg_.output_shapes, "output"));
+    for (auto& b : seg_.input_bindings) b.mem.set_data_handle(inputs[b.index].data);
+    for (auto& b : seg_.output_bindings) b.mem.set_data_handle(outputs[b.index].data);
+    DNNL_TRY("cpu: executing the segment", {
+      for (auto& s : seg_.steps) s.prim.execute(stream_, s.args);
+      stream_.wait();
+    });
+    return Status::ok();
+  }
+
+ private:
+  static Status check(std::span<const TensorView> got, const std::vector<Shape>& want, const char* what) {
+    if (got.size() != want.size())
+      return invalid_argument(std::string("cpu: expected ") + std::to_string(want.size()) + " " + what + "s, got " +
+                              std::to_string(got.size()));
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (got[i].dtype != DType::kFloat32 || got[i].shape != want[i] || got[i].data == nullptr)
+        return invalid_argument(std::string("cpu: ") + what + " " + std::to_string(i) + " is " +
+                                dtype_name(got[i].dtype) + shape_to_string(got[i].shape) + ", compiled for float32" +
+                                shape_to_string(want[i]));
+    }
+    return Status::ok();
+  }
+
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  CompiledSegment seg_;
+};
+
+// Data inputs must be float32; inputs past `CpuOp::data_inputs` are resolved into attrs.
+Status check_types(const ir::Graph& graph, const ir::Node& node, int data_inputs) {
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const std::string& name = node.inputs[i];
+    if (name.empty() || (data_inputs >= 0 && static_cast<int>(i) >= data_inputs)) continue;
+    const Tensor* c = graph.constant(name);
+    const ir::ValueInfo* info = graph.info(name);
+    DType dt = c ? c->dtype() : info ? info->dtype : DType::kFloat32;
+    if (!c && (!info || !info->fully_known())) return unsupported("input '" + name + "' has no known shape");
+    if (dt != DType::kFloat32) return unsupported("input '" + name + "' is " + dtype_name(dt) + ", the cpu backend runs float32 only");
+  }
+  for (const auto& name : node.outputs) {
+    const ir::ValueInfo* info = graph.info(name);
+    if (!info || !info->fully_known()) return unsupported("output '" + name + "' has no known shape");
+    if (info->dtype != DType::kFloat32)
+      return unsupported("output '" + name + "' is " + dtype_name(info->dtype) + ", the cpu backend runs float32 only");
+  }
+  return Status::ok();
+}
+
 class CpuBackend final : public Backend {
  public:
   std::string_view name() const override { return "cpu"; }
-  Status supports(const ir::Graph&, const ir::Node& node) const override {
-    return unsupported("cpu backend has no kernel for " + node.op_type);
+
+  Status supports(const ir::Graph& graph, const ir::Node& node) const override {
+    const cpu::CpuOp* op = cpu::find_cpu_op(node.op_type);
+    if (!op) return unsupported("cpu backend has no kernel for " + node.op_type);
+    TANDEM_RETURN_IF_ERROR(check_types(graph, node, op->data_inputs));
+    return op->supports ? op->supports(graph, node) : Status::ok();
   }
-  Result<std::unique_ptr<Executable>> compile(const ir::Graph&, const UnitOptions&) const override {
-    return unsupported("cpu backend is not built yet");
+
+  Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions& options) const override {
+    for (const auto& node : segment.nodes) TANDEM_RETURN_IF_ERROR(node_error(node, supports(segment, node)));
+    ScopedOmpThreads threads(default_threads(options));
+    std::unique_ptr<SegmentBuilder> builder;
+    dnnl::engine engine;
+    DNNL_TRY("cpu: creating the oneDNN engine", {
+      engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
+      builder = std::make_unique<SegmentBuilder>(segment, engine);
+    });
+    for (const auto& node : segment.nodes) {
+      Status st;
+      DNNL_TRY("node '" + node.name + "' (" + node.op_type + ")", st = cpu::find_cpu_op(node.op_type)->compile(*builder, node));
+      TANDEM_RETURN_IF_ERROR(node_error(node, st));
+    }
+    Result<CompiledSegment> seg = internal_error("cpu: unreachable");
+    DNNL_TRY("cpu: binding the segment outputs", seg = builder->finish());
+    if (!seg.is_ok()) return seg.status();
+    return std::unique_ptr<Executable>(new CpuExecutable(engine, std::move(seg).value()));
+  }
+
+  Status bind_thread(const UnitOptions& options) const override {
+    if (!options.cpus.empty()) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      for (int c : options.cpus) {
+        if (c < 0 || c >= CPU_SETSIZE) return invalid_argument("cpu: core " + std::to_string(c) + " is out of range");
+        CPU_SET(c, &set);
+      }
+      // Before the first parallel region: OpenMP's workers for this thread inherit the mask.
+      int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+      if (rc != 0) return unavailable("cpu: pinning the worker to its cores failed (error " + std::to_string(rc) + ")");
+    }
+    omp_set_num_threads(default_threads(options));
+    return Status::ok();
   }
 };
 

@@ -1,0 +1,131 @@
+// The CPU backend's op table entry and the builder each op compiles into.
+// One entry per op file (ops/<op>.cpp); op_table.cpp lists them. The same entry answers
+// supports() and builds the op's primitives at compile time, so claim and compute cannot drift.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "backends/cpu/dnnl_util.h"
+#include "ir/graph.h"
+
+namespace tandem::cpu {
+
+// One primitive and its arguments, executed in order by run().
+struct Step {
+  dnnl::primitive prim;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
+// A memory object whose data handle is set at run() to a caller's input or output pointer.
+struct Binding {
+  int index = 0;  // position in the segment's inputs (or outputs)
+  dnnl::memory mem;
+};
+
+// What compile produces: everything allocated, every primitive created. run() only binds the
+// caller's pointers and executes `steps`.
+struct CompiledSegment {
+  std::vector<Step> steps;
+  std::vector<Binding> input_bindings;   // several when a graph input is also viewed with another desc
+  std::vector<Binding> output_bindings;
+  std::vector<Shape> input_shapes;
+  std::vector<Shape> output_shapes;
+  std::vector<Tensor> keep_alive;        // constants the memories point into
+};
+
+// Builds a CompiledSegment op by op. Tracks, for every tensor, the oneDNN memory holding it in
+// its current layout (blocked/NHWC as the producing primitive chose, or plain), and adds
+// reorders only where a consumer needs another layout.
+// Not thread-safe; lives for one compile() call.
+class SegmentBuilder {
+ public:
+  SegmentBuilder(const ir::Graph& graph, dnnl::engine engine);
+
+  const ir::Graph& graph() const { return graph_; }
+  const dnnl::engine& engine() const { return engine_; }
+  const Shape& shape(const std::string& value) const;
+
+  // The memory of `value` in its current layout (a constant: plain, pointing at its data).
+  Result<dnnl::memory> value(const std::string& value);
+  // `value` in the layout `md`; adds a reorder (run-time for activations, compile-time for
+  // constants) unless it already is.
+  Result<dnnl::memory> value_as(const std::string& value, const Md& md);
+  Result<dnnl::memory> value_plain(const std::string& value) { return value_as(value, plain_md(shape(value))); }
+  // The plain buffer of `value` seen through another descriptor of the same size (a reshape or
+  // a strided/permuted view): no copy.
+  Result<dnnl::memory> plain_view(const std::string& value, const Md& md);
+
+  // Constant `value`'s plain data seen as `view` (e.g. grouped or transposed weights), reordered
+  // once, now, into `md`.
+  Result<dnnl::memory> constant_as(const std::string& value, const Md& view, const Md& md);
+  // A new constant buffer in layout `md` holding `data` (plain, same size), e.g. folded BN params.
+  dnnl::memory make_constant(Tensor data, const Md& md);
+
+  // `value`'s buffer in its current layout (blocked too) seen through `md`, which must describe
+  // the same bytes (e.g. the current desc with permuted axes): no copy.
+  Result<dnnl::memory> raw_view(const std::string& value, const Md& md);
+
+  // Allocates the buffer of node output `value` in layout `md`.
+  dnnl::memory define(const std::string& value, const Md& md);
+  // Declares node output `value` as a view of `source`'s plain buffer (Reshape, Flatten, Identity).
+  Status define_view(const std::string& value, const std::string& source, const Md& md);
+  // Makes a memory that no tensor names (a scratch or intermediate buffer).
+  dnnl::memory scratch(const Md& md);
+
+  void add_step(dnnl::primitive prim, std::unordered_map<int, dnnl::memory> args);
+  // Runs a primitive now, at compile time (weight reorders).
+  void run_now(dnnl::primitive prim, const std::unordered_map<int, dnnl::memory>& args);
+
+  // Binds graph outputs (rebinding a plain buffer to the caller's pointer, else a final reorder)
+  // and hands over the result.
+  Result<CompiledSegment> finish();
+
+ private:
+  struct ValueMem {
+    dnnl::memory mem;
+    int input_index = -1;   // a view of (or is) segment input i: its handle is bound at run
+    std::string view_of;    // the tensor whose buffer this one views ("" for an owner)
+  };
+  Result<ValueMem*> lookup(const std::string& value);
+  Result<ValueMem> make_view(const std::string& value, const Md& md, bool raw);
+  dnnl::memory constant_memory(const std::string& value);
+
+  const ir::Graph& graph_;
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::map<std::string, ValueMem> values_;
+  std::set<std::string> viewed_;
+  std::map<std::string, std::vector<dnnl::memory>> converted_;  // value_as() results, reused  // tensors some view points into (their buffer must not move)
+  CompiledSegment seg_;
+};
+
+struct CpuOp {
+  std::string_view op_type;
+  // How many leading inputs are float32 data the backend reads; later ones (shape, scales, Clip
+  // bounds) are constants already resolved into the typed attrs. -1: all of them.
+  int data_inputs;
+  // (optional; nullptr means every float32 node of this type) Narrower claim, with the reason.
+  Status (*supports)(const ir::Graph& graph, const ir::Node& node);
+  // Builds the node's primitives; may throw dnnl::error (the caller turns it into a Status).
+  Status (*compile)(SegmentBuilder& b, const ir::Node& node);
+};
+
+// nullptr when the CPU backend has no entry for `op_type`.
+const CpuOp* find_cpu_op(std::string_view op_type);
+// Op types in the table, in table order.
+std::vector<std::string_view> cpu_op_types();
+
+// Helpers for ops' supports().
+// The node's typed attrs, or nullptr when they hold another alternative.
+template <typename T>
+const T* attrs_of(const ir::Node& node) { return std::get_if<T>(&node.attrs); }
+// Shape of a tensor from graph.values (every shape is known in a specialised graph).
+const Shape* shape_of(const ir::Graph& graph, const std::string& value);
+
+}  // namespace tandem::cpu

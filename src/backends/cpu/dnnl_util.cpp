@@ -1,0 +1,73 @@
+#include "backends/cpu/dnnl_util.h"
+
+namespace tandem::cpu {
+
+Status dnnl_error_status(const std::string& what, const std::exception& e) {
+  if (const auto* de = dynamic_cast<const dnnl::error*>(&e)) {
+    if (de->status == dnnl_unimplemented) return unsupported(what + ": oneDNN has no implementation (" + de->what() + ")");
+    return internal_error(what + ": oneDNN error " + std::to_string(static_cast<int>(de->status)) + " (" + de->what() + ")");
+  }
+  return internal_error(what + ": " + e.what());
+}
+
+Dims to_dims(const Shape& s) {
+  if (s.empty()) return {1};
+  return Dims(s.begin(), s.end());
+}
+
+Md plain_md(const Dims& in) {
+  const Dims dims = in.empty() ? Dims{1} : in;
+  Dims strides(dims.size(), 1);
+  for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) strides[i] = strides[i + 1] * std::max<int64_t>(dims[i + 1], 1);
+  return Md(dims, dnnl::memory::data_type::f32, strides);
+}
+
+Md any_md(const Dims& dims) { return Md(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any); }
+
+bool is_plain(const Md& md) { return md == plain_md(md.dims()); }
+
+Result<std::vector<EltwiseStep>> eltwise_steps(const ir::Epilogue& e) {
+  using A = dnnl::algorithm;
+  switch (e.kind) {
+    case ir::ActKind::kNone: return std::vector<EltwiseStep>{};
+    case ir::ActKind::kRelu: return std::vector<EltwiseStep>{{A::eltwise_relu, 0.0f, 0.0f}};
+    case ir::ActKind::kLeakyRelu: return std::vector<EltwiseStep>{{A::eltwise_relu, e.alpha, 0.0f}};
+    case ir::ActKind::kClip: return std::vector<EltwiseStep>{{A::eltwise_clip, e.alpha, e.beta}};
+    case ir::ActKind::kSigmoid: return std::vector<EltwiseStep>{{A::eltwise_logistic, 0.0f, 0.0f}};
+    case ir::ActKind::kSiLU: return std::vector<EltwiseStep>{{A::eltwise_swish, 1.0f, 0.0f}};
+    case ir::ActKind::kTanh: return std::vector<EltwiseStep>{{A::eltwise_tanh, 0.0f, 0.0f}};
+    // oneDNN 2.6 hardswish is x * relu6(x + 3) / 6, ONNX's HardSwish exactly.
+    case ir::ActKind::kHardSwish: return std::vector<EltwiseStep>{{A::eltwise_hardswish, 0.0f, 0.0f}};
+    case ir::ActKind::kHardSigmoid:
+      return std::vector<EltwiseStep>{{A::eltwise_linear, e.alpha, e.beta}, {A::eltwise_clip, 0.0f, 1.0f}};
+  }
+  return unsupported(std::string("activation '") + ir::act_kind_name(e.kind) + "' has no oneDNN 2.6 eltwise");
+}
+
+Status append_epilogue(dnnl::post_ops& ops, const ir::Epilogue& e) {
+  TANDEM_ASSIGN_OR_RETURN(auto steps, eltwise_steps(e));
+  for (const auto& s : steps) DNNL_TRY("append eltwise post-op", ops.append_eltwise(1.0f, s.alg, s.alpha, s.beta));
+  return Status::ok();
+}
+
+Dims ints_or(const std::vector<int64_t>& v, size_t n, int64_t def) {
+  Dims d(n, def);
+  for (size_t i = 0; i < n && i < v.size(); ++i) d[i] = v[i];
+  return d;
+}
+
+Dims onednn_dilations(const std::vector<int64_t>& onnx_dilations, size_t spatial) {
+  Dims d = ints_or(onnx_dilations, spatial, 1);
+  for (auto& x : d) x -= 1;
+  return d;
+}
+
+Dims pads_begin(const std::vector<int64_t>& pads, size_t spatial) { return ints_or(pads, spatial, 0); }
+
+Dims pads_end(const std::vector<int64_t>& pads, size_t spatial) {
+  Dims d(spatial, 0);
+  for (size_t i = 0; i < spatial; ++i) d[i] = pads.size() == 2 * spatial ? pads[spatial + i] : 0;
+  return d;
+}
+
+}  // namespace tandem::cpu

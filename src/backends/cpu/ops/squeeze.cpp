@@ -1,0 +1,21 @@
+// Squeeze: the same bytes under a new shape — a view of the plain input (a reorder to plain first
+// when the producer left it in a blocked layout).
+#include "backends/cpu/cpu_op.h"
+
+namespace tandem::cpu {
+namespace {
+
+Status squeeze_supports(const ir::Graph&, const ir::Node& node) {
+  if (!attrs_of<ir::SqueezeAttrs>(node)) return internal_error("Squeeze without SqueezeAttrs");
+  return Status::ok();
+}
+
+Status squeeze_compile(SegmentBuilder& b, const ir::Node& node) {
+  return b.define_view(node.outputs[0], node.inputs[0], plain_md(b.shape(node.outputs[0])));
+}
+
+}  // namespace
+
+extern const CpuOp kCpuSqueeze{"Squeeze", 1, squeeze_supports, squeeze_compile};
+
+}  // namespace tandem::cpu

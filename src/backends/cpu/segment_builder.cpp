@@ -1,0 +1,165 @@
+#include <dnnl.hpp>
+
+#include "backends/cpu/cpu_op.h"
+
+namespace tandem::cpu {
+
+const Shape* shape_of(const ir::Graph& graph, const std::string& value) {
+  if (const Tensor* t = graph.constant(value)) return &t->shape();
+  const ir::ValueInfo* info = graph.info(value);
+  return info ? &info->shape : nullptr;
+}
+
+SegmentBuilder::SegmentBuilder(const ir::Graph& graph, dnnl::engine engine)
+    : graph_(graph), engine_(std::move(engine)), stream_(engine_) {
+  for (size_t i = 0; i < graph_.inputs.size(); ++i) {
+    const std::string& name = graph_.inputs[i];
+    // No buffer yet: run() sets the handle to the caller's pointer.
+    dnnl::memory mem(plain_md(shape(name)), engine_, DNNL_MEMORY_NONE);
+    values_[name] = ValueMem{mem, static_cast<int>(i), ""};
+    seg_.input_bindings.push_back({static_cast<int>(i), mem});
+    seg_.input_shapes.push_back(shape(name));
+  }
+}
+
+const Shape& SegmentBuilder::shape(const std::string& value) const {
+  static const Shape kEmpty;
+  const Shape* s = shape_of(graph_, value);
+  return s ? *s : kEmpty;
+}
+
+dnnl::memory SegmentBuilder::constant_memory(const std::string& value) {
+  const Tensor& t = graph_.initializers.at(value);
+  seg_.keep_alive.push_back(t);
+  // oneDNN takes a non-const handle; constants are only ever read.
+  return dnnl::memory(plain_md(t.shape()), engine_, const_cast<void*>(t.data()));
+}
+
+Result<SegmentBuilder::ValueMem*> SegmentBuilder::lookup(const std::string& value) {
+  auto it = values_.find(value);
+  if (it != values_.end()) return &it->second;
+  if (graph_.is_constant(value)) {
+    auto [pos, _] = values_.emplace(value, ValueMem{constant_memory(value), -1, ""});
+    return &pos->second;
+  }
+  return internal_error("cpu: tensor '" + value + "' is used before it is defined");
+}
+
+Result<dnnl::memory> SegmentBuilder::value(const std::string& value) {
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
+  return v->mem;
+}
+
+Result<dnnl::memory> SegmentBuilder::value_as(const std::string& value, const Md& md) {
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
+  if (v->mem.get_desc() == md) return v->mem;
+  for (const auto& m : converted_[value])
+    if (m.get_desc() == md) return m;
+  dnnl::memory out(md, engine_);
+  dnnl::reorder r(v->mem, out);
+  if (graph_.is_constant(value)) {
+    run_now(r, {{DNNL_ARG_FROM, v->mem}, {DNNL_ARG_TO, out}});  // weights: packed once
+  } else {
+    add_step(r, {{DNNL_ARG_FROM, v->mem}, {DNNL_ARG_TO, out}});
+  }
+  converted_[value].push_back(out);
+  return out;
+}
+
+Result<SegmentBuilder::ValueMem> SegmentBuilder::make_view(const std::string& value, const Md& md, bool raw) {
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
+  const size_t size = raw ? v->mem.get_desc().get_size() : plain_md(v->mem.get_desc().dims()).get_size();
+  if (md.get_size() != size) return internal_error("cpu: view of '" + value + "' has another size");
+  ValueMem view;
+  if (raw || is_plain(v->mem.get_desc())) {
+    view.mem = dnnl::memory(md, engine_, v->mem.get_data_handle());
+    view.input_index = v->input_index;
+    view.view_of = v->view_of.empty() ? value : v->view_of;
+    viewed_.insert(view.view_of);
+    if (view.input_index >= 0) seg_.input_bindings.push_back({view.input_index, view.mem});
+  } else {  // a blocked buffer has no plain view: view its plain copy
+    TANDEM_ASSIGN_OR_RETURN(auto plain, value_plain(value));
+    view.mem = dnnl::memory(md, engine_, plain.get_data_handle());
+    view.view_of = "\x1f";  // an unnamed buffer: never rebound
+  }
+  return view;
+}
+
+Result<dnnl::memory> SegmentBuilder::plain_view(const std::string& value, const Md& md) {
+  TANDEM_ASSIGN_OR_RETURN(auto view, make_view(value, md, false));
+  return view.mem;
+}
+
+Result<dnnl::memory> SegmentBuilder::raw_view(const std::string& value, const Md& md) {
+  TANDEM_ASSIGN_OR_RETURN(auto view, make_view(value, md, true));
+  return view.mem;
+}
+
+Result<dnnl::memory> SegmentBuilder::constant_as(const std::string& value, const Md& view, const Md& md) {
+  const Tensor* t = graph_.constant(value);
+  if (!t) return unsupported("'" + value + "' must be a constant (weights are packed at compile time)");
+  if (static_cast<size_t>(t->numel()) * sizeof(float) != view.get_size())
+    return internal_error("cpu: constant '" + value + "' does not match its view");
+  seg_.keep_alive.push_back(*t);
+  dnnl::memory src(view, engine_, const_cast<void*>(t->data()));
+  dnnl::memory out(md, engine_);
+  run_now(dnnl::reorder(src, out), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out}});
+  return out;
+}
+
+dnnl::memory SegmentBuilder::make_constant(Tensor data, const Md& md) {
+  seg_.keep_alive.push_back(data);
+  dnnl::memory src(plain_md(md.dims()), engine_, data.data());
+  if (src.get_desc() == md) return src;
+  dnnl::memory out(md, engine_);
+  run_now(dnnl::reorder(src, out), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out}});
+  return out;
+}
+
+dnnl::memory SegmentBuilder::define(const std::string& value, const Md& md) {
+  dnnl::memory mem(md, engine_);
+  values_[value] = ValueMem{mem, -1, ""};
+  return mem;
+}
+
+Status SegmentBuilder::define_view(const std::string& value, const std::string& source, const Md& md) {
+  TANDEM_ASSIGN_OR_RETURN(auto view, make_view(source, md, false));
+  values_[value] = std::move(view);
+  return Status::ok();
+}
+
+dnnl::memory SegmentBuilder::scratch(const Md& md) { return dnnl::memory(md, engine_); }
+
+void SegmentBuilder::add_step(dnnl::primitive prim, std::unordered_map<int, dnnl::memory> args) {
+  seg_.steps.push_back(Step{std::move(prim), std::move(args)});
+}
+
+void SegmentBuilder::run_now(dnnl::primitive prim, const std::unordered_map<int, dnnl::memory>& args) {
+  prim.execute(stream_, args);
+  stream_.wait();
+}
+
+Result<CompiledSegment> SegmentBuilder::finish() {
+  std::set<std::string> rebound;
+  for (size_t i = 0; i < graph_.outputs.size(); ++i) {
+    const std::string& name = graph_.outputs[i];
+    TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(name));
+    seg_.output_shapes.push_back(shape(name));
+    const Md want = plain_md(shape(name));
+    // A plain buffer we own and nothing views can simply be the caller's buffer; anything else
+    // (blocked layout, a view, an input or constant, an output listed twice) gets a final reorder.
+    bool own = v->input_index < 0 && v->view_of.empty() && !viewed_.count(name) && !graph_.is_constant(name) &&
+               !rebound.count(name) && v->mem.get_desc() == want;
+    if (own) {
+      rebound.insert(name);
+      seg_.output_bindings.push_back({static_cast<int>(i), v->mem});
+      continue;
+    }
+    dnnl::memory out(want, engine_, DNNL_MEMORY_NONE);
+    add_step(dnnl::reorder(v->mem, out), {{DNNL_ARG_FROM, v->mem}, {DNNL_ARG_TO, out}});
+    seg_.output_bindings.push_back({static_cast<int>(i), out});
+  }
+  return std::move(seg_);
+}
+
+}  // namespace tandem::cpu
