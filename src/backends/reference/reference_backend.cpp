@@ -54,6 +54,13 @@ class ReferenceBackend final : public Backend {
   Status supports(const ir::Graph& graph, const ir::Node& node) const override {
     const auto* op = find_ref_op(node.op_type);
     if (!op) return unsupported("reference backend has no kernel for " + node.op_type);
+    // Kernels allocate outputs with the shapes of the specialised graph, so those must be known.
+    for (const auto& out : node.outputs) {
+      if (out.empty()) continue;
+      const ir::ValueInfo* info = graph.info(out);
+      if (!info || !info->fully_known())
+        return unsupported("output '" + out + "' has no fully known shape (is the graph specialised?)");
+    }
     return op->supports ? op->supports(graph, node) : Status::ok();
   }
 

@@ -47,8 +47,10 @@ float source_coord(const std::string& mode, int64_t x, float scale, int64_t in_l
   const float xf = static_cast<float>(x);
   if (mode == "half_pixel") return (xf + 0.5f) / scale - 0.5f;
   if (mode == "pytorch_half_pixel") return out_len > 1 ? (xf + 0.5f) / scale - 0.5f : 0.0f;
+  // ONNX defines align_corners with the unrounded resized length in_len * scale (it differs from
+  // out_len when the scale does not divide evenly; the node tests check this).
   if (mode == "align_corners")
-    return out_len == 1 ? 0.0f : xf * static_cast<float>(in_len - 1) / static_cast<float>(out_len - 1);
+    return out_len == 1 ? 0.0f : xf * static_cast<float>(in_len - 1) / (static_cast<float>(in_len) * scale - 1.0f);
   if (mode == "tf_half_pixel_for_nn") return (xf + 0.5f) / scale;
   return xf / scale;  // asymmetric
 }

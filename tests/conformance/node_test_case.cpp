@@ -1,0 +1,205 @@
+#include "conformance/node_test_case.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "backends/reference/reference_backend.h"
+#include "ir/ops/op_def.h"
+#include "onnx/import.h"
+
+namespace tandem::conformance {
+namespace fs = std::filesystem;
+namespace {
+
+// Input slots whose value our IR resolves into typed attributes at specialisation time.
+const std::map<std::string, std::set<size_t>, std::less<>> kParameterSlots = {
+    {"Reshape", {1}}, {"Slice", {1, 2, 3, 4}}, {"Resize", {1, 2, 3}}, {"Squeeze", {1}},
+    {"Unsqueeze", {1}}, {"Clip", {1, 2}}, {"Dropout", {1, 2}},
+};
+
+// Moves graph inputs that feed a parameter slot into the initializers.
+void bake_parameter_inputs(NodeTest& t) {
+  std::set<std::string> params;
+  for (const auto& node : t.graph.nodes) {
+    auto it = kParameterSlots.find(node.op_type);
+    if (it == kParameterSlots.end()) continue;
+    for (size_t i : it->second)
+      if (i < node.inputs.size() && !node.inputs[i].empty()) params.insert(node.inputs[i]);
+  }
+  std::vector<std::string> inputs;
+  std::vector<Tensor> values;
+  for (size_t i = 0; i < t.graph.inputs.size(); ++i) {
+    if (params.count(t.graph.inputs[i])) t.graph.initializers[t.graph.inputs[i]] = t.inputs[i];
+    else {
+      inputs.push_back(t.graph.inputs[i]);
+      values.push_back(t.inputs[i]);
+    }
+  }
+  t.graph.inputs = std::move(inputs);
+  t.inputs = std::move(values);
+}
+
+Result<std::vector<Tensor>> load_pbs(const fs::path& dir, const char* prefix, size_t count) {
+  std::vector<Tensor> v;
+  for (size_t i = 0; i < count; ++i) {
+    const fs::path p = dir / (std::string(prefix) + std::to_string(i) + ".pb");
+    TANDEM_ASSIGN_OR_RETURN(Tensor t, load_tensor_proto_file(p.string()));
+    v.push_back(std::move(t));
+  }
+  return v;
+}
+
+// Runs one node's shape inference; stores its outputs' infos and resolved attrs.
+Status infer_node(ir::Graph& g, ir::Node& node) {
+  const ir::OpDef* def = ir::find_op_def(node.op_type);
+  if (!def) return unsupported("unknown op " + node.op_type);
+  std::vector<ir::ValueInfo> const_infos(node.inputs.size());
+  ir::InferContext ctx{node, node.attrs, g.opset, {}, {}, {}};
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const std::string& in = node.inputs[i];
+    const Tensor* c = in.empty() ? nullptr : g.constant(in);
+    if (c) const_infos[i] = ir::ValueInfo{c->dtype(), c->shape(), true};
+    ctx.inputs.push_back(in.empty() ? nullptr : c ? &const_infos[i] : g.info(in));
+    ctx.constants.push_back(c);
+  }
+  TANDEM_RETURN_IF_ERROR(def->infer(ctx));
+  for (size_t k = 0; k < node.outputs.size() && k < ctx.outputs.size(); ++k)
+    if (!node.outputs[k].empty()) g.values[node.outputs[k]] = ctx.outputs[k];
+  return Status::ok();
+}
+
+bool all_inputs_constant(const ir::Graph& g, const ir::Node& node) {
+  for (const auto& in : node.inputs)
+    if (!in.empty() && !g.is_constant(in)) return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> list_node_tests(const std::string& root) {
+  std::vector<std::string> v;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return v;
+  for (const auto& e : fs::directory_iterator(root, ec))
+    if (e.is_directory() && e.path().filename().string().rfind("test_", 0) == 0) v.push_back(e.path().string());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+Status specialize_for_inputs(ir::Graph& g, const std::map<std::string, Shape>& shapes) {
+  for (const auto& [name, shape] : shapes) {
+    ir::ValueInfo& info = g.values[name];
+    info.shape = shape;
+    info.rank_known = true;
+  }
+  std::vector<ir::Node> kept;
+  for (ir::Node& node : g.nodes) {
+    TANDEM_RETURN_IF_ERROR(infer_node(g, node).with_context("node '" + node.name + "' (" + node.op_type + ")"));
+    const ir::OpDef* def = ir::find_op_def(node.op_type);
+    const bool is_output = std::any_of(node.outputs.begin(), node.outputs.end(), [&](const std::string& o) {
+      return std::find(g.outputs.begin(), g.outputs.end(), o) != g.outputs.end();
+    });
+    // Graph outputs stay computed by their node, so the backend under test produces them.
+    if (def->foldable && !is_output && all_inputs_constant(g, node)) {
+      std::vector<Tensor> ins;
+      for (const auto& in : node.inputs) ins.push_back(in.empty() ? Tensor() : *g.constant(in));
+      TANDEM_ASSIGN_OR_RETURN(auto outs, reference_evaluate_node(g, node, ins));
+      for (size_t k = 0; k < node.outputs.size() && k < outs.size(); ++k) g.initializers[node.outputs[k]] = outs[k];
+      continue;
+    }
+    kept.push_back(node);
+  }
+  g.nodes = std::move(kept);
+  return Status::ok();
+}
+
+Result<NodeTest> load_node_test(const std::string& dir) {
+  NodeTest t;
+  t.name = fs::path(dir).filename().string();
+  TANDEM_ASSIGN_OR_RETURN(t.graph, import_onnx_file((fs::path(dir) / "model.onnx").string()));
+  const fs::path data = fs::path(dir) / "test_data_set_0";
+  TANDEM_ASSIGN_OR_RETURN(t.inputs, load_pbs(data, "input_", t.graph.inputs.size()));
+  TANDEM_ASSIGN_OR_RETURN(t.expected, load_pbs(data, "output_", t.graph.outputs.size()));
+  bake_parameter_inputs(t);
+  std::map<std::string, Shape> shapes;
+  for (size_t i = 0; i < t.inputs.size(); ++i) shapes[t.graph.inputs[i]] = t.inputs[i].shape();
+  TANDEM_RETURN_IF_ERROR(specialize_for_inputs(t.graph, shapes));
+  return t;
+}
+
+Status compare_tensors(const Tensor& got, const Tensor& want) {
+  if (got.dtype() != want.dtype())
+    return invalid_argument(std::string("dtype ") + dtype_name(got.dtype()) + ", expected " + dtype_name(want.dtype()));
+  if (got.shape() != want.shape())
+    return invalid_argument("shape " + shape_to_string(got.shape()) + ", expected " + shape_to_string(want.shape()));
+  const bool is_float = want.dtype() == DType::kFloat32 || want.dtype() == DType::kFloat64 || want.dtype() == DType::kFloat16;
+  const double atol = want.dtype() == DType::kFloat16 ? 1e-2 : 1e-4;
+  const double rtol = want.dtype() == DType::kFloat16 ? 1e-2 : 1e-3;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    if (is_float) {
+      const double g = got.float_at(i), w = want.float_at(i);
+      if (std::isnan(w) && std::isnan(g)) continue;
+      if (g == w) continue;  // equal infinities
+      if (!(std::fabs(g - w) <= atol + rtol * std::fabs(w)))
+        return invalid_argument("element " + std::to_string(i) + " is " + std::to_string(g) + ", expected " +
+                                std::to_string(w));
+    } else if (got.int_at(i) != want.int_at(i)) {
+      return invalid_argument("element " + std::to_string(i) + " is " + std::to_string(got.int_at(i)) + ", expected " +
+                              std::to_string(want.int_at(i)));
+    }
+  }
+  return Status::ok();
+}
+
+CaseResult run_node_test(const Backend& backend, NodeTest& t) {
+  CaseResult r;
+  r.test = t.name;
+  std::set<std::string> ops;
+  for (const auto& node : t.graph.nodes) ops.insert(node.op_type);
+  for (const auto& op : ops) r.op_key += (r.op_key.empty() ? "" : "+") + op;
+  if (r.op_key.empty()) r.op_key = "(folded)";
+  for (const auto& node : t.graph.nodes) {
+    Status st = backend.supports(t.graph, node);
+    if (!st.is_ok()) {
+      r.outcome = Outcome::kNotClaimed;
+      r.detail = node.op_type + ": " + st.message();
+      return r;
+    }
+  }
+  r.outcome = Outcome::kFailed;
+  auto exe = backend.compile(t.graph, UnitOptions{});
+  if (!exe.is_ok()) {
+    r.detail = "compile: " + exe.status().to_string();
+    return r;
+  }
+  std::vector<Tensor> outs;
+  std::vector<TensorView> in_views, out_views;
+  for (const Tensor& x : t.inputs) in_views.push_back(x.view());
+  for (size_t i = 0; i < t.graph.outputs.size(); ++i) {
+    const ir::ValueInfo* info = t.graph.info(t.graph.outputs[i]);
+    if (!info || !info->fully_known()) {
+      r.detail = "output '" + t.graph.outputs[i] + "' has no known shape after specialisation";
+      return r;
+    }
+    outs.emplace_back(info->shape, info->dtype);
+    out_views.push_back(outs.back().view());
+  }
+  Status st = (*exe)->run(in_views, out_views);
+  if (!st.is_ok()) {
+    r.detail = "run: " + st.to_string();
+    return r;
+  }
+  for (size_t i = 0; i < outs.size(); ++i) {
+    Status c = compare_tensors(outs[i], t.expected[i]);
+    if (!c.is_ok()) {
+      r.detail = "output '" + t.graph.outputs[i] + "': " + c.message();
+      return r;
+    }
+  }
+  r.outcome = Outcome::kPassed;
+  return r;
+}
+
+}  // namespace tandem::conformance
