@@ -1,0 +1,173 @@
+// Runs the `tandem` binary (TANDEM_BINARY) as a user would. Bad input must give a non-zero
+// exit and exactly one line on stderr that names the problem; good input must work.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/npy.h"
+
+namespace tandem {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CmdResult {
+  int rc = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string model(const std::string& name) { return std::string(TANDEM_MODELS_DIR) + "/" + name; }
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("tandem_cli_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    ASSERT_TRUE(fs::exists(TANDEM_BINARY)) << TANDEM_BINARY << " is missing: build the tandem_cli target";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // Runs `tandem <args>` with a 60 s limit, capturing exit code, stdout and stderr.
+  CmdResult tandem(const std::vector<std::string>& args) {
+    std::string cmd = "timeout 60 " + quote(TANDEM_BINARY);
+    for (const auto& a : args) cmd += " " + quote(a);
+    cmd += " >" + quote(path("stdout.txt")) + " 2>" + quote(path("stderr.txt"));
+    int st = std::system(cmd.c_str());
+    CmdResult r;
+    r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r.out = slurp(path("stdout.txt"));
+    r.err = slurp(path("stderr.txt"));
+    return r;
+  }
+
+  // The command must fail (not crash, not time out) with one stderr line containing every `needles`.
+  void expect_one_line_error(const std::vector<std::string>& args, const std::vector<std::string>& needles) {
+    CmdResult r = tandem(args);
+    std::string cmd = "tandem";
+    for (const auto& a : args) cmd += " " + a;
+    SCOPED_TRACE(cmd);
+    EXPECT_NE(r.rc, 0) << "stdout: " << r.out;
+    EXPECT_LT(r.rc, 124) << "crashed or timed out (exit " << r.rc << "); stderr: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr:\n" << r.err;
+    EXPECT_FALSE(r.err.empty() || r.err.back() != '\n') << "stderr:\n" << r.err;
+    for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "want '" << n << "' in: " << r.err;
+  }
+
+  std::string write_tensor(const std::string& name, const Tensor& t) {
+    EXPECT_TRUE(write_npy(path(name), t).is_ok());
+    return path(name);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, MissingModelFile) {
+  std::string p = path("no_such_model.onnx");
+  expect_one_line_error({"info", p}, {p});
+  expect_one_line_error({"run", p}, {p});
+}
+
+TEST_F(CliTest, NotAnOnnxFile) {
+  std::ofstream(path("text.onnx")) << "this is a text file, not a protobuf\n";
+  expect_one_line_error({"info", path("text.onnx")}, {path("text.onnx")});
+  expect_one_line_error({"run", path("text.onnx")}, {path("text.onnx")});
+}
+
+TEST_F(CliTest, TruncatedOnnxFile) {
+  std::string whole = slurp(model("mobilenet_v2.onnx"));
+  ASSERT_GT(whole.size(), 1000u);
+  std::ofstream(path("cut.onnx"), std::ios::binary).write(whole.data(), static_cast<std::streamsize>(whole.size() / 2));
+  expect_one_line_error({"run", path("cut.onnx"), "--units", "reference"}, {path("cut.onnx")});
+}
+
+TEST_F(CliTest, UnsupportedOpNamesOpTypeAndNode) {
+  expect_one_line_error({"run", model("unsupported_op.onnx"), "--units", "cpu"}, {"Det", "det_0"});
+}
+
+TEST_F(CliTest, InputOfWrongShape) {
+  std::string x = write_tensor("wrong_shape.npy", Tensor::zeros({1, 4, 224, 224}, DType::kFloat32));
+  expect_one_line_error({"run", model("mobilenet_v2.onnx"), "--input", x, "--units", "cpu"}, {"shape"});
+}
+
+TEST_F(CliTest, InputOfWrongDtype) {
+  std::string x = write_tensor("wrong_dtype.npy", Tensor::zeros({1, 3, 224, 224}, DType::kInt64));
+  expect_one_line_error({"run", model("mobilenet_v2.onnx"), "--input", x, "--units", "cpu"}, {"int64"});
+}
+
+TEST_F(CliTest, GarbledNpy) {
+  std::mt19937 rng(7);
+  std::string junk(5000, '\0');
+  for (char& c : junk) c = static_cast<char>(rng());
+  std::ofstream(path("garbled.npy"), std::ios::binary) << junk;
+  expect_one_line_error({"run", model("mobilenet_v2.onnx"), "--input", path("garbled.npy")}, {path("garbled.npy")});
+
+  // A real .npy cut short.
+  std::string ok = write_tensor("short.npy", Tensor::zeros({1, 3, 224, 224}, DType::kFloat32));
+  fs::resize_file(ok, 4096);
+  expect_one_line_error({"run", model("mobilenet_v2.onnx"), "--input", ok}, {ok, "truncated"});
+}
+
+TEST_F(CliTest, MissingInputFile) {
+  std::string p = path("absent.npy");
+  expect_one_line_error({"run", model("mobilenet_v2.onnx"), "--input", p}, {p});
+}
+
+TEST_F(CliTest, UnknownUnit) {
+  expect_one_line_error({"run", model("mobilenet_v2.onnx"), "--units", "tpu:0"}, {"tpu"});
+}
+
+TEST_F(CliTest, RunWithNoArgumentsUsesTheBuiltInModel) {
+  CmdResult r = tandem({"run"});
+  EXPECT_EQ(r.rc, 0) << "stderr: " << r.err;
+  EXPECT_NE(r.out.find("images/s"), std::string::npos) << "stdout: " << r.out;
+}
+
+TEST_F(CliTest, RunWritesOutputsMatchingOnnxruntime) {
+  std::string y = path("y.npy");
+  CmdResult r = tandem({"run", model("mobilenet_v2.onnx"), "--input", model("mobilenet_v2.input_b3.npy"),
+                        "--output", y, "--units", "cpu"});
+  ASSERT_EQ(r.rc, 0) << "stderr: " << r.err;
+  auto got = read_npy(y);
+  ASSERT_TRUE(got.is_ok()) << got.status().message();
+  auto want = read_npy(model("mobilenet_v2.output_b3.npy"));
+  ASSERT_TRUE(want.is_ok()) << want.status().message();
+  ASSERT_EQ(got->shape(), want->shape());
+  ASSERT_EQ(got->dtype(), DType::kFloat32);
+  int64_t bad = 0;
+  for (int64_t i = 0; i < want->numel(); ++i) {
+    const double g = got->data_as<float>()[i], w = want->data_as<float>()[i];
+    if (!(std::fabs(g - w) <= 1e-4 + 1e-3 * std::fabs(w))) ++bad;
+  }
+  EXPECT_EQ(bad, 0) << "of " << want->numel() << " outputs";
+}
+
+}  // namespace
+}  // namespace tandem
