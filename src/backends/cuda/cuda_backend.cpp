@@ -1,19 +1,28 @@
 #include "backends/cuda/cuda_backend.h"
 
-#include <cuda_runtime.h>
+#include "backends/cuda/cuda_context.h"
+#include "backends/cuda/cuda_executable.h"
 
 namespace tandem {
 namespace {
 
-// Placeholder until the cuDNN/cuBLAS kernels land: claims nothing.
 class CudaBackend final : public Backend {
  public:
   std::string_view name() const override { return "cuda"; }
-  Status supports(const ir::Graph&, const ir::Node& node) const override {
-    return unsupported("cuda backend has no kernel for " + node.op_type);
+
+  Status supports(const ir::Graph& graph, const ir::Node& node) const override {
+    const cuda::CudaOp* op = cuda::find_cuda_op(node.op_type);
+    if (!op) return unsupported("cuda backend has no kernel for " + node.op_type);
+    return op->supports ? op->supports(graph, node) : Status::ok();
   }
-  Result<std::unique_ptr<Executable>> compile(const ir::Graph&, const UnitOptions&) const override {
-    return unsupported("cuda backend is not built yet");
+
+  Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions& options) const override {
+    return cuda::compile_segment(segment, options);
+  }
+
+  Status bind_thread(const UnitOptions& options) const override {
+    CUDA_TRY(cudaSetDevice(options.device));
+    return Status::ok();
   }
 };
 
@@ -21,7 +30,9 @@ class CudaBackend final : public Backend {
 
 Result<std::unique_ptr<Backend>> make_cuda_backend() {
   int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) return unavailable("no CUDA device is present");
+  cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess || n == 0)
+    return unavailable(std::string("no CUDA device is present (") + (e != cudaSuccess ? cudaGetErrorString(e) : "0 devices") + ")");
   return std::unique_ptr<Backend>(new CudaBackend());
 }
 

@@ -1,0 +1,133 @@
+// What the CUDA op builders see at compile time: device tensors (in the arena or uploaded
+// constants), weight upload, and the step list that run() replays (inside a CUDA graph).
+// Layout rule: every float tensor is stored in the unit's element type (fp32 or fp16); 4-D
+// tensors are NHWC when the precision is fp16 (tensor cores), NCHW otherwise; other ranks are
+// row-major in their logical (ONNX) order.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/kernels/kernel_types.cuh"
+
+namespace tandem::cuda {
+
+// ---- RAII owners of vendor resources ----
+struct DeviceFree { void operator()(void* p) const { cudaFree(p); } };
+struct HostFree { void operator()(void* p) const { cudaFreeHost(p); } };
+using DeviceMemory = std::unique_ptr<void, DeviceFree>;
+using PinnedMemory = std::unique_ptr<void, HostFree>;
+Result<DeviceMemory> device_alloc(size_t bytes);
+Result<PinnedMemory> pinned_alloc(size_t bytes);
+
+// A tensor on the device. Borrowed pointer: the executable owns the memory.
+struct DevTensor {
+  void* data = nullptr;
+  Shape shape;        // logical (ONNX) shape
+  bool nhwc = false;  // 4-D stored as [N, H, W, C]
+  Elem elem = Elem::kF32;
+  int64_t numel() const { return shape_numel(shape); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * (elem == Elem::kF16 ? 2 : 4); }
+};
+
+// Element stride of each logical dim in `t`'s storage.
+Strides logical_strides(const DevTensor& t);
+// Row-major strides of `shape`.
+Strides row_major_strides(const Shape& shape);
+DevEpilogue to_dev_epilogue(const ir::Epilogue& e);
+
+// What a step gets at run time. The workspace is shared by all steps (they run in order).
+struct RunEnv {
+  cudaStream_t stream = nullptr;
+  cudnnHandle_t cudnn = nullptr;
+  cublasHandle_t cublas = nullptr;
+  void* workspace = nullptr;
+  size_t workspace_size = 0;
+};
+using Step = std::function<Status(const RunEnv&)>;
+
+// One unit of work in the schedule: a node plus what the backend fused into it (a residual
+// Add and/or a following activation). `output` is the tensor the fused group produces.
+struct OpInstance {
+  const ir::Node* node = nullptr;
+  std::string residual;  // same-shape tensor added before `act` ("" when none)
+  ir::Epilogue act;      // activation of a fused follower node (none when none)
+  std::string output;
+  std::string label;     // "node 'x' (Conv)+Add+Relu", for errors
+};
+
+class BuildContext {
+ public:
+  BuildContext(const ir::Graph& graph, Precision precision, const RunEnv& env)
+      : graph_(graph), precision_(precision), env_(env) {}
+
+  const ir::Graph& graph() const { return graph_; }
+  Precision precision() const { return precision_; }
+  Elem elem() const { return precision_ == Precision::kFloat16 ? Elem::kF16 : Elem::kF32; }
+  bool nhwc_for_rank(size_t rank) const { return precision_ == Precision::kFloat16 && rank == 4; }
+  // Handles, usable at build time (algorithm search); the stream is the executable's.
+  const RunEnv& env() const { return env_; }
+
+  // The device tensor of `name`: an arena slot, or the constant uploaded (once) in the layout rule.
+  Result<const DevTensor*> tensor(const std::string& name);
+  const Tensor* constant(const std::string& name) const { return graph_.constant(name); }
+
+  // Uploads bytes / floats (kept as fp32) / floats converted to the unit's element type.
+  Result<void*> upload(const void* host, size_t bytes);
+  Result<const float*> upload_f32(const std::vector<float>& values);
+  Result<void*> upload_elem(const std::vector<float>& values);
+  // Scratch device memory owned by the executable (e.g. algorithm search buffers).
+  Result<void*> allocate(size_t bytes);
+
+  void add_step(Step step) { steps_.push_back(std::move(step)); }
+  void need_workspace(size_t bytes) { workspace_ = std::max(workspace_, bytes); }
+
+  // Used by the executable.
+  std::map<std::string, DevTensor>& tensors() { return tensors_; }
+  std::vector<Step>& steps() { return steps_; }
+  std::vector<DeviceMemory>& owned() { return owned_; }
+  size_t workspace() const { return workspace_; }
+
+ private:
+  const ir::Graph& graph_;
+  Precision precision_;
+  RunEnv env_;
+  std::map<std::string, DevTensor> tensors_;
+  std::vector<DeviceMemory> owned_;
+  std::vector<Step> steps_;
+  size_t workspace_ = 0;
+};
+
+// One entry per op type: the claim and the builder share it (cuda_op_table.cpp).
+struct CudaOp {
+  std::string_view op_type;
+  // (nullptr: every node of this type) Narrower claim, with the reason.
+  Status (*supports)(const ir::Graph& graph, const ir::Node& node);
+  Status (*build)(BuildContext& ctx, const OpInstance& op);
+  // Whether build() honours OpInstance::act / ::residual (backend-local fusion).
+  bool takes_act = false;
+  bool takes_residual = false;
+};
+
+const CudaOp* find_cuda_op(std::string_view op_type);
+
+// Shared helpers for the op files.
+inline Status launch_status(cudaError_t e, const char* kernel) { return cuda_status(e, kernel); }
+// A step copying `shape` elements from src (element strides per dim) to dst, converting the
+// element type; dims are walked in dst's memory order.
+Step copy_step(const void* src, Elem src_elem, const Strides& src_strides, void* dst, Elem dst_elem,
+               const Strides& dst_strides, const Shape& shape);
+// Copies `src` into `dst` (same element count): a device memcpy when both are stored in the
+// same order, else a strided re-layout (NHWC <-> row-major). Used by Reshape and friends.
+Result<Step> relayout_step(const DevTensor& src, const DevTensor& dst);
+// Status when a node's output beyond the first is used (Dropout mask, MaxPool indices).
+Status only_first_output(const ir::Graph& graph, const ir::Node& node);
+// Requires all non-constant inputs and outputs to be float32.
+Status float_tensors_only(const ir::Graph& graph, const ir::Node& node);
+
+}  // namespace tandem::cuda

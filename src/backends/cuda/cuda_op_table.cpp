@@ -1,0 +1,35 @@
+// The CUDA backend's one op table: supports() and compile() both come from these entries.
+#include "backends/cuda/cuda_context.h"
+
+namespace tandem::cuda {
+
+// One line per op type; each is defined in ops/<op>.cpp.
+extern const CudaOp kCudaConv, kCudaGemm, kCudaMatMul;
+extern const CudaOp kCudaAdd, kCudaSub, kCudaMul, kCudaDiv;
+extern const CudaOp kCudaRelu, kCudaClip, kCudaSigmoid, kCudaHardSigmoid, kCudaHardSwish, kCudaLeakyRelu, kCudaTanh;
+extern const CudaOp kCudaMaxPool, kCudaAveragePool, kCudaGlobalAveragePool, kCudaGlobalMaxPool;
+extern const CudaOp kCudaBatchNorm, kCudaSoftmax, kCudaConcat, kCudaTranspose, kCudaResize, kCudaUpsample;
+extern const CudaOp kCudaReshape, kCudaFlatten, kCudaSqueeze, kCudaUnsqueeze, kCudaIdentity, kCudaDropout;
+
+namespace {
+
+const CudaOp* const kCudaOps[] = {
+    &kCudaConv,        &kCudaGemm,         &kCudaMatMul,      &kCudaAdd,
+    &kCudaSub,         &kCudaMul,          &kCudaDiv,         &kCudaRelu,
+    &kCudaClip,        &kCudaSigmoid,      &kCudaHardSigmoid, &kCudaHardSwish,
+    &kCudaLeakyRelu,   &kCudaTanh,         &kCudaMaxPool,     &kCudaAveragePool,
+    &kCudaGlobalAveragePool, &kCudaGlobalMaxPool, &kCudaBatchNorm, &kCudaSoftmax,
+    &kCudaConcat,      &kCudaTranspose,    &kCudaResize,      &kCudaUpsample,
+    &kCudaReshape,     &kCudaFlatten,      &kCudaSqueeze,     &kCudaUnsqueeze,
+    &kCudaIdentity,    &kCudaDropout,
+};
+
+}  // namespace
+
+const CudaOp* find_cuda_op(std::string_view op_type) {
+  for (const CudaOp* op : kCudaOps)
+    if (op->op_type == op_type) return op;
+  return nullptr;
+}
+
+}  // namespace tandem::cuda

@@ -1,0 +1,125 @@
+#include "backends/cuda/cuda_schedule.h"
+
+#include <algorithm>
+
+namespace tandem::cuda {
+namespace {
+
+bool is_activation(const std::string& op) {
+  return op == "Relu" || op == "Clip" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
+         op == "LeakyRelu" || op == "Tanh";
+}
+
+bool has_own_epilogue(const ir::Node& n) {
+  if (const auto* c = std::get_if<ir::ConvAttrs>(&n.attrs)) return !c->epilogue.is_none();
+  if (const auto* g = std::get_if<ir::GemmAttrs>(&n.attrs)) return !g->epilogue.is_none();
+  return false;
+}
+
+// The single node reading `value`, or -1 (several readers, or a graph output).
+int sole_consumer(const ir::Graph& g, const std::unordered_map<std::string, std::vector<int>>& cons,
+                  const std::string& value) {
+  if (g.use_count(value) != 1) return -1;
+  auto it = cons.find(value);
+  return (it == cons.end() || it->second.size() != 1) ? -1 : it->second[0];
+}
+
+}  // namespace
+
+std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
+  const auto cons = g.consumers();
+  std::vector<bool> absorbed(g.nodes.size(), false);
+  std::vector<std::pair<int, OpInstance>> placed;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (absorbed[i]) continue;
+    const ir::Node& n = g.nodes[i];
+    const CudaOp* op = find_cuda_op(n.op_type);
+    OpInstance inst{&n, "", {}, n.outputs[0], "node '" + n.name + "' (" + n.op_type + ")"};
+    int pos = int(i);
+    const bool free_epilogue = !has_own_epilogue(n);
+    if (op && op->takes_residual && free_epilogue) {
+      int j = sole_consumer(g, cons, inst.output);
+      if (j >= 0 && g.nodes[size_t(j)].op_type == "Add") {
+        const ir::Node& add = g.nodes[size_t(j)];
+        const std::string& other = add.inputs[0] == inst.output ? add.inputs[1] : add.inputs[0];
+        const auto* oi = g.info(other);
+        const auto* yi = g.info(inst.output);
+        const auto* ai = g.info(add.outputs[0]);
+        if (other != inst.output && !g.is_constant(other) && oi && yi && ai && oi->shape == yi->shape &&
+            ai->shape == yi->shape) {
+          inst.residual = other;
+          inst.output = add.outputs[0];
+          inst.label += "+Add";
+          absorbed[size_t(j)] = true;
+          pos = j;
+        }
+      }
+    }
+    if (op && op->takes_act && free_epilogue) {
+      int k = sole_consumer(g, cons, inst.output);
+      if (k >= 0 && is_activation(g.nodes[size_t(k)].op_type)) {
+        const auto& act = std::get<ir::ActivationAttrs>(g.nodes[size_t(k)].attrs).act;
+        if (!act.is_none()) {
+          inst.act = act;
+          inst.output = g.nodes[size_t(k)].outputs[0];
+          inst.label += "+" + g.nodes[size_t(k)].op_type;
+          absorbed[size_t(k)] = true;
+          pos = std::max(pos, k);
+        }
+      }
+    }
+    placed.emplace_back(pos, std::move(inst));
+  }
+  std::stable_sort(placed.begin(), placed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<OpInstance> out;
+  for (auto& p : placed) out.push_back(std::move(p.second));
+  return out;
+}
+
+ArenaPlan plan_arena(const ir::Graph& g, const std::vector<OpInstance>& ops,
+                     size_t (*bytes_of)(const ir::Graph&, const std::string&, int), int elem_size) {
+  struct Life { std::string name; size_t bytes; int first, last; };
+  std::map<std::string, Life> lives;
+  const int end = int(ops.size());
+  for (const auto& in : g.inputs) lives[in] = {in, bytes_of(g, in, elem_size), -1, -1};
+  for (int i = 0; i < end; ++i) {
+    const OpInstance& op = ops[size_t(i)];
+    auto touch = [&](const std::string& v) {
+      auto it = lives.find(v);
+      if (it != lives.end()) it->second.last = std::max(it->second.last, i);
+    };
+    for (const auto& in : op.node->inputs) touch(in);
+    touch(op.residual);
+    lives[op.output] = {op.output, bytes_of(g, op.output, elem_size), i, i};
+  }
+  for (const auto& out : g.outputs) {
+    auto it = lives.find(out);
+    if (it != lives.end()) it->second.last = end;
+  }
+  std::vector<Life> order;
+  for (auto& [_, l] : lives) order.push_back(l);
+  std::stable_sort(order.begin(), order.end(), [](const Life& a, const Life& b) { return a.bytes > b.bytes; });
+  struct Placed { size_t off, bytes; int first, last; };
+  std::vector<Placed> placed;
+  ArenaPlan plan;
+  constexpr size_t kAlign = 256;
+  for (const Life& l : order) {
+    const size_t bytes = (l.bytes + kAlign - 1) / kAlign * kAlign;
+    // Lowest offset that overlaps no placed tensor alive at the same time (first fit).
+    std::vector<Placed> live;
+    for (const auto& p : placed)
+      if (!(p.last < l.first || l.last < p.first)) live.push_back(p);
+    std::sort(live.begin(), live.end(), [](const Placed& a, const Placed& b) { return a.off < b.off; });
+    size_t off = 0;
+    for (const auto& p : live) {
+      if (off + bytes <= p.off) break;
+      off = std::max(off, p.off + p.bytes);
+    }
+    placed.push_back({off, bytes, l.first, l.last});
+    plan.offsets[l.name] = off;
+    plan.size = std::max(plan.size, off + bytes);
+  }
+  return plan;
+}
+
+}  // namespace tandem::cuda

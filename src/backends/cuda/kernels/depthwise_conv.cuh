@@ -1,0 +1,21 @@
+// Depthwise 2-D convolution (group == C_in == C_out) on NHWC with bias and fused activation:
+// one pass, where cuDNN needs a conv plus an epilogue pass. Weights are [KH][KW][C].
+#pragma once
+
+#include "backends/cuda/kernels/kernel_types.cuh"
+
+namespace tandem::cuda {
+
+struct DepthwiseArgs {
+  const void* x = nullptr;   // [N, H, W, C]
+  const void* w = nullptr;   // [KH, KW, C]
+  const float* bias = nullptr;  // [C] or null
+  void* y = nullptr;         // [N, OH, OW, C]
+  int n = 0, h = 0, w_in = 0, c = 0, oh = 0, ow = 0;
+  int kh = 0, kw = 0, stride_h = 1, stride_w = 1, pad_t = 0, pad_l = 0, dil_h = 1, dil_w = 1;
+  DevEpilogue act;
+};
+
+cudaError_t launch_depthwise_nhwc(const DepthwiseArgs& a, Elem elem, cudaStream_t stream);
+
+}  // namespace tandem::cuda

@@ -1,0 +1,195 @@
+// Conv: depthwise on NHWC through our kernel (bias + activation fused, one pass); everything
+// else through cuDNN (algorithm found by measurement at compile time) followed by one
+// channel_affine pass for bias + residual + activation when any of them is present.
+#include <algorithm>
+#include <memory>
+
+#include "backends/cuda/cuda_context.h"
+#include "backends/cuda/kernels/channel_affine.cuh"
+#include "backends/cuda/kernels/depthwise_conv.cuh"
+
+namespace tandem::cuda {
+namespace {
+
+struct CudnnConv {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  size_t workspace = 0;
+  ~CudnnConv() {
+    if (x) cudnnDestroyTensorDescriptor(x);
+    if (y) cudnnDestroyTensorDescriptor(y);
+    if (w) cudnnDestroyFilterDescriptor(w);
+    if (conv) cudnnDestroyConvolutionDescriptor(conv);
+  }
+};
+
+Status supports_conv(const ir::Graph& graph, const ir::Node& node) {
+  TANDEM_RETURN_IF_ERROR(float_tensors_only(graph, node));
+  const auto& a = std::get<ir::ConvAttrs>(node.attrs);
+  if (a.kernel_shape.size() != 2) return unsupported("only 2-D Conv (got " + std::to_string(a.kernel_shape.size()) + "-D)");
+  if (node.inputs.size() < 2 || !graph.is_constant(node.inputs[1])) return unsupported("Conv weight must be a constant");
+  if (node.inputs.size() > 2 && !node.inputs[2].empty() && !graph.is_constant(node.inputs[2]))
+    return unsupported("Conv bias must be a constant");
+  const bool symmetric = a.pads.size() == 4 && a.pads[0] == a.pads[2] && a.pads[1] == a.pads[3];
+  const auto* x = graph.info(node.inputs[0]);
+  const auto* wt = graph.constant(node.inputs[1]);
+  const bool depthwise = x && a.group == x->shape[1] && wt->shape()[0] == a.group;
+  if (!symmetric && !depthwise) return unsupported("asymmetric Conv pads (cuDNN needs begin == end)");
+  return Status::ok();
+}
+
+// Weights as host floats: OIHW (fp32 path) or OHWI (NHWC fp16 path), or [KH][KW][C] depthwise.
+std::vector<float> weight_values(const Tensor& w, bool ohwi, bool depthwise) {
+  const auto& s = w.shape();
+  const int64_t o = s[0], i = s[1], kh = s[2], kw = s[3];
+  std::vector<float> v(static_cast<size_t>(w.numel()));
+  for (int64_t a = 0; a < o; ++a)
+    for (int64_t b = 0; b < i; ++b)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x) {
+          const int64_t src = ((a * i + b) * kh + y) * kw + x;
+          int64_t dst = src;
+          if (depthwise) dst = (y * kw + x) * o + a;
+          else if (ohwi) dst = ((a * kh + y) * kw + x) * i + b;
+          v[static_cast<size_t>(dst)] = static_cast<float>(w.float_at(src));
+        }
+  return v;
+}
+
+Result<std::vector<float>> bias_values(BuildContext& ctx, const ir::Node& node, int64_t channels) {
+  if (node.inputs.size() < 3 || node.inputs[2].empty()) return std::vector<float>{};
+  const Tensor* b = ctx.constant(node.inputs[2]);
+  if (b->numel() != channels) return invalid_argument("Conv bias has " + std::to_string(b->numel()) + " values, expected " + std::to_string(channels));
+  std::vector<float> v(static_cast<size_t>(channels));
+  for (int64_t i = 0; i < channels; ++i) v[static_cast<size_t>(i)] = static_cast<float>(b->float_at(i));
+  return v;
+}
+
+Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor& x, const DevTensor& y,
+                       const DevTensor* res) {
+  const auto& a = std::get<ir::ConvAttrs>(op.node->attrs);
+  const Tensor* w = ctx.constant(op.node->inputs[1]);
+  TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(weight_values(*w, true, true)));
+  TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
+  const float* bd = nullptr;
+  if (!bias.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(bd, ctx.upload_f32(bias));
+  }
+  DepthwiseArgs d;
+  d.x = x.data; d.w = wd; d.bias = bd; d.y = y.data;
+  d.n = int(x.shape[0]); d.c = int(x.shape[1]); d.h = int(x.shape[2]); d.w_in = int(x.shape[3]);
+  d.oh = int(y.shape[2]); d.ow = int(y.shape[3]);
+  d.kh = int(a.kernel_shape[0]); d.kw = int(a.kernel_shape[1]);
+  d.stride_h = int(a.strides[0]); d.stride_w = int(a.strides[1]);
+  d.pad_t = int(a.pads[0]); d.pad_l = int(a.pads[1]);
+  d.dil_h = int(a.dilations[0]); d.dil_w = int(a.dilations[1]);
+  const bool fuse_act = !res;  // with a residual, the activation runs after the add
+  d.act = to_dev_epilogue(fuse_act ? (a.epilogue.is_none() ? op.act : a.epilogue) : a.epilogue);
+  const Elem e = ctx.elem();
+  ctx.add_step([d, e](const RunEnv& env) { return launch_status(launch_depthwise_nhwc(d, e, env.stream), "depthwise_nhwc"); });
+  if (res) {
+    ChannelAffineArgs c;
+    c.x = y.data; c.y = y.data; c.residual = res->data; c.total = y.numel(); c.act = to_dev_epilogue(op.act);
+    ctx.add_step([c, e](const RunEnv& env) { return launch_status(launch_channel_affine(c, e, env.stream), "channel_affine"); });
+  }
+  return Status::ok();
+}
+
+Result<std::shared_ptr<CudnnConv>> make_descriptors(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
+                                                     const DevTensor& y, const Shape& wshape) {
+  auto c = std::make_shared<CudnnConv>();
+  const bool half = ctx.elem() == Elem::kF16;
+  const cudnnDataType_t dt = half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+  const cudnnTensorFormat_t fmt = x.nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+  CUDNN_TRY(cudnnCreateTensorDescriptor(&c->x));
+  CUDNN_TRY(cudnnCreateTensorDescriptor(&c->y));
+  CUDNN_TRY(cudnnCreateFilterDescriptor(&c->w));
+  CUDNN_TRY(cudnnCreateConvolutionDescriptor(&c->conv));
+  CUDNN_TRY(cudnnSetTensor4dDescriptor(c->x, fmt, dt, int(x.shape[0]), int(x.shape[1]), int(x.shape[2]), int(x.shape[3])));
+  CUDNN_TRY(cudnnSetTensor4dDescriptor(c->y, fmt, dt, int(y.shape[0]), int(y.shape[1]), int(y.shape[2]), int(y.shape[3])));
+  CUDNN_TRY(cudnnSetFilter4dDescriptor(c->w, dt, fmt, int(wshape[0]), int(wshape[1]), int(wshape[2]), int(wshape[3])));
+  CUDNN_TRY(cudnnSetConvolution2dDescriptor(c->conv, int(a.pads[0]), int(a.pads[1]), int(a.strides[0]), int(a.strides[1]),
+                                            int(a.dilations[0]), int(a.dilations[1]), CUDNN_CROSS_CORRELATION,
+                                            CUDNN_DATA_FLOAT));
+  CUDNN_TRY(cudnnSetConvolutionGroupCount(c->conv, int(a.group)));
+  // fp32 must stay exact fp32 (no TF32: the 1e-4 tolerance); fp16 uses the tensor cores.
+  CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+  return c;
+}
+
+// Measures the candidate algorithms on the real buffers and keeps the fastest that fits.
+Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, const void* w, const DevTensor& y) {
+  constexpr size_t kMaxWorkspace = size_t{1} << 30;
+  size_t free_b = 0, total_b = 0;
+  CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
+  const size_t limit = std::min(kMaxWorkspace, free_b / 4);
+  TANDEM_ASSIGN_OR_RETURN(auto ws, device_alloc(limit));
+  constexpr int kAlgos = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+  cudnnConvolutionFwdAlgoPerf_t perf[kAlgos];
+  int found = 0;
+  CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(ctx.env().cudnn, c.x, x.data, c.w, w, c.conv, c.y, y.data, kAlgos,
+                                                   &found, perf, ws.get(), limit));
+  for (int i = 0; i < found; ++i) {
+    if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > limit) continue;
+    c.algo = perf[i].algo;
+    c.workspace = perf[i].memory;
+    return Status::ok();
+  }
+  return internal_error("cudnnFindConvolutionForwardAlgorithmEx found no algorithm that runs");
+}
+
+Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x, const DevTensor& y, const DevTensor* res) {
+  const auto& a = std::get<ir::ConvAttrs>(op.node->attrs);
+  if (a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3])
+    return unsupported("asymmetric Conv pads (cuDNN needs begin == end)");
+  const Tensor* w = ctx.constant(op.node->inputs[1]);
+  TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(weight_values(*w, x.nhwc, false)));
+  TANDEM_ASSIGN_OR_RETURN(auto c, make_descriptors(ctx, a, x, y, w->shape()));
+  TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y));
+  ctx.need_workspace(c->workspace);
+  const void* xd = x.data;
+  void* yd = y.data;
+  ctx.add_step([c, xd, wd, yd](const RunEnv& env) {
+    const float one = 1.0f, zero = 0.0f;
+    CUDNN_TRY(cudnnConvolutionForward(env.cudnn, &one, c->x, xd, c->w, wd, c->conv, c->algo, env.workspace,
+                                      c->workspace, &zero, c->y, yd));
+    return Status::ok();
+  });
+  TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
+  const ir::Epilogue act = a.epilogue.is_none() ? op.act : a.epilogue;
+  if (bias.empty() && act.is_none() && !res) return Status::ok();
+  ChannelAffineArgs e;
+  e.x = yd; e.y = yd; e.residual = res ? res->data : nullptr;
+  if (!bias.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(e.bias, ctx.upload_f32(bias));
+  }
+  e.total = y.numel(); e.channels = y.shape[1]; e.inner = y.nhwc ? 1 : y.shape[2] * y.shape[3];
+  e.act = to_dev_epilogue(act);
+  const Elem el = ctx.elem();
+  ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "channel_affine"); });
+  return Status::ok();
+}
+
+Status build_conv(BuildContext& ctx, const OpInstance& op) {
+  const auto& a = std::get<ir::ConvAttrs>(op.node->attrs);
+  TANDEM_ASSIGN_OR_RETURN(const DevTensor* x, ctx.tensor(op.node->inputs[0]));
+  TANDEM_ASSIGN_OR_RETURN(const DevTensor* y, ctx.tensor(op.output));
+  const DevTensor* res = nullptr;
+  if (!op.residual.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(res, ctx.tensor(op.residual));
+  }
+  if (!a.epilogue.is_none() && (res || !op.act.is_none()))
+    return internal_error("Conv with its own epilogue was fused with a residual/activation");
+  const Tensor* w = ctx.constant(op.node->inputs[1]);
+  const bool depthwise = a.group == x->shape[1] && w->shape()[0] == a.group && w->shape()[1] == 1;
+  if (depthwise && x->nhwc) return build_depthwise(ctx, op, *x, *y, res);
+  return build_cudnn(ctx, op, *x, *y, res);
+}
+
+}  // namespace
+
+extern const CudaOp kCudaConv{"Conv", supports_conv, build_conv, true, true};
+
+}  // namespace tandem::cuda
