@@ -21,9 +21,9 @@ namespace tandem::ir {
 
 // Removes Identity and Dropout (inference) nodes, rewiring their consumers to the input. When the
 // dropped node's output is a graph output, the producer's output is renamed instead, so graph
-// output names survive. Kept: a Dropout whose mask output is used or whose training_mode is not
-// a constant false, and an Identity whose input
-// is itself a graph input, initializer or graph output while its output is a graph output.
+// output names survive. Kept: a Dropout whose mask output is read or whose training_mode is not a
+// constant false, and an Identity whose output is a graph output while its input is a graph
+// input, initializer or another graph output (neither name may change).
 Status drop_identity(Graph& g);
 
 // Folds BatchNormalization into the Conv / ConvTranspose that produces its input, when the
