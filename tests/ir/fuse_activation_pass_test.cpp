@@ -90,6 +90,25 @@ TEST(FuseActivationPass, IntoGemm) {
   expect_same_outputs(before, after);
 }
 
+TEST(FuseActivationPass, IntoConvTranspose) {
+  GraphBuilder b;
+  ConvTransposeAttrs a;
+  a.kernel_shape = {2, 2};
+  a.strides = {2, 2};
+  a.pads = {0, 0, 0, 0};
+  a.dilations = {1, 1};
+  a.output_padding = {0, 0};
+  b.input("x", {1, 3, 3, 3}).weight("w", {3, 2, 2, 2});
+  b.node("ConvTranspose", {"x", "w"}, "c", {1, 2, 6, 6}, a);
+  b.node("LeakyRelu", {"c"}, "y", {1, 2, 6, 6}, act(ActKind::kLeakyRelu, 0.2f)).output("y");
+  Graph before = b.build();
+  Graph after = before;
+  ASSERT_TRUE(fuse_activation(after).is_ok());
+  EXPECT_EQ(count_ops(after), (std::map<std::string, int>{{"ConvTranspose", 1}}));
+  EXPECT_EQ(epilogue_of(after, "ConvTranspose"), (Epilogue{ActKind::kLeakyRelu, 0.2f, 0.0f}));
+  expect_same_outputs(before, after);
+}
+
 TEST(FuseActivationPass, SiLUWrittenAsMulSigmoid) {
   for (bool sigmoid_first : {false, true}) {
     GraphBuilder b = conv_base();
