@@ -1,2 +1,70 @@
+// tandem — run one ONNX model on every compute unit of a machine at once.
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
-int main() { std::puts("tandem: not built yet"); return 1; }
+#include <string>
+
+#include "cli.h"
+
+#ifndef TANDEM_DEFAULT_MODEL
+#define TANDEM_DEFAULT_MODEL "mobilenet_v2.onnx"
+#endif
+
+namespace {
+
+// Prints a failing Status as one line (newlines folded) and returns the exit code.
+int report(const tandem::Status& st) {
+  if (st.is_ok()) return 0;
+  std::string m = st.message();
+  for (char& c : m)
+    if (c == '\n') c = ' ';
+  std::fprintf(stderr, "tandem: error: %s\n", m.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tandem: runs one ONNX model on every compute unit of a machine at once"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tandem 0.1.0");
+
+  tandem::cli::InfoOptions info;
+  auto* info_cmd = app.add_subcommand("info", "Describe a model: inputs, outputs, ops, FLOPs, parameters, support");
+  info_cmd->add_option("model", info.model, "ONNX model file")->required();
+  info_cmd->add_option("--units", info.units, "Show which of these units can run each node, e.g. cpu,reference");
+  info_cmd->add_option("--shape", info.shape, "Input shape for open dims, e.g. 1x3x224x224 (default: batch 1)");
+  info_cmd->add_flag("--cuts", info.cuts, "List the cuts (points where one tensor crosses)");
+
+  tandem::cli::RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "Run a model offline (all data local); without a model, the built-in MobileNetV2");
+  run_cmd->add_option("model", run.model, "ONNX model file (default: the built-in MobileNetV2)");
+  run_cmd->add_option("--input", run.input, "Input .npy (float32 NCHW, first dim = images); default: random data");
+  run_cmd->add_option("--output", run.output, "Write the outputs here (.npy), in input order");
+  run_cmd->add_option("--units", run.units, "Units, e.g. cpu, reference, cpu:0-7,cpu:8-15, cuda:0/fp16")->capture_default_str();
+  run_cmd->add_option("--plan", run.plan, "Plan: short form or a JSON file (default: the seed's plan)");
+  run_cmd->add_option("--batch", run.batch, "Images per batch (default: 1 for random data, up to 64 for --input)")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--shape", run.shape, "Input shape when the model leaves H/W open, e.g. 1x3x224x224");
+  run_cmd->add_option("--iterations", run.iterations, "Timed runs on random data (default 20)")->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--warmup", run.warmup, "Untimed runs first")->capture_default_str()->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--seed", run.seed, "Seed of the random input")->capture_default_str();
+  run_cmd->add_option("--report", run.report, "Write a JSON report (images/s, latency, per unit)");
+  run_cmd->add_flag("--dump-plan", run.dump_plan, "Print the plan");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "Print only the summary line");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "tandem: error: %s (see tandem --help)\n", e.what());
+    return 2;
+  }
+
+  if (info_cmd->parsed()) return report(tandem::cli::run_info(info));
+  if (run.model.empty()) run.model = TANDEM_DEFAULT_MODEL;
+  return report(tandem::cli::run_run(run));
+}

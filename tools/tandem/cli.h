@@ -1,0 +1,48 @@
+// The `tandem` command line: flags are parsed once (main.cpp) into these typed options, and
+// each command is a function of them. Commands return a Status; main prints a failing one as
+// a single line "tandem: error: ..." and exits 1.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tandem/status.h"
+#include "tandem/tensor.h"
+
+namespace tandem::cli {
+
+struct InfoOptions {
+  std::string model;
+  std::string units;          // when set: which unit can run which node
+  std::string shape;          // shape for open dims, e.g. "1x3x224x224"
+  bool cuts = false;
+};
+
+struct RunOptions {
+  std::string model;          // empty: the built-in default model
+  std::string input;          // .npy file; empty: generated random data
+  std::string output;         // .npy file for the outputs (first model output)
+  std::string units = "cpu";
+  std::string plan;
+  std::string report;         // JSON report path
+  std::string shape;          // shape for open non-batch dims, e.g. "1x3x224x224"
+  int batch = 0;              // 0: 1 for generated data, min(N, 64) for --input
+  int iterations = 0;         // timed runs on generated data (0: 20, at least 2 s? no: exactly 20)
+  int warmup = 3;
+  uint64_t seed = 1;
+  bool dump_plan = false;
+  bool quiet = false;
+};
+
+Status run_info(const InfoOptions& o);
+Status run_run(const RunOptions& o);
+
+// "1x3x224x224" -> {1,3,224,224}.
+Result<Shape> parse_shape(const std::string& text);
+// Shape for a model input: open dims taken from `override_shape` (if given) or the batch.
+Result<Shape> resolve_input_shape(const std::string& name, const Shape& model_shape, const std::string& override_shape,
+                                  int64_t batch);
+// Random float32 data in [-1, 1) from a fixed seed.
+Tensor random_tensor(const Shape& shape, uint64_t seed);
+
+}  // namespace tandem::cli

@@ -1,0 +1,165 @@
+// `tandem run`: offline mode. With --input, runs every image through the engine in batches
+// and writes the outputs in input order; without, times the model on generated data.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "core/npy.h"
+#include "tandem/engine.h"
+
+namespace tandem::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+// Rows [begin, end) of a tensor along dim 0, copied.
+Tensor slice_rows(const Tensor& t, int64_t begin, int64_t end) {
+  Shape s = t.shape();
+  const int64_t row = t.numel() / std::max<int64_t>(s[0], 1);
+  s[0] = end - begin;
+  Tensor out(s, t.dtype());
+  const size_t esz = dtype_size(t.dtype());
+  std::memcpy(out.data(), static_cast<const char*>(t.data()) + begin * row * esz, out.nbytes());
+  return out;
+}
+
+void print_progress(int64_t done, int64_t total, double ms) {
+  const int width = 30;
+  int filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
+  double ips = ms > 0 ? 1000.0 * static_cast<double>(done) / ms : 0.0;
+  std::fprintf(stderr, "\r[%.*s%*s] %lld/%lld images, %.1f images/s", filled, "==============================",
+               width - filled, "", static_cast<long long>(done), static_cast<long long>(total), ips);
+  if (done == total) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+struct Timing {
+  int64_t batch = 0, images = 0, runs = 0;
+  double compile_ms = 0, total_ms = 0;
+  std::vector<double> latencies_ms;
+};
+
+Status write_report(const RunOptions& o, const Engine& engine, const Timing& t) {
+  nlohmann::json j;
+  j["model"] = o.model;
+  j["units"] = o.units;
+  j["plan"] = engine.plan_description();
+  j["batch"] = t.batch;
+  j["images"] = t.images;
+  j["runs"] = t.runs;
+  j["compile_ms"] = t.compile_ms;
+  j["seconds"] = t.total_ms / 1000.0;
+  j["images_per_second"] = t.total_ms > 0 ? 1000.0 * static_cast<double>(t.images) / t.total_ms : 0.0;
+  j["latency_ms_median"] = percentile(t.latencies_ms, 0.5);
+  j["latency_ms_p90"] = percentile(t.latencies_ms, 0.9);
+  std::ofstream f(o.report);
+  if (!f) return invalid_argument(o.report + ": cannot write the report");
+  f << j.dump(2) << '\n';
+  return Status::ok();
+}
+
+Result<Timing> run_generated(Engine& engine, const RunOptions& o) {
+  Timing t;
+  t.batch = o.batch > 0 ? o.batch : 1;
+  const TensorInfo& in = engine.inputs()[0];
+  TANDEM_ASSIGN_OR_RETURN(Shape shape, resolve_input_shape(in.name, in.shape, o.shape, t.batch));
+  Tensor x = random_tensor(shape, o.seed);
+  if (!o.quiet)
+    std::printf("input '%s' %s: random data (seed %llu)\n", in.name.c_str(), shape_to_string(shape).c_str(),
+                static_cast<unsigned long long>(o.seed));
+  auto t0 = Clock::now();
+  TANDEM_ASSIGN_OR_RETURN(auto first, engine.run({x}));
+  t.compile_ms = ms_since(t0);
+  for (int i = 0; i < o.warmup; ++i) TANDEM_RETURN_IF_ERROR(engine.run({x}).status());
+  const int iterations = o.iterations > 0 ? o.iterations : 20;
+  auto start = Clock::now();
+  for (int i = 0; i < iterations; ++i) {
+    auto ti = Clock::now();
+    TANDEM_RETURN_IF_ERROR(engine.run({x}).status());
+    t.latencies_ms.push_back(ms_since(ti));
+  }
+  t.total_ms = ms_since(start);
+  t.runs = iterations;
+  t.images = t.batch * iterations;
+  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_npy(o.output, first[0]));
+  return t;
+}
+
+Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
+  TANDEM_ASSIGN_OR_RETURN(Tensor x, read_npy(o.input));
+  if (x.shape().empty()) return invalid_argument(o.input + ": a scalar; expected images along dim 0");
+  Timing t;
+  const int64_t n = x.shape()[0];
+  t.batch = o.batch > 0 ? o.batch : std::min<int64_t>(n, 64);
+  std::vector<Tensor> outputs;  // per batch, first model output
+  const bool progress = !o.quiet && isatty(STDERR_FILENO) && n > t.batch;
+  auto start = Clock::now();
+  for (int64_t b = 0; b < n; b += t.batch) {
+    const int64_t e = std::min(n, b + t.batch);
+    auto ti = Clock::now();
+    auto out = engine.run({slice_rows(x, b, e)});
+    if (!out.is_ok()) return out.status().with_context(o.input);
+    t.latencies_ms.push_back(ms_since(ti));
+    outputs.push_back(std::move(out.value()[0]));
+    if (progress) print_progress(e, n, ms_since(start));
+    ++t.runs;
+  }
+  t.total_ms = ms_since(start);
+  t.images = n;
+  if (!o.output.empty()) {
+    Shape s = outputs[0].shape();
+    s[0] = n;
+    Tensor all(s, outputs[0].dtype());
+    size_t off = 0;
+    for (const auto& part : outputs) {
+      std::memcpy(static_cast<char*>(all.data()) + off, part.data(), part.nbytes());
+      off += part.nbytes();
+    }
+    TANDEM_RETURN_IF_ERROR(write_npy(o.output, all));
+  }
+  return t;
+}
+
+}  // namespace
+
+Status run_run(const RunOptions& o) {
+  EngineOptions eo;
+  eo.units = o.units;
+  eo.plan = o.plan;
+  TANDEM_ASSIGN_OR_RETURN(auto engine, Engine::load(o.model, eo));
+  if (engine->inputs().size() != 1)
+    return unsupported(o.model + ": tandem run feeds models with one input; this one has " +
+                       std::to_string(engine->inputs().size()));
+  if (!o.quiet) std::printf("model %s, units %s\n", o.model.c_str(), o.units.c_str());
+  Result<Timing> r = o.input.empty() ? run_generated(*engine, o) : run_offline(*engine, o);
+  if (!r.is_ok()) return r.status();
+  const Timing& t = *r;
+  if (o.dump_plan || !o.quiet) std::printf("plan %s\n", engine->plan_description().c_str());
+  const double ips = t.total_ms > 0 ? 1000.0 * static_cast<double>(t.images) / t.total_ms : 0.0;
+  if (!o.quiet) std::printf("compile (first run) %.1f ms\n", t.compile_ms);
+  std::printf("%lld images in %lld batches of %lld: %.1f images/s, latency median %.3f ms, p90 %.3f ms\n",
+              static_cast<long long>(t.images), static_cast<long long>(t.runs), static_cast<long long>(t.batch), ips,
+              percentile(t.latencies_ms, 0.5), percentile(t.latencies_ms, 0.9));
+  if (!o.output.empty() && !o.quiet) std::printf("wrote %s\n", o.output.c_str());
+  if (!o.report.empty()) TANDEM_RETURN_IF_ERROR(write_report(o, *engine, t));
+  return Status::ok();
+}
+
+}  // namespace tandem::cli
