@@ -6,7 +6,7 @@
 #include <set>
 
 #include "backends/reference/reference_backend.h"
-#include "ir/ops/op_def.h"
+#include "ir/specialize.h"
 #include "onnx/import.h"
 
 namespace tandem::conformance {
@@ -51,31 +51,6 @@ Result<std::vector<Tensor>> load_pbs(const fs::path& dir, const char* prefix, si
   return v;
 }
 
-// Runs one node's shape inference; stores its outputs' infos and resolved attrs.
-Status infer_node(ir::Graph& g, ir::Node& node) {
-  const ir::OpDef* def = ir::find_op_def(node.op_type);
-  if (!def) return unsupported("unknown op " + node.op_type);
-  std::vector<ir::ValueInfo> const_infos(node.inputs.size());
-  ir::InferContext ctx{node, node.attrs, g.opset, {}, {}, {}};
-  for (size_t i = 0; i < node.inputs.size(); ++i) {
-    const std::string& in = node.inputs[i];
-    const Tensor* c = in.empty() ? nullptr : g.constant(in);
-    if (c) const_infos[i] = ir::ValueInfo{c->dtype(), c->shape(), true};
-    ctx.inputs.push_back(in.empty() ? nullptr : c ? &const_infos[i] : g.info(in));
-    ctx.constants.push_back(c);
-  }
-  TANDEM_RETURN_IF_ERROR(def->infer(ctx));
-  for (size_t k = 0; k < node.outputs.size() && k < ctx.outputs.size(); ++k)
-    if (!node.outputs[k].empty()) g.values[node.outputs[k]] = ctx.outputs[k];
-  return Status::ok();
-}
-
-bool all_inputs_constant(const ir::Graph& g, const ir::Node& node) {
-  for (const auto& in : node.inputs)
-    if (!in.empty() && !g.is_constant(in)) return false;
-  return true;
-}
-
 }  // namespace
 
 std::vector<std::string> list_node_tests(const std::string& root) {
@@ -88,33 +63,6 @@ std::vector<std::string> list_node_tests(const std::string& root) {
   return v;
 }
 
-Status specialize_for_inputs(ir::Graph& g, const std::map<std::string, Shape>& shapes) {
-  for (const auto& [name, shape] : shapes) {
-    ir::ValueInfo& info = g.values[name];
-    info.shape = shape;
-    info.rank_known = true;
-  }
-  std::vector<ir::Node> kept;
-  for (ir::Node& node : g.nodes) {
-    TANDEM_RETURN_IF_ERROR(infer_node(g, node).with_context("node '" + node.name + "' (" + node.op_type + ")"));
-    const ir::OpDef* def = ir::find_op_def(node.op_type);
-    const bool is_output = std::any_of(node.outputs.begin(), node.outputs.end(), [&](const std::string& o) {
-      return std::find(g.outputs.begin(), g.outputs.end(), o) != g.outputs.end();
-    });
-    // Graph outputs stay computed by their node, so the backend under test produces them.
-    if (def->foldable && !is_output && all_inputs_constant(g, node)) {
-      std::vector<Tensor> ins;
-      for (const auto& in : node.inputs) ins.push_back(in.empty() ? Tensor() : *g.constant(in));
-      TANDEM_ASSIGN_OR_RETURN(auto outs, reference_evaluate_node(g, node, ins));
-      for (size_t k = 0; k < node.outputs.size() && k < outs.size(); ++k) g.initializers[node.outputs[k]] = outs[k];
-      continue;
-    }
-    kept.push_back(node);
-  }
-  g.nodes = std::move(kept);
-  return Status::ok();
-}
-
 Result<NodeTest> load_node_test(const std::string& dir) {
   NodeTest t;
   t.name = fs::path(dir).filename().string();
@@ -122,10 +70,13 @@ Result<NodeTest> load_node_test(const std::string& dir) {
   const fs::path data = fs::path(dir) / "test_data_set_0";
   TANDEM_ASSIGN_OR_RETURN(t.inputs, load_pbs(data, "input_", t.graph.inputs.size()));
   TANDEM_ASSIGN_OR_RETURN(t.expected, load_pbs(data, "output_", t.graph.outputs.size()));
+  std::set<std::string> ops;
+  for (const auto& node : t.graph.nodes) ops.insert(node.op_type);
+  for (const auto& op : ops) t.op_key += (t.op_key.empty() ? "" : "+") + op;
   bake_parameter_inputs(t);
   std::map<std::string, Shape> shapes;
   for (size_t i = 0; i < t.inputs.size(); ++i) shapes[t.graph.inputs[i]] = t.inputs[i].shape();
-  TANDEM_RETURN_IF_ERROR(specialize_for_inputs(t.graph, shapes));
+  TANDEM_ASSIGN_OR_RETURN(t.graph, ir::specialize(t.graph, shapes, reference_evaluate_node));
   return t;
 }
 
@@ -156,10 +107,7 @@ Status compare_tensors(const Tensor& got, const Tensor& want) {
 CaseResult run_node_test(const Backend& backend, NodeTest& t) {
   CaseResult r;
   r.test = t.name;
-  std::set<std::string> ops;
-  for (const auto& node : t.graph.nodes) ops.insert(node.op_type);
-  for (const auto& op : ops) r.op_key += (r.op_key.empty() ? "" : "+") + op;
-  if (r.op_key.empty()) r.op_key = "(folded)";
+  r.op_key = t.op_key;
   for (const auto& node : t.graph.nodes) {
     Status st = backend.supports(t.graph, node);
     if (!st.is_ok()) {

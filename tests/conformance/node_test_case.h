@@ -17,13 +17,14 @@ enum class Outcome { kImportFailed, kNotClaimed, kPassed, kFailed };
 
 struct CaseResult {
   std::string test;     // folder name, e.g. "test_conv_with_strides_padding"
-  std::string op_key;   // op types of the specialised graph, sorted and joined with '+'
+  std::string op_key;   // op types of the imported graph, sorted and joined with '+'
   Outcome outcome = Outcome::kImportFailed;
   std::string detail;   // why it was not claimed / how it failed
 };
 
 struct NodeTest {
   std::string name;
+  std::string op_key;           // op types of the imported graph (before folding), joined with '+'
   ir::Graph graph;              // imported, then specialised
   std::vector<Tensor> inputs;   // runtime inputs, graph.inputs order
   std::vector<Tensor> expected; // graph.outputs order
@@ -34,13 +35,9 @@ std::vector<std::string> list_node_tests(const std::string& root);
 
 // Imports the model and its first data set. Inputs that fill a slot our IR needs as a constant
 // (Reshape's shape, Slice's starts, Resize's scales, ...) become initializers, as they are in
-// real models; then the graph is specialised for the remaining inputs' shapes.
+// real models; then the graph is specialised (ir::specialize, folding with the reference
+// evaluator) for the remaining inputs' shapes.
 Result<NodeTest> load_node_test(const std::string& dir);
-
-// Fixes every shape for the given input shapes: runs each node's shape inference in order and
-// folds nodes whose inputs are all constant (OpDef::foldable) with the reference evaluator.
-// TODO(conformance): switch to ir::specialize once src/ir/specialize.h lands.
-Status specialize_for_inputs(ir::Graph& graph, const std::map<std::string, Shape>& shapes);
 
 // Claim (every node passes backend.supports), compile, run, compare.
 CaseResult run_node_test(const Backend& backend, NodeTest& test);
