@@ -18,8 +18,12 @@ PoolWindow pool_window(const ir::PoolAttrs& a, const Shape& in, const Shape& out
   for (size_t i = 0; i < sp; ++i) {
     const int64_t eff_k = (w.kernel[i] - 1) * (w.dilations[i] + 1) + 1;
     const int64_t pr = (out[2 + i] - 1) * w.strides[i] + eff_k - in[2 + i] - w.pad_l[i];
-    if (pr > w.pad_r[i]) w.extra_pad = true;
-    w.pad_r[i] = pr;
+    // Floor mode may leave the input's tail unread (pr < the model's pad): oneDNN's floor formula
+    // agrees then, so only grow the padding, never shrink it.
+    if (pr > w.pad_r[i]) {
+      w.extra_pad = true;
+      w.pad_r[i] = pr;
+    }
   }
   return w;
 }
@@ -35,8 +39,6 @@ Status pool_supports(const ir::Graph& graph, const ir::Node& node) {
   // runs past the end pads; ONNX divides by the part inside the padded input.
   if (a->kind == ir::PoolKind::kAverage && a->count_include_pad && w.extra_pad)
     return unsupported("AveragePool with count_include_pad=1 and a ceil_mode window past the padding");
-  for (int64_t p : w.pad_r)
-    if (p < 0) return unsupported(node.op_type + " window leaves input unread at the end (negative padding)");
   return Status::ok();
 }
 

@@ -1,0 +1,443 @@
+// Every op x every backend vs the reference backend. Parameterised over "cpu" and "cuda"; a
+// backend this build or machine lacks is skipped with a one-line reason.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "ops/op_test_util.h"
+
+namespace tandem {
+namespace {
+
+using optest::compare_backends;
+using optest::GraphBuilder;
+using optest::window_out;
+
+class BackendOps : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto b = make_backend(GetParam());
+    if (!b.is_ok()) GTEST_SKIP() << GetParam() << ": " << b.status().message();
+    // A backend built here may still lack its device (cuda on a machine without a GPU).
+    ir::Graph probe = GraphBuilder()
+                          .input("x", {1, 4})
+                          .node("Relu", {"x"}, {"y"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{1, 4}})
+                          .output("y")
+                          .build();
+    auto exe = (*b)->compile(probe, {});
+    if (!exe.is_ok() && exe.status().code() == StatusCode::kUnavailable)
+      GTEST_SKIP() << GetParam() << ": " << exe.status().message();
+  }
+  void check(const ir::Graph& g) { EXPECT_TRUE(compare_backends(g, GetParam())) << ir::graph_to_string(g); }
+};
+
+struct ConvCase {
+  int64_t n = 2, c = 8, h = 11, w = 10, oc = 16, k = 3, stride = 1, dilation = 1, group = 1;
+  std::vector<int64_t> pads{1, 1, 1, 1};
+  bool bias = true;
+  ir::Epilogue epi;
+};
+
+Shape conv_out_shape(const ConvCase& c) {
+  return {c.n, c.oc, window_out(c.h, c.k, c.stride, c.pads[0], c.pads[2], c.dilation),
+          window_out(c.w, c.k, c.stride, c.pads[1], c.pads[3], c.dilation)};
+}
+
+ir::ConvAttrs conv_attrs(const ConvCase& c) {
+  ir::ConvAttrs a;
+  a.kernel_shape = {c.k, c.k};
+  a.strides = {c.stride, c.stride};
+  a.pads = c.pads;
+  a.dilations = {c.dilation, c.dilation};
+  a.group = c.group;
+  a.epilogue = c.epi;
+  return a;
+}
+
+ir::Graph conv_graph(const ConvCase& c) {
+  GraphBuilder b;
+  b.input("x", {c.n, c.c, c.h, c.w}).weight("w", {c.oc, c.c / c.group, c.k, c.k});
+  std::vector<std::string> ins{"x", "w"};
+  if (c.bias) {
+    b.weight("b", {c.oc});
+    ins.push_back("b");
+  }
+  return b.node("Conv", ins, {"y"}, conv_attrs(c), {conv_out_shape(c)}).output("y").build();
+}
+
+std::vector<ir::Epilogue> all_epilogues() {
+  using K = ir::ActKind;
+  return {{K::kNone},        {K::kRelu},         {K::kClip, 0.0f, 6.0f}, {K::kClip, -0.5f, 0.5f},
+          {K::kHardSigmoid, 0.2f, 0.5f}, {K::kHardSwish}, {K::kSigmoid}, {K::kSiLU},
+          {K::kLeakyRelu, 0.1f},         {K::kTanh}};
+}
+
+TEST_P(BackendOps, ConvPlain) { check(conv_graph({})); }
+TEST_P(BackendOps, ConvNoBias) { check(conv_graph({.bias = false})); }
+TEST_P(BackendOps, Conv1x1) { check(conv_graph({.c = 24, .oc = 32, .k = 1, .pads = {0, 0, 0, 0}})); }
+TEST_P(BackendOps, ConvStrided) { check(conv_graph({.h = 13, .w = 12, .stride = 2})); }
+TEST_P(BackendOps, ConvAsymmetricPads) { check(conv_graph({.stride = 2, .pads = {0, 1, 1, 0}})); }
+TEST_P(BackendOps, ConvDilated) { check(conv_graph({.h = 14, .w = 14, .dilation = 2, .pads = {2, 2, 2, 2}})); }
+TEST_P(BackendOps, ConvGrouped) { check(conv_graph({.c = 16, .oc = 32, .group = 4})); }
+TEST_P(BackendOps, ConvDepthwise) { check(conv_graph({.c = 16, .oc = 16, .group = 16})); }
+TEST_P(BackendOps, ConvDepthwiseStrided) { check(conv_graph({.c = 32, .h = 14, .w = 14, .oc = 32, .stride = 2, .group = 32})); }
+TEST_P(BackendOps, ConvDepthwiseMultiplier) { check(conv_graph({.c = 8, .oc = 16, .group = 8})); }
+TEST_P(BackendOps, Conv5x5) { check(conv_graph({.c = 3, .h = 17, .w = 17, .oc = 8, .k = 5, .stride = 2, .pads = {2, 2, 2, 2}})); }
+
+TEST_P(BackendOps, ConvEachEpilogue) {
+  for (const auto& e : all_epilogues()) {
+    SCOPED_TRACE(ir::epilogue_to_string(e));
+    check(conv_graph({.epi = e}));
+    check(conv_graph({.c = 16, .oc = 16, .stride = 2, .group = 16, .epi = e}));
+  }
+}
+
+// ConvTranspose, stride 2, pads 1 and output_padding 1: out = 2 * in.
+ir::Graph deconv_graph(int64_t c, int64_t oc, int64_t group, int64_t stride, int64_t out_pad, ir::Epilogue epi = {}) {
+  const int64_t h = 6, w = 5, k = 3;
+  ir::ConvTransposeAttrs a;
+  a.kernel_shape = {k, k};
+  a.strides = {stride, stride};
+  a.pads = {1, 1, 1, 1};
+  a.dilations = {1, 1};
+  a.output_padding = {out_pad, out_pad};
+  a.group = group;
+  a.epilogue = epi;
+  auto out = [&](int64_t in) { return stride * (in - 1) + out_pad + k - 2; };
+  return GraphBuilder()
+      .input("x", {2, c, h, w})
+      .weight("w", {c, oc / group, k, k})
+      .weight("b", {oc})
+      .node("ConvTranspose", {"x", "w", "b"}, {"y"}, a, {{2, oc, out(h), out(w)}})
+      .output("y")
+      .build();
+}
+
+TEST_P(BackendOps, ConvTransposeStride2) { check(deconv_graph(8, 4, 1, 2, 1)); }
+TEST_P(BackendOps, ConvTransposeStride1) { check(deconv_graph(4, 6, 1, 1, 0)); }
+TEST_P(BackendOps, ConvTransposeGrouped) { check(deconv_graph(8, 4, 2, 2, 1, {ir::ActKind::kRelu})); }
+
+ir::Graph gemm_graph(int64_t m, int64_t k, int64_t n, ir::GemmAttrs a, Shape c_shape, bool const_b = true) {
+  GraphBuilder b;
+  b.input("a", a.trans_a ? Shape{k, m} : Shape{m, k});
+  const Shape bs = a.trans_b ? Shape{n, k} : Shape{k, n};
+  if (const_b) b.weight("b", bs); else b.input("b", bs);
+  std::vector<std::string> ins{"a", "b"};
+  if (!c_shape.empty() || a.beta == 0.5f) {
+    b.weight("c", c_shape);
+    ins.push_back("c");
+  }
+  return b.node("Gemm", ins, {"y"}, a, {{m, n}}).output("y").build();
+}
+
+TEST_P(BackendOps, GemmTransBBias) { check(gemm_graph(4, 32, 10, {.trans_b = true}, {10})); }
+TEST_P(BackendOps, GemmNoBias) { check(gemm_graph(3, 16, 7, {}, {})); }
+TEST_P(BackendOps, GemmTransAAlphaBeta) { check(gemm_graph(5, 12, 6, {.alpha = 0.5f, .beta = 2.0f, .trans_a = true}, {5, 6})); }
+TEST_P(BackendOps, GemmColumnBiasRelu) {
+  check(gemm_graph(5, 12, 6, {.trans_b = true, .epilogue = {ir::ActKind::kRelu}}, {5, 1}));
+}
+TEST_P(BackendOps, GemmScalarBias) { check(gemm_graph(2, 8, 3, {}, {1})); }
+TEST_P(BackendOps, GemmRuntimeB) { check(gemm_graph(4, 9, 5, {.trans_b = true}, {5}, false)); }
+
+ir::Graph matmul_graph(const Shape& a, const Shape& bsh, const Shape& out, bool const_b) {
+  GraphBuilder b;
+  b.input("a", a);
+  if (const_b) b.weight("b", bsh); else b.input("b", bsh);
+  return b.node("MatMul", {"a", "b"}, {"y"}, ir::MatMulAttrs{}, {out}).output("y").build();
+}
+
+TEST_P(BackendOps, MatMul2D) { check(matmul_graph({6, 8}, {8, 5}, {6, 5}, true)); }
+TEST_P(BackendOps, MatMulBatched) { check(matmul_graph({2, 3, 4, 5}, {2, 3, 5, 6}, {2, 3, 4, 6}, false)); }
+TEST_P(BackendOps, MatMulBroadcastWeights) { check(matmul_graph({2, 3, 4, 5}, {5, 6}, {2, 3, 4, 6}, true)); }
+TEST_P(BackendOps, MatMulBroadcastBatch) { check(matmul_graph({1, 4, 5}, {3, 5, 6}, {3, 4, 6}, false)); }
+
+ir::Graph binary_graph(ir::BinaryOp op, const Shape& a, const Shape& b, const Shape& out, bool b_const = false) {
+  static const char* kNames[] = {"Add", "Sub", "Mul", "Div"};
+  GraphBuilder g;
+  g.input("a", a);
+  if (b_const) g.weight("b", b, 0.5f, 1.5f); else g.input("b", b);
+  return g.node(kNames[static_cast<int>(op)], {"a", "b"}, {"y"}, ir::BinaryAttrs{op}, {out}).output("y").build();
+}
+
+TEST_P(BackendOps, BinaryEachOpEachBroadcast) {
+  using ir::BinaryOp;
+  const Shape full{2, 8, 5, 6};
+  struct Pattern { Shape b; bool b_const; };
+  const std::vector<Pattern> patterns = {
+      {{2, 8, 5, 6}, false},  // same shape
+      {{2, 8, 1, 1}, false},  // SE scaling: per (n, c)
+      {{8, 1, 1}, true},      // per channel, lower rank
+      {{6}, true},            // last dim
+      {{1}, true},            // scalar-like
+      {{}, true},             // rank-0 scalar
+      {{1, 1, 5, 1}, false},  // per row
+  };
+  for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul, BinaryOp::kDiv}) {
+    for (const auto& p : patterns) {
+      SCOPED_TRACE(std::to_string(static_cast<int>(op)) + " " + shape_to_string(p.b));
+      // Divisors in [0.5, 1.5] when constant; runtime divisors are in [-1, 1] but never exactly 0.
+      check(binary_graph(op, full, p.b, full, p.b_const || op == BinaryOp::kDiv));
+    }
+  }
+}
+
+TEST_P(BackendOps, BinaryFirstInputBroadcasts) {
+  using ir::BinaryOp;
+  for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSub, BinaryOp::kMul}) {
+    SCOPED_TRACE(static_cast<int>(op));
+    check(binary_graph(op, {2, 8, 1, 1}, {2, 8, 5, 6}, {2, 8, 5, 6}));
+    check(binary_graph(op, {8, 1, 1}, {2, 8, 5, 6}, {2, 8, 5, 6}));
+  }
+}
+
+// The squeeze-excitation block: x * hardsigmoid(conv(relu(conv(gap(x))))), x in a conv's layout.
+TEST_P(BackendOps, SqueezeExcitation) {
+  const int64_t c = 16, mid = 4;
+  ir::ConvAttrs pw;
+  pw.kernel_shape = {1, 1}, pw.strides = {1, 1}, pw.pads = {0, 0, 0, 0}, pw.dilations = {1, 1};
+  ir::ConvAttrs pw_relu = pw, pw_hsig = pw, dw = pw;
+  pw_relu.epilogue = {ir::ActKind::kRelu};
+  pw_hsig.epilogue = {ir::ActKind::kHardSigmoid, 1.0f / 6.0f, 0.5f};
+  dw.kernel_shape = {3, 3}, dw.pads = {1, 1, 1, 1}, dw.group = c;
+  check(GraphBuilder()
+            .input("x", {2, c, 7, 7})
+            .weight("wd", {c, 1, 3, 3}).weight("bd", {c})
+            .weight("w1", {mid, c, 1, 1}).weight("b1", {mid})
+            .weight("w2", {c, mid, 1, 1}).weight("b2", {c})
+            .node("Conv", {"x", "wd", "bd"}, {"t"}, dw, {{2, c, 7, 7}})
+            .node("GlobalAveragePool", {"t"}, {"s0"}, ir::GlobalPoolAttrs{}, {{2, c, 1, 1}})
+            .node("Conv", {"s0", "w1", "b1"}, {"s1"}, pw_relu, {{2, mid, 1, 1}})
+            .node("Conv", {"s1", "w2", "b2"}, {"s2"}, pw_hsig, {{2, c, 1, 1}})
+            .node("Mul", {"t", "s2"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {{2, c, 7, 7}})
+            .output("y")
+            .build());
+}
+
+ir::Graph pool_graph(ir::PoolKind kind, int64_t h, int64_t w, int64_t k, int64_t s, std::vector<int64_t> pads, int64_t d,
+                     bool ceil, bool include_pad) {
+  ir::PoolAttrs a;
+  a.kind = kind;
+  a.kernel_shape = {k, k};
+  a.strides = {s, s};
+  a.pads = pads;
+  a.dilations = {d, d};
+  a.ceil_mode = ceil;
+  a.count_include_pad = include_pad;
+  const Shape out{2, 6, window_out(h, k, s, pads[0], pads[2], d, ceil), window_out(w, k, s, pads[1], pads[3], d, ceil)};
+  return GraphBuilder()
+      .input("x", {2, 6, h, w})
+      .node(kind == ir::PoolKind::kMax ? "MaxPool" : "AveragePool", {"x"}, {"y"}, a, {out})
+      .output("y")
+      .build();
+}
+
+TEST_P(BackendOps, MaxPool) {
+  using ir::PoolKind;
+  check(pool_graph(PoolKind::kMax, 12, 11, 3, 2, {1, 1, 1, 1}, 1, false, false));
+  check(pool_graph(PoolKind::kMax, 12, 11, 2, 2, {0, 0, 0, 0}, 1, false, false));
+  check(pool_graph(PoolKind::kMax, 12, 11, 3, 2, {0, 0, 0, 0}, 1, true, false));   // ceil_mode
+  check(pool_graph(PoolKind::kMax, 13, 13, 3, 1, {2, 2, 2, 2}, 2, false, false));  // dilation
+  check(pool_graph(PoolKind::kMax, 10, 10, 3, 2, {1, 0, 1, 0}, 1, true, false));
+}
+
+TEST_P(BackendOps, AveragePool) {
+  using ir::PoolKind;
+  check(pool_graph(PoolKind::kAverage, 12, 11, 3, 2, {1, 1, 1, 1}, 1, false, false));  // exclude pad
+  check(pool_graph(PoolKind::kAverage, 12, 11, 3, 2, {1, 1, 1, 1}, 1, false, true));   // include pad
+  check(pool_graph(PoolKind::kAverage, 12, 11, 3, 2, {0, 0, 0, 0}, 1, true, false));   // ceil_mode
+  check(pool_graph(PoolKind::kAverage, 12, 12, 2, 2, {0, 0, 0, 0}, 1, false, false));
+}
+
+TEST_P(BackendOps, GlobalPools) {
+  for (auto kind : {ir::PoolKind::kAverage, ir::PoolKind::kMax}) {
+    check(GraphBuilder()
+              .input("x", {3, 5, 7, 6})
+              .node(kind == ir::PoolKind::kMax ? "GlobalMaxPool" : "GlobalAveragePool", {"x"}, {"y"},
+                    ir::GlobalPoolAttrs{kind}, {{3, 5, 1, 1}})
+              .output("y")
+              .build());
+  }
+}
+
+TEST_P(BackendOps, Activations) {
+  const std::pair<const char*, ir::Epilogue> cases[] = {
+      {"Relu", {ir::ActKind::kRelu}},           {"Clip", {ir::ActKind::kClip, -0.3f, 0.4f}},
+      {"Sigmoid", {ir::ActKind::kSigmoid}},     {"HardSigmoid", {ir::ActKind::kHardSigmoid, 0.2f, 0.5f}},
+      {"HardSwish", {ir::ActKind::kHardSwish}}, {"LeakyRelu", {ir::ActKind::kLeakyRelu, 0.01f}},
+      {"Tanh", {ir::ActKind::kTanh}}};
+  for (const auto& [op, e] : cases) {
+    SCOPED_TRACE(op);
+    // Inputs in [-1, 1]; scale up through a Mul so HardSwish/HardSigmoid/Clip see their kinks.
+    check(GraphBuilder()
+              .input("x", {2, 3, 4, 5})
+              .constant("k", Tensor::from_vector<float>({1}, DType::kFloat32, {4.0f}))
+              .node("Mul", {"x", "k"}, {"x4"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {{2, 3, 4, 5}})
+              .node(op, {"x4"}, {"y"}, ir::ActivationAttrs{e}, {{2, 3, 4, 5}})
+              .output("y")
+              .build());
+  }
+}
+
+TEST_P(BackendOps, Softmax) {
+  auto g = [](Shape s, int64_t axis, bool coerce) {
+    return GraphBuilder().input("x", s).node("Softmax", {"x"}, {"y"}, ir::SoftmaxAttrs{axis, coerce}, {s}).output("y").build();
+  };
+  check(g({4, 10}, -1, false));
+  check(g({2, 5, 3, 4}, 1, false));
+  check(g({2, 5, 3, 4}, 3, false));
+  check(g({2, 3, 4}, 1, true));  // opset < 13: softmax over the flattened [3 * 4]
+}
+
+TEST_P(BackendOps, ConcatAxis1) {
+  check(GraphBuilder()
+            .input("a", {2, 3, 4, 5}).input("b", {2, 5, 4, 5}).weight("c", {2, 1, 4, 5})
+            .node("Concat", {"a", "b", "c"}, {"y"}, ir::ConcatAttrs{1}, {{2, 9, 4, 5}})
+            .output("y")
+            .build());
+  check(GraphBuilder()
+            .input("a", {3, 4}).input("b", {3, 2})
+            .node("Concat", {"a", "b"}, {"y"}, ir::ConcatAttrs{-1}, {{3, 6}})
+            .output("y")
+            .build());
+}
+
+// Concat of two convs' outputs (oneDNN-chosen layouts) then another conv.
+TEST_P(BackendOps, ConcatOfConvs) {
+  ConvCase c1{.c = 8, .h = 9, .w = 9, .oc = 16}, c2{.c = 8, .h = 9, .w = 9, .oc = 8, .k = 1, .pads = {0, 0, 0, 0}};
+  ConvCase c3{.c = 24, .h = 9, .w = 9, .oc = 8};
+  check(GraphBuilder()
+            .input("x", {2, 8, 9, 9})
+            .weight("w1", {16, 8, 3, 3}).weight("w2", {8, 8, 1, 1}).weight("w3", {8, 24, 3, 3})
+            .node("Conv", {"x", "w1"}, {"a"}, conv_attrs(c1), {{2, 16, 9, 9}})
+            .node("Conv", {"x", "w2"}, {"b"}, conv_attrs(c2), {{2, 8, 9, 9}})
+            .node("Concat", {"a", "b"}, {"ab"}, ir::ConcatAttrs{1}, {{2, 24, 9, 9}})
+            .node("Conv", {"ab", "w3"}, {"y"}, conv_attrs(c3), {{2, 8, 9, 9}})
+            .output("y")
+            .build());
+}
+
+TEST_P(BackendOps, TransposePerms) {
+  const Shape in{2, 3, 4, 5};
+  for (const std::vector<int64_t>& perm : {std::vector<int64_t>{0, 2, 3, 1}, {3, 1, 0, 2}, {0, 1, 3, 2}, {1, 0, 2, 3}}) {
+    Shape out;
+    for (int64_t p : perm) out.push_back(in[p]);
+    check(GraphBuilder().input("x", in).node("Transpose", {"x"}, {"y"}, ir::TransposeAttrs{perm}, {out}).output("y").build());
+  }
+  check(GraphBuilder().input("x", {6, 7}).node("Transpose", {"x"}, {"y"}, ir::TransposeAttrs{{1, 0}}, {{7, 6}}).output("y").build());
+}
+
+// Transpose of a conv output (blocked layout) back to NHWC.
+TEST_P(BackendOps, TransposeOfConv) {
+  ConvCase c{.c = 8, .h = 6, .w = 6, .oc = 16};
+  check(GraphBuilder()
+            .input("x", {2, 8, 6, 6}).weight("w", {16, 8, 3, 3})
+            .node("Conv", {"x", "w"}, {"t"}, conv_attrs(c), {{2, 16, 6, 6}})
+            .node("Transpose", {"t"}, {"y"}, ir::TransposeAttrs{{0, 2, 3, 1}}, {{2, 6, 6, 16}})
+            .output("y")
+            .build());
+}
+
+ir::Graph resize_graph(const std::string& mode, const std::string& coord, const std::string& nearest, int64_t f) {
+  ir::ResizeAttrs a;
+  a.mode = mode;
+  a.coordinate_transformation_mode = coord;
+  a.nearest_mode = nearest;
+  a.scales = {1.0f, 1.0f, static_cast<float>(f), static_cast<float>(f)};
+  a.sizes = {2, 3, 5 * f, 4 * f};
+  return GraphBuilder()
+      .input("x", {2, 3, 5, 4})
+      .node("Resize", {"x"}, {"y"}, a, {{2, 3, 5 * f, 4 * f}})
+      .output("y")
+      .build();
+}
+
+TEST_P(BackendOps, ResizeNearest) {
+  check(resize_graph("nearest", "asymmetric", "floor", 2));
+  check(resize_graph("nearest", "half_pixel", "round_prefer_floor", 2));
+  check(resize_graph("nearest", "asymmetric", "floor", 3));
+}
+
+TEST_P(BackendOps, ResizeBilinear) {
+  check(resize_graph("linear", "half_pixel", "round_prefer_floor", 2));
+  check(resize_graph("linear", "pytorch_half_pixel", "round_prefer_floor", 2));
+}
+
+TEST_P(BackendOps, BatchNormalization) {
+  check(GraphBuilder()
+            .input("x", {2, 6, 5, 4})
+            .weight("scale", {6}).weight("bias", {6}).weight("mean", {6}).weight("var", {6}, 0.5f, 2.0f)
+            .node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"}, ir::BatchNormAttrs{1e-5f},
+                  {{2, 6, 5, 4}})
+            .output("y")
+            .build());
+}
+
+TEST_P(BackendOps, ShapeOps) {
+  check(GraphBuilder().input("x", {2, 3, 4, 5}).node("Flatten", {"x"}, {"y"}, ir::FlattenAttrs{1}, {{2, 60}}).output("y").build());
+  check(GraphBuilder().input("x", {2, 3, 4, 5}).node("Flatten", {"x"}, {"y"}, ir::FlattenAttrs{2}, {{6, 20}}).output("y").build());
+  check(GraphBuilder()
+            .input("x", {2, 3, 4, 5})
+            .constant("s", Tensor::from_vector<int64_t>({3}, DType::kInt64, {2, 12, 5}))
+            .node("Reshape", {"x", "s"}, {"y"}, ir::ReshapeAttrs{false, {2, 12, 5}}, {{2, 12, 5}})
+            .output("y")
+            .build());
+  check(GraphBuilder().input("x", {2, 3}).node("Identity", {"x"}, {"y"}, ir::IdentityAttrs{}, {{2, 3}}).output("y").build());
+}
+
+// conv -> conv -> add(residual) -> relu -> gap -> flatten -> gemm: layouts flow between ops and
+// come back to plain only where Flatten needs it.
+TEST_P(BackendOps, ChainConvToGemm) {
+  ConvCase c1{.c = 8, .h = 10, .w = 10, .oc = 16, .epi = {ir::ActKind::kRelu}};
+  ConvCase c2{.c = 16, .h = 10, .w = 10, .oc = 16};
+  check(GraphBuilder()
+            .input("x", {2, 8, 10, 10})
+            .weight("w1", {16, 8, 3, 3}).weight("b1", {16}).weight("w2", {16, 16, 3, 3}).weight("b2", {16})
+            .weight("fw", {10, 16}).weight("fb", {10})
+            .node("Conv", {"x", "w1", "b1"}, {"c1"}, conv_attrs(c1), {{2, 16, 10, 10}})
+            .node("Conv", {"c1", "w2", "b2"}, {"c2"}, conv_attrs(c2), {{2, 16, 10, 10}})
+            .node("Add", {"c2", "c1"}, {"s"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {{2, 16, 10, 10}})
+            .node("Relu", {"s"}, {"r"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{2, 16, 10, 10}})
+            .node("GlobalAveragePool", {"r"}, {"g"}, ir::GlobalPoolAttrs{}, {{2, 16, 1, 1}})
+            .node("Flatten", {"g"}, {"f"}, ir::FlattenAttrs{1}, {{2, 16}})
+            .node("Gemm", {"f", "fw", "fb"}, {"y"}, ir::GemmAttrs{.trans_b = true}, {{2, 10}})
+            .output("y")
+            .build());
+}
+
+// Several outputs, one of them also consumed inside, one a view, one an input passed through.
+TEST_P(BackendOps, OutputsInsideAndViews) {
+  ConvCase c{.c = 4, .h = 6, .w = 6, .oc = 8};
+  check(GraphBuilder()
+            .input("x", {1, 4, 6, 6}).weight("w", {8, 4, 3, 3})
+            .node("Conv", {"x", "w"}, {"c"}, conv_attrs(c), {{1, 8, 6, 6}})
+            .node("Relu", {"c"}, {"r"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{1, 8, 6, 6}})
+            .node("Flatten", {"r"}, {"f"}, ir::FlattenAttrs{1}, {{1, 288}})
+            .node("Identity", {"x"}, {"i"}, ir::IdentityAttrs{}, {{1, 4, 6, 6}})
+            .output("c").output("f").output("r").output("i").output("x")
+            .build());
+}
+
+TEST_P(BackendOps, RunTwiceIsIdentical) {
+  ir::Graph g = conv_graph({.epi = {ir::ActKind::kHardSwish}});
+  auto backend = make_backend(GetParam());
+  ASSERT_TRUE(backend.is_ok());
+  auto exe = (*backend)->compile(g, {});
+  ASSERT_TRUE(exe.is_ok()) << exe.status().to_string();
+  auto in1 = optest::random_inputs(g, 1), in2 = optest::random_inputs(g, 2);
+  auto run = [&](const std::vector<Tensor>& in) {
+    Tensor out = Tensor::zeros(g.values.at("y").shape, DType::kFloat32);
+    auto iv = optest::views_of(in);
+    std::vector<TensorView> ov{out.view()};
+    EXPECT_TRUE((*exe)->run(iv, ov).is_ok());
+    return out;
+  };
+  Tensor a = run(in1), b = run(in2), c = run(in1);
+  EXPECT_EQ(0, std::memcmp(a.data(), c.data(), a.nbytes()));
+  EXPECT_NE(0, std::memcmp(a.data(), b.data(), a.nbytes()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BackendOps, ::testing::Values("cpu", "cuda"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace tandem
