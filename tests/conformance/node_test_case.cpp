@@ -73,6 +73,7 @@ Result<NodeTest> load_node_test(const std::string& dir) {
   std::set<std::string> ops;
   for (const auto& node : t.graph.nodes) ops.insert(node.op_type);
   for (const auto& op : ops) t.op_key += (t.op_key.empty() ? "" : "+") + op;
+  if (t.op_key.empty()) t.op_key = "(constants only)";
   bake_parameter_inputs(t);
   std::map<std::string, Shape> shapes;
   for (size_t i = 0; i < t.inputs.size(); ++i) shapes[t.graph.inputs[i]] = t.inputs[i].shape();
