@@ -81,8 +81,8 @@ std::string describe_plan(const BoundPlan& bound, const ir::Graph& graph, const 
   for (size_t k = 0; k < bound.stages.size(); ++k) {
     const BoundStage& bs = bound.stages[k];
     s += "stage " + std::to_string(k) + " '" + bs.name + "': nodes " + std::to_string(bs.begin) + "-" +
-         std::to_string(bs.end - 1) + " (" + node_label(graph, bs.begin) + " .. " + node_label(graph, bs.end - 1) +
-         "), " + std::to_string(bs.end - bs.begin) + " nodes, " +
+         std::to_string(bs.end - 1) + " (" + node_label(graph, bs.begin) +
+         (bs.end - bs.begin > 1 ? " .. " + node_label(graph, bs.end - 1) : std::string()) + "), " + std::to_string(bs.end - bs.begin) + " nodes, " +
          human(static_cast<double>(range_flops(graph, bs.begin, bs.end)), "FLOP") + "\n";
     for (const std::string& out : bs.outputs) {
       const ir::ValueInfo* vi = graph.info(out);

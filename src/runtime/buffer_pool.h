@@ -1,0 +1,48 @@
+// BufferPool: reusable host staging buffers for the activations that cross between stages, so a
+// steady stream of batches allocates nothing after warm-up. Memory comes from a backend's
+// allocate_host_memory() (pinned for CUDA) when one offers it, else aligned host memory.
+// Thread safety: acquire/release may be called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "backends/backend.h"
+
+namespace tandem::runtime {
+
+class BufferPool {
+ public:
+  // `backends`: the backends of the units in use (borrowed; they outlive the pool). The first
+  // that returns memory from allocate_host_memory() provides all buffers.
+  explicit BufferPool(std::vector<const Backend*> backends = {});
+  ~BufferPool();
+  BufferPool(const BufferPool&) = delete;
+  BufferPool& operator=(const BufferPool&) = delete;
+
+  // A buffer of at least `bytes` (64-byte aligned). Give it back with release().
+  void* acquire(size_t bytes);
+  void release(void* ptr);
+
+  size_t allocations() const;  // buffers created so far (for tests: it stops growing)
+
+ private:
+  struct Block {
+    void* ptr;
+    size_t bytes;
+  };
+  void* allocate(size_t bytes);
+  void free_block(void* ptr);
+
+  std::vector<const Backend*> backends_;
+  const Backend* provider_ = nullptr;  // set at the first allocation
+  bool provider_chosen_ = false;
+  mutable std::mutex mu_;
+  std::multimap<size_t, void*> free_;            // size -> free buffer
+  std::map<void*, size_t> size_of_;              // every buffer the pool owns
+};
+
+}  // namespace tandem::runtime

@@ -1,0 +1,205 @@
+// RuntimeImpl: moving a batch through its stages (scatter, completion, re-routing) and the report.
+#include <algorithm>
+
+#include "runtime/runtime_impl.h"
+#include "runtime/scatter.h"
+
+namespace tandem::runtime::detail {
+namespace {
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+bool RuntimeImpl::can_run(size_t unit, const Batch& b, int stage) const {
+  const plan::BoundStage& bs = b.bg->bound.stages[static_cast<size_t>(stage)];
+  return units_[unit].supports_range(*b.bg->graph, bs.begin, bs.end).is_ok();
+}
+
+std::vector<std::pair<size_t, int64_t>> RuntimeImpl::assign(const Batch& b, int stage) {
+  const plan::BoundStage& bs = b.bg->bound.stages[static_cast<size_t>(stage)];
+  std::vector<size_t> live;
+  std::vector<double> shares;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < bs.units.size(); ++i)
+      if (bs.shares[i] > 0 && failed_[bs.units[i]].empty()) {
+        live.push_back(bs.units[i]);
+        shares.push_back(bs.shares[i]);
+      }
+  }
+  if (live.empty()) {  // every unit of the stage failed: the whole stage on a live unit that can run it
+    int u = pick_rerun_unit(b, stage, units_.size());
+    if (u < 0) return {};
+    return {{static_cast<size_t>(u), b.rows}};
+  }
+  std::vector<int64_t> rows = split_rows(b.rows, shares);
+  std::vector<std::pair<size_t, int64_t>> out;
+  for (size_t i = 0; i < live.size(); ++i)
+    if (rows[i] > 0) out.emplace_back(live[i], rows[i]);
+  return out;
+}
+
+int RuntimeImpl::pick_rerun_unit(const Batch& b, int stage, size_t exclude) {
+  const plan::BoundStage& bs = b.bg->bound.stages[static_cast<size_t>(stage)];
+  std::vector<size_t> order;
+  for (size_t i = 0; i < bs.units.size(); ++i)
+    if (bs.shares[i] > 0) order.push_back(bs.units[i]);
+  for (size_t u = 0; u < units_.size(); ++u)
+    if (std::find(order.begin(), order.end(), u) == order.end()) order.push_back(u);
+  for (size_t u : order) {
+    if (u == exclude) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!failed_[u].empty()) continue;
+    }
+    if (can_run(u, b, stage)) return static_cast<int>(u);
+  }
+  return -1;
+}
+
+void RuntimeImpl::start_stage(Batch& b, int stage) {
+  b.stage = stage;
+  const plan::BoundStage& bs = b.bg->bound.stages[static_cast<size_t>(stage)];
+  const bool last = static_cast<size_t>(stage) + 1 == b.bg->bound.stages.size();
+  const ir::Graph& g = *b.bg->graph;
+  b.outputs.clear();
+  b.output_buffers.clear();
+  for (const std::string& name : bs.outputs) {
+    const ir::ValueInfo* vi = g.info(name);
+    Shape shape = vi ? vi->shape : Shape{};
+    DType dtype = vi ? vi->dtype : DType::kFloat32;
+    if (last) {
+      b.outputs.emplace_back(shape, dtype);  // handed to the caller: its own memory
+    } else {
+      void* p = pool_.acquire(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype));
+      b.output_buffers.push_back(p);
+      b.outputs.push_back(Tensor::wrap(TensorView{p, shape, dtype}));
+    }
+  }
+  auto slices = assign(b, stage);
+  if (slices.empty()) {
+    b.error = unavailable("no live unit can run stage '" + bs.name + "' (every unit able to run it failed)");
+    finish_batch(b);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(b.mu);
+    b.pending = static_cast<int>(slices.size());
+  }
+  int64_t row = 0;
+  for (const auto& [unit, rows] : slices) {
+    workers_[unit]->push(SliceTask{&b, stage, row, rows});
+    row += rows;
+  }
+}
+
+void RuntimeImpl::slice_done(const SliceTask& task, const Status& status) {
+  Batch& b = *task.batch;
+  {
+    std::lock_guard<std::mutex> lock(b.mu);
+    if (!status.is_ok() && b.error.is_ok()) b.error = status;
+    if (--b.pending > 0) return;
+  }
+  // The last slice of the stage: this thread owns the batch until it queues the next stage.
+  for (void* p : b.input_buffers) pool_.release(p);
+  b.input_buffers = std::move(b.output_buffers);
+  b.output_buffers.clear();
+  b.inputs = std::move(b.outputs);
+  b.outputs.clear();
+  const bool last = static_cast<size_t>(b.stage) + 1 == b.bg->bound.stages.size();
+  if (!b.error.is_ok() || last) {
+    finish_batch(b);
+    return;
+  }
+  start_stage(b, b.stage + 1);
+}
+
+void RuntimeImpl::finish_batch(Batch& b) {
+  for (void* p : b.input_buffers) pool_.release(p);
+  for (void* p : b.output_buffers) pool_.release(p);
+  b.input_buffers.clear();
+  b.output_buffers.clear();
+  if (b.error.is_ok()) b.outputs = std::move(b.inputs);  // the last stage's outputs
+  else b.outputs.clear();
+  b.inputs.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    b.done = true;
+    if (b.error.is_ok()) {
+      ++stats_.batches;
+      stats_.images += b.rows;
+    }
+    window_end_ = Clock::now();
+  }
+  done_cv_.notify_all();
+}
+
+void RuntimeImpl::unit_failed(size_t unit, const SliceTask& task, const Status& why) {
+  Batch& b = *task.batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_[unit].empty()) failed_[unit] = why.message().empty() ? "failed" : why.message();
+  }
+  int to = pick_rerun_unit(b, task.stage, unit);
+  const std::string& stage_name = b.bg->bound.stages[static_cast<size_t>(task.stage)].name;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.reruns.push_back(RerunRecord{b.seq, stage_name, task.first_row, task.rows, units_[unit].name(),
+                                        to < 0 ? "" : units_[static_cast<size_t>(to)].name()});
+  }
+  if (to < 0) {
+    slice_done(task, unavailable("unit '" + units_[unit].name() + "' failed (" + why.message() +
+                                 ") and no other live unit can run stage '" + stage_name + "'"));
+    return;
+  }
+  workers_[static_cast<size_t>(to)]->push(task);
+}
+
+bool RuntimeImpl::is_failed(size_t unit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !failed_[unit].empty();
+}
+
+int RuntimeImpl::fail_after(size_t unit) const {
+  for (const auto& [name, n] : options_.fail_unit_after) {
+    auto idx = plan::find_unit(units_, name);
+    if (idx && *idx == unit) return n;
+  }
+  return -1;
+}
+
+void RuntimeImpl::record_run(size_t unit, int stage, int64_t rows, double busy_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  UnitReport& r = stats_.units[unit];
+  r.images += rows;
+  r.slices += 1;
+  r.busy_s += busy_s;
+  if (r.images_per_stage.size() <= static_cast<size_t>(stage)) r.images_per_stage.resize(static_cast<size_t>(stage) + 1);
+  r.images_per_stage[static_cast<size_t>(stage)] += rows;
+}
+
+RunReport RuntimeImpl::report() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  RunReport r = stats_;
+  r.wall_s = window_started_ ? seconds(window_end_ - window_start_) : 0.0;
+  if (r.wall_s < 0) r.wall_s = 0;
+  r.images_per_s = r.wall_s > 0 ? static_cast<double>(r.images) / r.wall_s : 0.0;
+  for (size_t u = 0; u < r.units.size(); ++u) {
+    r.units[u].utilisation = r.wall_s > 0 ? r.units[u].busy_s / r.wall_s : 0.0;
+    r.units[u].failed = !failed_[u].empty();
+    r.units[u].failure = failed_[u];
+    r.units[u].images_per_stage.resize(plan_.stages().size());
+  }
+  return r;
+}
+
+void RuntimeImpl::reset_report() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_ = RunReport{};
+  for (const plan::Unit& u : units_) stats_.units.push_back(UnitReport{u.name(), 0, {}, 0, 0, 0, false, ""});
+  window_started_ = false;
+  window_start_ = window_end_ = Clock::now();
+}
+
+}  // namespace tandem::runtime::detail

@@ -1,0 +1,165 @@
+// UnitWorker: one thread per unit; runs slices of stages on the unit's backend.
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+
+#include "runtime/runtime_impl.h"
+
+namespace tandem::runtime::detail {
+namespace {
+
+// Pins the calling thread to `cpus` (a core group unit), so host backends stay on their cores.
+Status pin_thread(const std::vector<int>& cpus) {
+  if (cpus.empty()) return Status::ok();
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+    return unavailable("cannot pin the worker thread to its cores");
+  return Status::ok();
+}
+
+// rows [first_row, first_row + rows) of `full`, shaped like the segment's tensor `name`.
+Result<TensorView> slice_view(const Tensor& full, int64_t batch_rows, int64_t first_row, int64_t rows,
+                              const ir::Graph& segment, const std::string& name) {
+  const ir::ValueInfo* vi = segment.info(name);
+  if (!vi || !vi->fully_known()) return internal_error("segment tensor '" + name + "' has no known shape");
+  const size_t row_bytes = full.nbytes() / static_cast<size_t>(batch_rows);
+  TensorView v{static_cast<std::byte*>(const_cast<void*>(full.data())) + row_bytes * static_cast<size_t>(first_row),
+               vi->shape, vi->dtype};
+  if (v.nbytes() != row_bytes * static_cast<size_t>(rows) || vi->dtype != full.dtype())
+    return invalid_argument("tensor '" + name + "' " + shape_to_string(full.shape()) +
+                            " does not split along dim 0 into slices of " + std::to_string(rows) +
+                            " rows (the slice graph has " + shape_to_string(vi->shape) +
+                            "); give its stage to one unit");
+  return v;
+}
+
+}  // namespace
+
+UnitWorker::UnitWorker(RuntimeImpl& rt, size_t unit) : rt_(rt), unit_(unit) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+UnitWorker::~UnitWorker() {
+  stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void UnitWorker::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+}
+
+void UnitWorker::push(const SliceTask& task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(task);
+  }
+  cv_.notify_one();
+}
+
+void UnitWorker::loop() {
+  const plan::Unit& unit = rt_.unit(unit_);
+  Status bound = pin_thread(unit.options().cpus);
+  if (bound.is_ok()) bound = unit.backend->bind_thread(unit.options());
+  bool bind_failed = !bound.is_ok();
+  for (;;) {
+    SliceTask task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      // Later stages first (drains the pipeline, frees buffers), then older batches.
+      auto best = std::min_element(queue_.begin(), queue_.end(), [](const SliceTask& a, const SliceTask& b) {
+        if (a.stage != b.stage) return a.stage > b.stage;
+        return a.batch->seq < b.batch->seq;
+      });
+      task = *best;
+      queue_.erase(best);
+    }
+    if (bind_failed) {
+      rt_.unit_failed(unit_, task, bound.with_context("binding the worker thread"));
+      continue;
+    }
+    process(task);
+  }
+}
+
+void UnitWorker::process(const SliceTask& task) {
+  if (rt_.is_failed(unit_)) {  // the unit died with slices still queued: they go elsewhere
+    rt_.unit_failed(unit_, task, unavailable("the unit had failed before this slice ran"));
+    return;
+  }
+  bool unit_fault = false;
+  auto exe = executable(task, unit_fault);
+  if (!exe) {
+    if (unit_fault) rt_.unit_failed(unit_, task, exe.status());
+    else rt_.slice_done(task, exe.status());
+    return;
+  }
+  auto seg = rt_.segment(task.stage, task.rows);  // cached; cannot fail after executable() did not
+  if (!seg) {
+    rt_.slice_done(task, seg.status());
+    return;
+  }
+  Status st = run_slice(task, **exe, **seg, unit_fault);
+  if (!st.is_ok() && unit_fault) {
+    rt_.unit_failed(unit_, task, st);
+    return;
+  }
+  rt_.slice_done(task, st);
+}
+
+Result<Executable*> UnitWorker::executable(const SliceTask& task, bool& unit_fault) {
+  auto key = std::make_pair(task.stage, task.rows);
+  auto it = executables_.find(key);
+  if (it != executables_.end()) return it->second.get();
+  auto seg = rt_.segment(task.stage, task.rows);
+  if (!seg) return seg.status();
+  const plan::Unit& unit = rt_.unit(unit_);
+  auto exe = unit.backend->compile(**seg, unit.options());
+  if (!exe) {
+    unit_fault = true;
+    return exe.status().with_context("unit '" + unit.name() + "' compiling " + (*seg)->name);
+  }
+  Executable* p = exe->get();
+  executables_[key] = std::move(*exe);
+  return p;
+}
+
+Status UnitWorker::run_slice(const SliceTask& task, Executable& exe, const ir::Graph& segment, bool& unit_fault) {
+  Batch& b = *task.batch;
+  std::vector<TensorView> ins, outs;
+  for (size_t i = 0; i < segment.inputs.size(); ++i) {
+    TANDEM_ASSIGN_OR_RETURN(auto v, slice_view(b.inputs[i], b.rows, task.first_row, task.rows, segment, segment.inputs[i]));
+    ins.push_back(v);
+  }
+  for (size_t i = 0; i < segment.outputs.size(); ++i) {
+    TANDEM_ASSIGN_OR_RETURN(auto v, slice_view(b.outputs[i], b.rows, task.first_row, task.rows, segment, segment.outputs[i]));
+    outs.push_back(v);
+  }
+  const plan::Unit& unit = rt_.unit(unit_);
+  const int fail_after = rt_.fail_after(unit_);
+  if (fail_after >= 0 && runs_ >= fail_after) {
+    unit_fault = true;
+    return unavailable("unit '" + unit.name() + "' failed (injected after " + std::to_string(fail_after) + " runs)");
+  }
+  auto t0 = Clock::now();
+  Status st = exe.run_async(ins, outs);
+  if (st.is_ok()) st = exe.wait();
+  double busy = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!st.is_ok()) {
+    unit_fault = true;
+    return st.with_context("unit '" + unit.name() + "' running " + segment.name);
+  }
+  ++runs_;
+  rt_.record_run(unit_, task.stage, task.rows, busy);
+  return Status::ok();
+}
+
+}  // namespace tandem::runtime::detail
