@@ -1,0 +1,154 @@
+// The CPU backend's own contract: what it refuses (with a reason), bad run() arguments, and
+// thread binding. Numerical agreement with the reference is in backend_ops_test.cpp.
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include <thread>
+
+#include "ops/op_test_util.h"
+
+namespace tandem {
+namespace {
+
+using optest::GraphBuilder;
+
+std::unique_ptr<Backend> cpu_backend() {
+  auto b = make_backend("cpu");
+  EXPECT_TRUE(b.is_ok()) << b.status().to_string();
+  return std::move(b).value();
+}
+
+// supports() of the graph's only node: unsupported, with `reason` in the message.
+void expect_refused(const ir::Graph& g, const std::string& reason) {
+  auto cpu = cpu_backend();
+  Status st = cpu->supports(g, g.nodes.at(0));
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported) << st.to_string();
+  EXPECT_NE(st.message().find(reason), std::string::npos) << st.message();
+  // compile() refuses the same node and names it.
+  auto exe = cpu->compile(g, {});
+  ASSERT_FALSE(exe.is_ok());
+  EXPECT_NE(exe.status().message().find(g.nodes.at(0).name), std::string::npos) << exe.status().message();
+}
+
+ir::Graph resize(const std::string& mode, const std::string& coord, const std::string& nearest, Shape out) {
+  ir::ResizeAttrs a;
+  a.mode = mode;
+  a.coordinate_transformation_mode = coord;
+  a.nearest_mode = nearest;
+  for (size_t i = 0; i < out.size(); ++i) a.scales.push_back(static_cast<float>(out[i]) / (i < 2 ? out[i] : 4));
+  a.sizes = out;
+  return GraphBuilder().input("x", {1, 2, 4, 4}).node("Resize", {"x"}, {"y"}, a, {out}).output("y").build();
+}
+
+TEST(CpuBackend, RefusesResizeModesItCannotMatch) {
+  expect_refused(resize("cubic", "half_pixel", "round_prefer_floor", {1, 2, 8, 8}), "mode 'cubic'");
+  expect_refused(resize("linear", "align_corners", "round_prefer_floor", {1, 2, 8, 8}), "align_corners");
+  expect_refused(resize("nearest", "asymmetric", "round_prefer_floor", {1, 2, 8, 8}), "nearest_mode");
+  expect_refused(resize("nearest", "asymmetric", "floor", {1, 2, 6, 6}), "non-integer");
+}
+
+TEST(CpuBackend, RefusesNonFloat) {
+  ir::Graph g = GraphBuilder()
+                    .input("x", {2, 3}, DType::kInt64)
+                    .input("z", {2, 3}, DType::kInt64)
+                    .node("Add", {"x", "z"}, {"y"}, ir::BinaryAttrs{}, {{2, 3}})
+                    .output("y")
+                    .build();
+  expect_refused(g, "float32 only");
+}
+
+TEST(CpuBackend, RefusesBroadcastsOneDnnCannotExpress) {
+  auto bin = [](ir::BinaryOp op, const char* name, Shape a, Shape b, Shape out) {
+    return GraphBuilder().input("a", a).input("b", b).node(name, {"a", "b"}, {"y"}, ir::BinaryAttrs{op}, {out}).output("y").build();
+  };
+  expect_refused(bin(ir::BinaryOp::kDiv, "Div", {2, 1, 1}, {2, 3, 4}, {2, 3, 4}), "first input broadcasts");
+  expect_refused(bin(ir::BinaryOp::kAdd, "Add", {2, 1, 4}, {2, 3, 1}, {2, 3, 4}), "both inputs broadcast");
+}
+
+TEST(CpuBackend, RefusesRuntimeWeightsAndUnknownOps) {
+  ir::ConvAttrs a;
+  a.kernel_shape = {1, 1}, a.strides = {1, 1}, a.pads = {0, 0, 0, 0}, a.dilations = {1, 1};
+  expect_refused(GraphBuilder()
+                     .input("x", {1, 2, 3, 3}).input("w", {4, 2, 1, 1})
+                     .node("Conv", {"x", "w"}, {"y"}, a, {{1, 4, 3, 3}})
+                     .output("y")
+                     .build(),
+                 "weights must be a constant");
+  expect_refused(GraphBuilder()
+                     .input("x", {1, 2})
+                     .node("Gather", {"x"}, {"y"}, ir::GatherAttrs{}, {{1, 2}})
+                     .output("y")
+                     .build(),
+                 "no kernel for Gather");
+}
+
+TEST(CpuBackend, RefusesAveragePoolIncludePadPastTheEnd) {
+  ir::PoolAttrs a;
+  a.kind = ir::PoolKind::kAverage;
+  a.kernel_shape = {3, 3}, a.strides = {2, 2}, a.pads = {0, 0, 0, 0}, a.dilations = {1, 1};
+  a.ceil_mode = true;
+  a.count_include_pad = true;
+  expect_refused(GraphBuilder().input("x", {1, 1, 6, 6}).node("AveragePool", {"x"}, {"y"}, a, {{1, 1, 3, 3}}).output("y").build(),
+                 "count_include_pad");
+}
+
+ir::Graph relu_graph() {
+  return GraphBuilder()
+      .input("x", {2, 8})
+      .node("Relu", {"x"}, {"y"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{2, 8}})
+      .output("y")
+      .build();
+}
+
+TEST(CpuBackend, RunRejectsWrongShapesAndCounts) {
+  auto cpu = cpu_backend();
+  auto exe = cpu->compile(relu_graph(), {});
+  ASSERT_TRUE(exe.is_ok()) << exe.status().to_string();
+  Tensor bad({2, 9}, DType::kFloat32), out({2, 8}, DType::kFloat32);
+  std::vector<TensorView> in{bad.view()}, outs{out.view()};
+  Status st = (*exe)->run(in, outs);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("compiled for float32[2, 8]"), std::string::npos) << st.message();
+  EXPECT_EQ((*exe)->run({}, outs).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(CpuBackend, BindThreadPinsAndRuns) {
+  auto cpu = cpu_backend();
+  UnitOptions options;
+  options.cpus = {0};
+  options.threads = 1;
+  ir::Graph g = relu_graph();
+  auto exe = cpu->compile(g, options);
+  ASSERT_TRUE(exe.is_ok()) << exe.status().to_string();
+  Status bound;
+  int cpus_after = -1;
+  std::vector<Tensor> outs;
+  std::thread worker([&] {
+    bound = cpu->bind_thread(options);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) cpus_after = CPU_COUNT(&set);
+    auto r = optest::run_on(*cpu, g, optest::random_inputs(g), options);
+    if (r.is_ok()) outs = std::move(r).value();
+  });
+  worker.join();
+  EXPECT_TRUE(bound.is_ok()) << bound.to_string();
+  EXPECT_EQ(cpus_after, 1);
+  ASSERT_EQ(outs.size(), 1u);
+  auto ref = optest::run_on("reference", g, optest::random_inputs(g));
+  ASSERT_TRUE(ref.is_ok()) << ref.status().to_string();
+  EXPECT_TRUE(optest::all_close((*ref)[0], outs[0], "y"));
+}
+
+TEST(CpuBackend, BindThreadRejectsBadCore) {
+  auto cpu = cpu_backend();
+  UnitOptions options;
+  options.cpus = {-1};
+  Status st;
+  std::thread worker([&] { st = cpu->bind_thread(options); });
+  worker.join();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tandem
