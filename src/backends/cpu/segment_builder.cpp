@@ -102,6 +102,7 @@ Result<dnnl::memory> SegmentBuilder::constant_as(const std::string& value, const
     return internal_error("cpu: constant '" + value + "' does not match its view");
   seg_.keep_alive.push_back(*t);
   dnnl::memory src(view, engine_, const_cast<void*>(t->data()));
+  if (view == md) return src;  // already in the wanted layout: use the constant's own bytes
   dnnl::memory out(md, engine_);
   run_now(dnnl::reorder(src, out), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, out}});
   return out;
