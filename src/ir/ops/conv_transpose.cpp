@@ -59,8 +59,14 @@ Result<int64_t> output_dim(ConvTransposeAttrs& c, size_t i, size_t n, int64_t in
   else if (c.auto_pad == "SAME_UPPER" || c.auto_pad == "SAME_LOWER") want = in * c.strides[i];
   if (want >= 0) {
     const int64_t total = full - want;
-    if (total < 0) return invalid_argument("output_shape " + std::to_string(want) + " is larger than " +
-                                           std::to_string(full) + " for this kernel and stride");
+    if (want < 1) return invalid_argument("output_shape must be >= 1");
+    if (total < 0) {
+      // A larger output_shape than the kernel covers (as onnxruntime allows): the extra trailing
+      // outputs get only the bias. Expressed as a negative end pad so out = full - begin - end holds.
+      c.pads[i] = 0;
+      c.pads[i + n] = total;
+      return want;
+    }
     // ONNX spec: SAME_UPPER gives the smaller half to the begin; otherwise the begin gets the larger.
     const bool upper = c.auto_pad == "SAME_UPPER";
     c.pads[i] = upper ? total / 2 : total - total / 2;

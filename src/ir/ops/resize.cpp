@@ -31,7 +31,7 @@ Result<OpAttrs> parse_resize(const AttrMap& a, int opset) {
   if (ctm == "tf_crop_and_resize")
     return unsupported("Resize coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
   if (ctm != "half_pixel" && ctm != "pytorch_half_pixel" && ctm != "align_corners" && ctm != "asymmetric" &&
-      ctm != "tf_half_pixel_for_nearest")
+      ctm != "tf_half_pixel_for_nn")
     return invalid_argument("unknown coordinate_transformation_mode '" + ctm + "'");
   const std::string& nm = r.nearest_mode;
   if (nm != "round_prefer_floor" && nm != "round_prefer_ceil" && nm != "floor" && nm != "ceil")
