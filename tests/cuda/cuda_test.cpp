@@ -1,0 +1,238 @@
+// CUDA backend tests: fused patterns in fp32 (vs the reference backend, 1e-4 + 1e-3*|ref|),
+// every pattern in fp16 (relative L2 error <= 1e-2), bad input, refusals, and whole models vs
+// onnxruntime in fp32 and fp16. Skipped with one line when there is no CUDA device.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <functional>
+
+#include "core/npy.h"
+#include "ops/op_test_util.h"
+#include "tandem/engine.h"
+
+namespace tandem {
+namespace {
+
+using optest::GraphBuilder;
+
+constexpr double kFp16RelL2 = 1e-2;
+
+double rel_l2(const Tensor& want, const Tensor& got) {
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const double w = want.data_as<float>()[i], g = got.data_as<float>()[i];
+    num += (g - w) * (g - w);
+    den += w * w;
+  }
+  return std::sqrt(num / std::max(den, 1e-30));
+}
+
+class Cuda : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = make_backend("cuda");
+    if (!b.is_ok()) GTEST_SKIP() << "cuda: " << b.status().message();
+    backend_ = std::move(*b);
+  }
+  // fp32 per element against the reference backend, then fp16 by relative L2.
+  void check(const ir::Graph& g) {
+    SCOPED_TRACE(ir::graph_to_string(g));
+    const auto inputs = optest::random_inputs(g);
+    auto ref = optest::run_on("reference", g, inputs);
+    if (!ref.is_ok()) GTEST_SKIP() << "reference backend: " << ref.status().message();
+    auto f32 = optest::run_on(*backend_, g, inputs, {});
+    ASSERT_TRUE(f32.is_ok()) << f32.status().message();
+    UnitOptions half;
+    half.precision = Precision::kFloat16;
+    auto f16 = optest::run_on(*backend_, g, inputs, half);
+    ASSERT_TRUE(f16.is_ok()) << f16.status().message();
+    for (size_t i = 0; i < g.outputs.size(); ++i) {
+      EXPECT_TRUE(optest::all_close((*ref)[i], (*f32)[i], "fp32 '" + g.outputs[i] + "'"));
+      EXPECT_LE(rel_l2((*ref)[i], (*f16)[i]), kFp16RelL2) << "fp16 '" << g.outputs[i] << "'";
+    }
+  }
+  std::unique_ptr<Backend> backend_;
+};
+
+ir::ConvAttrs conv(int64_t k, int64_t stride, int64_t pad, int64_t group, ir::Epilogue e = {}) {
+  ir::ConvAttrs a;
+  a.kernel_shape = {k, k};
+  a.strides = {stride, stride};
+  a.pads = {pad, pad, pad, pad};
+  a.dilations = {1, 1};
+  a.group = group;
+  a.epilogue = e;
+  return a;
+}
+ir::ActivationAttrs act(ir::ActKind k, float a = 0, float b = 0) { return {ir::Epilogue{k, a, b}}; }
+
+TEST_F(Cuda, ConvAddReluIsFusedAndCorrect) {  // ResNet's block tail: Conv -> Add(shortcut) -> Relu
+  GraphBuilder b;
+  b.input("x", {2, 16, 9, 9}).weight("w", {16, 16, 3, 3}, -0.2f, 0.2f).weight("bias", {16});
+  b.node("Conv", {"x", "w", "bias"}, {"c"}, conv(3, 1, 1, 1), {{2, 16, 9, 9}});
+  b.node("Add", {"c", "x"}, {"s"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {{2, 16, 9, 9}});
+  b.node("Relu", {"s"}, {"y"}, act(ir::ActKind::kRelu), {{2, 16, 9, 9}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, ShortcutConvAfterMainPath) {  // the residual is produced after the fused Conv's own node
+  GraphBuilder b;
+  b.input("x", {2, 8, 8, 8}).weight("w1", {16, 8, 1, 1}).weight("w2", {16, 8, 1, 1});
+  b.node("Conv", {"x", "w1"}, {"main"}, conv(1, 1, 0, 1), {{2, 16, 8, 8}});
+  b.node("Conv", {"x", "w2"}, {"short"}, conv(1, 1, 0, 1), {{2, 16, 8, 8}});
+  b.node("Add", {"main", "short"}, {"s"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {{2, 16, 8, 8}});
+  b.node("Relu", {"s"}, {"y"}, act(ir::ActKind::kRelu), {{2, 16, 8, 8}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, DepthwiseRelu6ThenProjectWithResidual) {  // MobileNetV2's inverted residual
+  GraphBuilder b;
+  b.input("x", {3, 8, 10, 10}).weight("we", {32, 8, 1, 1}, -0.3f, 0.3f).weight("wd", {32, 1, 3, 3}).weight("wp", {8, 32, 1, 1}, -0.2f, 0.2f);
+  ir::Epilogue relu6{ir::ActKind::kClip, 0.0f, 6.0f};
+  b.node("Conv", {"x", "we"}, {"e"}, conv(1, 1, 0, 1, relu6), {{3, 32, 10, 10}});
+  b.node("Conv", {"e", "wd"}, {"d"}, conv(3, 1, 1, 32, relu6), {{3, 32, 10, 10}});
+  b.node("Conv", {"d", "wp"}, {"p"}, conv(1, 1, 0, 1), {{3, 8, 10, 10}});
+  b.node("Add", {"x", "p"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {{3, 8, 10, 10}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, DepthwiseStridedHardSwish) {
+  GraphBuilder b;
+  b.input("x", {2, 24, 15, 15}).weight("wd", {24, 1, 5, 5}).weight("bd", {24});
+  b.node("Conv", {"x", "wd", "bd"}, {"y"}, conv(5, 2, 2, 24, {ir::ActKind::kHardSwish}), {{2, 24, 8, 8}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, SqueezeExcitePerChannelScale) {  // MobileNetV3's SE block
+  GraphBuilder b;
+  b.input("x", {2, 16, 7, 7}).weight("w1", {4, 16, 1, 1}).weight("b1", {4}).weight("w2", {16, 4, 1, 1}).weight("b2", {16});
+  b.node("GlobalAveragePool", {"x"}, {"g"}, ir::GlobalPoolAttrs{ir::PoolKind::kAverage}, {{2, 16, 1, 1}});
+  b.node("Conv", {"g", "w1", "b1"}, {"r"}, conv(1, 1, 0, 1, {ir::ActKind::kRelu}), {{2, 4, 1, 1}});
+  b.node("Conv", {"r", "w2", "b2"}, {"s"}, conv(1, 1, 0, 1, {ir::ActKind::kHardSigmoid, 1.0f / 6, 0.5f}), {{2, 16, 1, 1}});
+  b.node("Mul", {"x", "s"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {{2, 16, 7, 7}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, ClassifierTail) {  // GAP -> Flatten -> Gemm -> Softmax
+  GraphBuilder b;
+  b.input("x", {4, 32, 5, 5}).weight("w", {10, 32}).weight("bias", {10});
+  b.node("GlobalAveragePool", {"x"}, {"g"}, ir::GlobalPoolAttrs{ir::PoolKind::kAverage}, {{4, 32, 1, 1}});
+  b.node("Flatten", {"g"}, {"f"}, ir::FlattenAttrs{1}, {{4, 32}});
+  ir::GemmAttrs ga;
+  ga.trans_b = true;
+  b.node("Gemm", {"f", "w", "bias"}, {"l"}, ga, {{4, 10}});
+  b.node("Softmax", {"l"}, {"y"}, ir::SoftmaxAttrs{-1, false}, {{4, 10}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, FlattenOfSpatialTensorKeepsNchwOrder) {  // NHWC storage must not leak into a flatten
+  GraphBuilder b;
+  b.input("x", {2, 3, 4, 5}).weight("w", {6, 60});
+  b.node("Flatten", {"x"}, {"f"}, ir::FlattenAttrs{1}, {{2, 60}});
+  b.node("MatMul", {"f", "w"}, {"y"}, ir::MatMulAttrs{}, {{2, 6}}).output("y");
+  ir::Graph g = b.build();
+  g.initializers["w"] = optest::random_tensor({60, 6}, 7);
+  g.values["w"].shape = {60, 6};
+  check(g);
+}
+
+TEST_F(Cuda, PoolsConcatResizeTranspose) {
+  GraphBuilder b;
+  b.input("x", {2, 6, 12, 12});
+  ir::PoolAttrs mp;
+  mp.kind = ir::PoolKind::kMax;
+  mp.kernel_shape = {3, 3}; mp.strides = {2, 2}; mp.pads = {1, 1, 1, 1}; mp.dilations = {1, 1};
+  ir::PoolAttrs ap = mp;
+  ap.kind = ir::PoolKind::kAverage;
+  b.node("MaxPool", {"x"}, {"m"}, mp, {{2, 6, 6, 6}});
+  b.node("AveragePool", {"x"}, {"a"}, ap, {{2, 6, 6, 6}});
+  b.node("Concat", {"m", "a"}, {"c"}, ir::ConcatAttrs{1}, {{2, 12, 6, 6}});
+  ir::ResizeAttrs rs;
+  rs.mode = "linear";
+  rs.scales = {1, 1, 2, 2};
+  rs.sizes = {2, 12, 12, 12};
+  b.node("Resize", {"c"}, {"r"}, rs, {{2, 12, 12, 12}});
+  ir::ResizeAttrs rn = rs;
+  rn.mode = "nearest";
+  rn.coordinate_transformation_mode = "asymmetric";
+  rn.nearest_mode = "floor";
+  b.node("Resize", {"m"}, {"n"}, rn, {{2, 6, 12, 12}});
+  b.node("Concat", {"r", "n"}, {"rc"}, ir::ConcatAttrs{1}, {{2, 18, 12, 12}});
+  b.node("Transpose", {"rc"}, {"y"}, ir::TransposeAttrs{{0, 2, 3, 1}}, {{2, 12, 12, 18}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, BatchNormSigmoidAndBroadcastDiv) {
+  GraphBuilder b;
+  b.input("x", {2, 8, 5, 5}).weight("g", {8}).weight("be", {8}).weight("mu", {8}).weight("var", {8}, 0.5f, 2.0f).weight("d", {8, 1, 1}, 1.0f, 2.0f);
+  b.node("BatchNormalization", {"x", "g", "be", "mu", "var"}, {"n"}, ir::BatchNormAttrs{1e-5f}, {{2, 8, 5, 5}});
+  b.node("Sigmoid", {"n"}, {"s"}, act(ir::ActKind::kSigmoid), {{2, 8, 5, 5}});
+  b.node("Div", {"s", "d"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kDiv}, {{2, 8, 5, 5}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, WrongInputShapeIsAnError) {
+  GraphBuilder b;
+  b.input("x", {1, 4, 3, 3});
+  b.node("Relu", {"x"}, {"y"}, act(ir::ActKind::kRelu), {{1, 4, 3, 3}}).output("y");
+  auto exe = backend_->compile(b.build(), {});
+  ASSERT_TRUE(exe.is_ok()) << exe.status().message();
+  Tensor in({1, 4, 3, 4}, DType::kFloat32), out({1, 4, 3, 3}, DType::kFloat32);
+  std::vector<TensorView> i{in.view()}, o{out.view()};
+  Status st = (*exe)->run(i, o);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("'x'"), std::string::npos) << st.message();
+}
+
+TEST_F(Cuda, RefusesWithAReason) {
+  GraphBuilder b;
+  b.input("x", {1, 4, 8, 8});
+  ir::ResizeAttrs rs;
+  rs.mode = "cubic";
+  rs.scales = {1, 1, 2, 2};
+  b.node("Resize", {"x"}, {"y"}, rs, {{1, 4, 16, 16}}).output("y");
+  ir::Graph g = b.build();
+  Status st = backend_->supports(g, g.nodes[0]);
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
+  EXPECT_NE(st.message().find("cubic"), std::string::npos) << st.message();
+  ir::Node other = g.nodes[0];
+  other.op_type = "NonMaxSuppression";
+  EXPECT_EQ(backend_->supports(g, other).code(), StatusCode::kUnsupported);
+}
+
+// ---- whole models vs onnxruntime (files from tests/models/make_models.py) ----
+const std::vector<std::string> kModels = {"mobilenet_v1", "mobilenet_v2", "resnet18", "mobilenet_v3", "paddle_style", "pytorch_style"};
+
+class CudaModels : public ::testing::TestWithParam<std::tuple<std::string, bool>> {};
+
+TEST_P(CudaModels, MatchOnnxruntime) {
+  if (auto b = make_backend("cuda"); !b.is_ok()) GTEST_SKIP() << "cuda: " << b.status().message();
+  const auto& [model, fp16] = GetParam();
+  const std::string stem = std::string(TANDEM_MODELS_DIR) + "/" + model;
+  if (!std::filesystem::exists(stem + ".onnx")) GTEST_SKIP() << stem << ".onnx is missing (build tandem_models)";
+  auto engine = Engine::load(stem + ".onnx", {.units = fp16 ? "cuda:0/fp16" : "cuda:0"});
+  ASSERT_TRUE(engine.is_ok()) << engine.status().message();
+  for (int batch : {1, 3}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    auto input = read_npy(stem + ".input_b" + std::to_string(batch) + ".npy");
+    auto want = read_npy(stem + ".output_b" + std::to_string(batch) + ".npy");
+    ASSERT_TRUE(input.is_ok() && want.is_ok()) << input.status().message() << want.status().message();
+    auto out = (*engine)->run({*input});
+    ASSERT_TRUE(out.is_ok()) << out.status().message();
+    if (fp16) {
+      EXPECT_LE(rel_l2(*want, (*out)[0]), kFp16RelL2);
+    } else {
+      EXPECT_TRUE(optest::all_close(*want, (*out)[0], model));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, CudaModels,
+                         ::testing::Combine(::testing::ValuesIn(kModels), ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + (std::get<1>(info.param) ? "_fp16" : "_fp32");
+                         });
+
+}  // namespace
+}  // namespace tandem

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine, from the repo root, with .bundle carried (see tools/gpu/README.md):
+#   tools/gpu/run_suite.sh [--tests] [--memcheck] [--bench] [--bench-args "..."]
+# (no flag = --tests). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
+# bench.log, bench.json, bench.md. Prints a short summary last.
+set -uo pipefail
+OUT=${OUT:-/tmp/tandem_out}
+mkdir -p "$OUT"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+do_tests=0 do_memcheck=0 do_bench=0 bench_args=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --tests) do_tests=1 ;;
+    --memcheck) do_memcheck=1 ;;
+    --bench) do_bench=1 ;;
+    --bench-args) bench_args="$2"; shift ;;
+    *) echo "run_suite: unknown flag $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ $((do_tests + do_memcheck + do_bench)) -eq 0 ] && do_tests=1
+
+B=/tmp/tandem_bundle
+rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "run_suite: no bundle (run tools/gpu/bundle.sh and carry .bundle)"; exit 1; }
+source "$B/env.sh"
+SUMMARY=$OUT/summary.txt
+{ echo "date: $(date -u +%FT%TZ)  commit: $(cat "$B/COMMIT" 2>/dev/null)"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; } > "$SUMMARY"
+
+# The tests have build-machine paths compiled in: make them resolve here.
+if [ "$TANDEM_SOURCE_DIR_BUILT" != "$ROOT" ] && [ ! -e "$TANDEM_SOURCE_DIR_BUILT" ]; then
+  mkdir -p "$(dirname "$TANDEM_SOURCE_DIR_BUILT")" && ln -s "$ROOT" "$TANDEM_SOURCE_DIR_BUILT"
+fi
+mkdir -p "$TANDEM_BUILD_DIR/bin" && cp "$B/bin/tandem" "$TANDEM_BUILD_DIR/bin/tandem"
+if [ -d "$B/onnx_node" ] && [ ! -d /usr/share/libonnx-testdata/data/node ]; then
+  mkdir -p /usr/share/libonnx-testdata/data && ln -s "$B/onnx_node" /usr/share/libonnx-testdata/data/node
+fi
+
+if [ $do_tests -eq 1 ] || [ $do_memcheck -eq 1 ]; then
+  t0=$(date +%s)
+  python3 "$ROOT/tests/models/make_models.py" --out "$TANDEM_BUILD_DIR/models" > "$OUT/tests.log" 2>&1
+  echo "models: rc=$? in $(( $(date +%s) - t0 ))s ($(ls "$TANDEM_BUILD_DIR/models" | wc -l) files)" >> "$SUMMARY"
+fi
+
+run_test() {  # name, gtest filter, timeout
+  local exe=$B/bin/$1
+  [ -x "$exe" ] || { echo "$1: not in the bundle" >> "$SUMMARY"; return; }
+  echo "===== $1 $2" >> "$OUT/tests.log"
+  local t0=$(date +%s)
+  timeout "$3" "$exe" --gtest_filter="$2" --gtest_brief=1 >> "$OUT/tests.log" 2>&1
+  local rc=$?
+  local res=$(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$OUT/tests.log" | tail -3 | tr '\n' ' ')
+  echo "$1 [$2]: rc=$rc in $(( $(date +%s) - t0 ))s  $res" >> "$SUMMARY"
+}
+
+if [ $do_tests -eq 1 ]; then
+  run_test test_cuda '*' 300
+  run_test test_ops '*cuda*' 120
+  run_test test_conformance '*cuda*' 120
+  run_test test_e2e '*' 200
+  run_test test_runtime '*' 120
+fi
+
+if [ $do_memcheck -eq 1 ]; then
+  t0=$(date +%s)
+  timeout 240 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 3 "$B/bin/test_cuda" \
+    --gtest_filter='Cuda.*:CudaModels.*mobilenet_v2_fp16*' --gtest_brief=1 > "$OUT/memcheck.log" 2>&1
+  echo "memcheck test_cuda: rc=$? in $(( $(date +%s) - t0 ))s  $(grep -E 'ERROR SUMMARY' "$OUT/memcheck.log" | tail -1)" >> "$SUMMARY"
+fi
+
+if [ $do_bench -eq 1 ]; then
+  t0=$(date +%s)
+  PYTHONUNBUFFERED=1 python3 "$ROOT/bench/bench_cuda_vs_torch.py" --tandem "$B/bin/tandem" --out "$OUT" $bench_args > "$OUT/bench.log" 2>&1
+  echo "bench: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
+  [ -f "$OUT/bench.md" ] && cat "$OUT/bench.md" >> "$SUMMARY"
+fi
+
+grep -E '^\[  FAILED  \]' "$OUT/tests.log" 2>/dev/null | sort -u | head -40 > /tmp/failed.txt
+if [ -s /tmp/failed.txt ]; then echo "--- failed tests:" >> "$SUMMARY"; cat /tmp/failed.txt >> "$SUMMARY"; fi
+cat "$SUMMARY"
