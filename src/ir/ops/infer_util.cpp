@@ -97,8 +97,4 @@ std::optional<DType> dtype_from_onnx_code(int64_t code) {
   }
 }
 
-void set_all_outputs(InferContext& ctx, const ValueInfo& info) {
-  ctx.outputs.assign(std::max<size_t>(1, ctx.node.outputs.size()), info);
-}
-
 }  // namespace tandem::ir

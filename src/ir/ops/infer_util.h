@@ -40,7 +40,4 @@ int64_t product_or_unknown(const Shape& s, size_t begin, size_t end);
 // ONNX TensorProto.DataType code -> DType; nullopt for types Tandem does not handle.
 std::optional<DType> dtype_from_onnx_code(int64_t code);
 
-// Copies the node's outputs count: `info` for output 0, `info` for every other present output.
-void set_all_outputs(InferContext& ctx, const ValueInfo& info);
-
 }  // namespace tandem::ir
