@@ -126,6 +126,9 @@ def markdown(res):
         f"- Each: {res['warmup']} warm-up runs, then {res['iterations']} timed runs; images/s = images / timed wall "
         "time; latency = median per batch",
         f"- Command: `{res['command']}`",
+        f"- 1-minute load average at start: {res['load_average_1min_at_start']:.2f}"
+        + (" — **the machine was busy; these numbers are noisy**"
+           if res["load_average_1min_at_start"] > 0.5 * c["affinity_cpus"] else ""),
         "",
         "| batch | Tandem images/s | onnxruntime images/s | Tandem / onnxruntime | Tandem median ms | "
         "onnxruntime median ms |",
@@ -162,7 +165,8 @@ def main():
 
     cpu = lscpu()
     tag = a.host_tag or host_tag(cpu, a.threads)
-    res = {"model": os.path.basename(model), "machine": cpu, "host_tag": tag, "threads": a.threads,
+    load = os.getloadavg()[0]
+    res = {"model": os.path.basename(model), "machine": cpu, "load_average_1min_at_start": load, "host_tag": tag, "threads": a.threads,
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
            "command": shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]), "commit": git_commit(),
            "tandem_version": tandem_version(a.tandem), "warmup": a.warmup, "iterations": a.iterations, "rows": []}

@@ -69,11 +69,13 @@ TEST_P(ModelVsOnnxruntime, Batch1And3MatchAndShapeChangesRecompile) {
   ASSERT_EQ((*engine)->outputs().size(), 1u);
   EXPECT_LT((*engine)->inputs()[0].shape.at(0), 0) << "the batch dim is open in the model";
 
-  // Batch 1, then 3 (a new shape: compiles again), then 1 again (the cached compilation).
-  for (int batch : {1, 3, 1}) {
+  // Batch 1, then 3 (a new shape: compiles again), then 1 again (the cached compilation; skipped
+  // on the slow reference unit).
+  std::vector<int> batches = {1, 3};
+  if (units != "reference") batches.push_back(1);
+  for (int batch : batches) {
     SCOPED_TRACE(model + " on " + units + ", batch " + std::to_string(batch));
-    const std::string stem = "." + std::string("input_b") + std::to_string(batch) + ".npy";
-    auto input = read_npy(model_file(model, stem));
+    auto input = read_npy(model_file(model, ".input_b" + std::to_string(batch) + ".npy"));
     ASSERT_TRUE(input.is_ok()) << input.status().message();
     auto want = read_npy(model_file(model, ".output_b" + std::to_string(batch) + ".npy"));
     ASSERT_TRUE(want.is_ok()) << want.status().message();
