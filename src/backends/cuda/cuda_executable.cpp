@@ -29,6 +29,7 @@ struct HostIo {  // one graph input or output: pinned fp32 NCHW staging (+ devic
   PinnedMemory pinned;
   void* device_f32 = nullptr;
   size_t bytes = 0;
+  const Tensor* constant = nullptr;  // an output that is a graph constant: copied on the host
 };
 
 size_t tensor_bytes(const ir::Graph& g, const std::string& name, int elem_size) {
@@ -93,6 +94,7 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
     if (!vi) return internal_error("cuda: graph input/output '" + name + "' has no shape");
     io.shape = vi->shape;
     io.bytes = size_t(shape_numel(io.shape)) * sizeof(float);
+    if ((io.constant = g.constant(name))) return io;
     TANDEM_ASSIGN_OR_RETURN(io.pinned, pinned_alloc(io.bytes));
     if (ctx.elem() == Elem::kF16) {
     TANDEM_ASSIGN_OR_RETURN(io.device_f32, ctx.allocate(io.bytes));
@@ -114,6 +116,7 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
 // Outputs: the reverse.
 Status CudaExecutable::add_io_steps(BuildContext& ctx, bool input_side) {
   for (HostIo& io : input_side ? in_ : out_) {
+    if (io.constant) continue;
     TANDEM_ASSIGN_OR_RETURN(const DevTensor* t, ctx.tensor(io.name));
     void* host = io.pinned.get();
     const size_t bytes = io.bytes;
@@ -192,8 +195,9 @@ Status CudaExecutable::run(std::span<const TensorView> inputs, std::span<const T
     return invalid_argument("cuda: expected " + std::to_string(in_.size()) + " inputs and " + std::to_string(out_.size()) +
                             " outputs, got " + std::to_string(inputs.size()) + " and " + std::to_string(outputs.size()));
   auto check = [](const TensorView& v, const HostIo& io) -> Status {
-    if (v.dtype != DType::kFloat32 || v.numel() != shape_numel(io.shape))
-      return invalid_argument("cuda: tensor '" + io.name + "' must be float32 " + shape_to_string(io.shape) + ", got " +
+    const DType want = io.constant ? io.constant->dtype() : DType::kFloat32;
+    if (v.dtype != want || v.numel() != shape_numel(io.shape))
+      return invalid_argument("cuda: tensor '" + io.name + "' must be " + dtype_name(want) + " " + shape_to_string(io.shape) + ", got " +
                               dtype_name(v.dtype) + " " + shape_to_string(v.shape));
     return Status::ok();
   };
@@ -205,7 +209,10 @@ Status CudaExecutable::run(std::span<const TensorView> inputs, std::span<const T
   CUDA_TRY(cudaSetDevice(device_));
   CUDA_TRY(cudaGraphLaunch(h_.exec, h_.stream));
   CUDA_TRY(cudaStreamSynchronize(h_.stream));
-  for (size_t i = 0; i < out_.size(); ++i) std::memcpy(outputs[i].data, out_[i].pinned.get(), out_[i].bytes);
+  for (size_t i = 0; i < out_.size(); ++i) {
+    if (out_[i].constant) std::memcpy(outputs[i].data, out_[i].constant->data(), out_[i].constant->nbytes());
+    else std::memcpy(outputs[i].data, out_[i].pinned.get(), out_[i].bytes);
+  }
   return Status::ok();
 }
 

@@ -39,7 +39,7 @@ std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
     const bool free_epilogue = !has_own_epilogue(n);
     if (op && op->takes_residual && free_epilogue) {
       int j = sole_consumer(g, cons, inst.output);
-      if (j >= 0 && g.nodes[size_t(j)].op_type == "Add") {
+      if (j >= 0 && !absorbed[size_t(j)] && g.nodes[size_t(j)].op_type == "Add") {
         const ir::Node& add = g.nodes[size_t(j)];
         const std::string& other = add.inputs[0] == inst.output ? add.inputs[1] : add.inputs[0];
         const auto* oi = g.info(other);
@@ -57,7 +57,7 @@ std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
     }
     if (op && op->takes_act && free_epilogue) {
       int k = sole_consumer(g, cons, inst.output);
-      if (k >= 0 && is_activation(g.nodes[size_t(k)].op_type)) {
+      if (k >= 0 && !absorbed[size_t(k)] && is_activation(g.nodes[size_t(k)].op_type)) {
         const auto& act = std::get<ir::ActivationAttrs>(g.nodes[size_t(k)].attrs).act;
         if (!act.is_none()) {
           inst.act = act;

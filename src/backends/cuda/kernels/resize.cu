@@ -7,7 +7,10 @@ namespace {
 __device__ float source_coord(int mode, int out_i, float scale, int in_len, int out_len) {
   switch (mode) {
     case 1: return out_i / scale;
-    case 2: return out_len > 1 ? out_i * float(in_len - 1) / float(out_len - 1) : 0.0f;
+    case 2: {  // ONNX: length_resized = in * scale, unrounded
+      const float len = in_len * scale;
+      return len > 1.0f ? out_i * float(in_len - 1) / (len - 1.0f) : 0.0f;
+    }
     case 3: return out_len > 1 ? (out_i + 0.5f) / scale - 0.5f : 0.0f;
     case 4: return (out_i + 0.5f) / scale;
     default: return (out_i + 0.5f) / scale - 0.5f;
