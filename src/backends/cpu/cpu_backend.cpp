@@ -1,5 +1,7 @@
 #include "backends/cpu/cpu_backend.h"
 
+#include <cstring>
+
 #include <omp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -46,8 +48,9 @@ class CpuExecutable final : public Executable {
       : engine_(std::move(engine)), stream_(engine_), seg_(std::move(seg)) {}
 
   Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) override {
-    TANDEM_RETURN_IF_ERROR(check(inputs, seg_.input_shapes, "input"));
-    TANDEM_RETURN_IF_ERROR(check(outputs, seg_.output_shapes, "output"));
+    TANDEM_RETURN_IF_ERROR(check(inputs, seg_.input_shapes, {}, "input"));
+    TANDEM_RETURN_IF_ERROR(check(outputs, seg_.output_shapes, seg_.output_dtypes, "output"));
+    for (const auto& [index, value] : seg_.constant_outputs) std::memcpy(outputs[index].data, value.data(), value.nbytes());
     for (auto& b : seg_.input_bindings) b.mem.set_data_handle(inputs[b.index].data);
     for (auto& b : seg_.output_bindings) b.mem.set_data_handle(outputs[b.index].data);
     DNNL_TRY("cpu: executing the segment", {
@@ -58,15 +61,18 @@ class CpuExecutable final : public Executable {
   }
 
  private:
-  static Status check(std::span<const TensorView> got, const std::vector<Shape>& want, const char* what) {
+  // `dtypes` empty: every tensor is float32.
+  static Status check(std::span<const TensorView> got, const std::vector<Shape>& want,
+                      const std::vector<DType>& dtypes, const char* what) {
     if (got.size() != want.size())
       return invalid_argument(std::string("cpu: expected ") + std::to_string(want.size()) + " " + what + "s, got " +
                               std::to_string(got.size()));
     for (size_t i = 0; i < got.size(); ++i) {
-      if (got[i].dtype != DType::kFloat32 || got[i].shape != want[i] || got[i].data == nullptr)
+      const DType dt = dtypes.empty() ? DType::kFloat32 : dtypes[i];
+      if (got[i].dtype != dt || got[i].shape != want[i] || got[i].data == nullptr)
         return invalid_argument(std::string("cpu: ") + what + " " + std::to_string(i) + " is " +
-                                dtype_name(got[i].dtype) + shape_to_string(got[i].shape) + ", compiled for float32" +
-                                shape_to_string(want[i]));
+                                dtype_name(got[i].dtype) + shape_to_string(got[i].shape) + ", compiled for " +
+                                dtype_name(dt) + shape_to_string(want[i]));
     }
     return Status::ok();
   }

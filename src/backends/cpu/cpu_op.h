@@ -36,6 +36,8 @@ struct CompiledSegment {
   std::vector<Binding> output_bindings;
   std::vector<Shape> input_shapes;
   std::vector<Shape> output_shapes;
+  std::vector<DType> output_dtypes;      // float32, except outputs folded to constants (e.g. Shape)
+  std::vector<std::pair<int, Tensor>> constant_outputs;  // copied into the caller's buffer at run()
   std::vector<Tensor> keep_alive;        // constants the memories point into
 };
 

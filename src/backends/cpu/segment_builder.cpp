@@ -144,8 +144,16 @@ Result<CompiledSegment> SegmentBuilder::finish() {
   std::set<std::string> rebound;
   for (size_t i = 0; i < graph_.outputs.size(); ++i) {
     const std::string& name = graph_.outputs[i];
+    if (const Tensor* c = graph_.constant(name); c && c->dtype() != DType::kFloat32) {
+      // Folded at compile time (a Shape of a known tensor): no primitive, a copy at run().
+      seg_.output_shapes.push_back(c->shape());
+      seg_.output_dtypes.push_back(c->dtype());
+      seg_.constant_outputs.emplace_back(static_cast<int>(i), *c);
+      continue;
+    }
     TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(name));
     seg_.output_shapes.push_back(shape(name));
+    seg_.output_dtypes.push_back(DType::kFloat32);
     const Md want = plain_md(shape(name));
     // A plain buffer we own and nothing views can simply be the caller's buffer; anything else
     // (blocked layout, a view, an input or constant, an output listed twice) gets a final reorder.
