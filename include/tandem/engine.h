@@ -20,6 +20,7 @@ namespace tandem {
 struct EngineOptions {
   std::string units = "cpu";  // unit spec, e.g. "cpu", "reference", "cpu:0-7,cpu:8-15", "cuda:0/fp16"
   std::string plan;           // short-form plan or a path to a plan JSON file; empty: the default plan
+  int max_in_flight = 4;      // batches in the pipeline at once (run_many)
 };
 
 struct TensorInfo {
@@ -43,8 +44,28 @@ class Engine {
   // call with a new input shape compiles for it (cached). Returns outputs in outputs() order.
   virtual Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) = 0;
 
-  // A printable description of the plan in use for the last compiled shape ("" before any run).
+  // A printable description of the plan in use for the last compiled shape ("" before any run):
+  // its short form, e.g. "front@conv5:cpu:0-3=0.6,cpu:4-7=0.4 | tail:cpu:0-3".
   virtual std::string plan_description() const = 0;
+
+  // (additive; defaults keep older implementations working)
+  // Runs many batches with consecutive batches overlapping across stages; outputs in order.
+  virtual Result<std::vector<std::vector<Tensor>>> run_many(const std::vector<std::vector<Tensor>>& batches) {
+    std::vector<std::vector<Tensor>> out;
+    for (const auto& b : batches) {
+      auto r = run(b);
+      if (!r.is_ok()) return r.status();
+      out.push_back(std::move(r.value()));
+    }
+    return out;
+  }
+  // Multi-line plan for `--dump-plan`: stages, their nodes, FLOPs, cut tensors, units and shares.
+  virtual std::string plan_details() const { return plan_description(); }
+  // What ran since the last reset_report() (or load): images, wall time, images/s, per unit
+  // images, busy time, utilisation, failed units and re-run slices. Text table / JSON.
+  virtual std::string report_text() const { return ""; }
+  virtual std::string report_json() const { return "{}"; }
+  virtual void reset_report() {}
 };
 
 }  // namespace tandem

@@ -1,14 +1,16 @@
-// A first Engine: the whole model on one unit. The co-execution runtime replaces the single
-// executable with a plan of stages; the public API stays.
+// The plan-based Engine: imports the model, parses the units (and the plan, if given), and for each
+// input shape (apart from the batch) builds a Runtime over a plan: the given one, or the seed's
+// default plan (default_plan.h) computed on the model specialised at the first batch size seen.
 #include "tandem/engine.h"
 
-#include <mutex>
+#include <optional>
 
-#include "backends/backend.h"
-#include "backends/reference/reference_backend.h"
-#include "ir/passes/passes.h"
-#include "ir/specialize.h"
 #include "onnx/import.h"
+#include "plan/batch_graphs.h"
+#include "plan/default_plan.h"
+#include "plan/plan.h"
+#include "plan/unit_spec.h"
+#include "runtime/runtime.h"
 
 namespace tandem {
 namespace {
@@ -26,89 +28,128 @@ std::vector<TensorInfo> describe(const ir::Graph& g, const std::vector<std::stri
   return v;
 }
 
-class SingleUnitEngine final : public Engine {
+// Input shapes with dim 0 (the batch) cleared: one Runtime serves every batch size of a shape.
+using ShapeKey = std::vector<Shape>;
+
+class PlanEngine final : public Engine {
  public:
-  SingleUnitEngine(ir::Graph g, std::unique_ptr<Backend> backend, UnitOptions options)
-      : graph_(std::move(g)), backend_(std::move(backend)), options_(std::move(options)) {
-    inputs_ = describe(graph_, graph_.inputs);
-    outputs_ = describe(graph_, graph_.outputs);
+  PlanEngine(std::shared_ptr<const ir::Graph> model, std::vector<plan::Unit> units, std::optional<plan::Plan> plan,
+             EngineOptions options)
+      : model_(std::move(model)), units_(std::move(units)), plan_(std::move(plan)), options_(std::move(options)) {
+    inputs_ = describe(*model_, model_->inputs);
+    outputs_ = describe(*model_, model_->outputs);
   }
 
   const std::vector<TensorInfo>& inputs() const override { return inputs_; }
   const std::vector<TensorInfo>& outputs() const override { return outputs_; }
-  std::string plan_description() const override { return plan_; }
+  std::string plan_description() const override { return last_ ? plan::plan_to_short_string(last_->rt->plan()) : ""; }
+  std::string plan_details() const override { return last_ ? last_->details : ""; }
 
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override {
-    if (inputs.size() != inputs_.size())
-      return invalid_argument("model takes " + std::to_string(inputs_.size()) + " input(s), got " +
-                              std::to_string(inputs.size()));
-    std::map<std::string, Shape> shapes;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      if (inputs[i].dtype() != inputs_[i].dtype)
-        return invalid_argument("input '" + inputs_[i].name + "' must be " + dtype_name(inputs_[i].dtype) +
-                                ", got " + dtype_name(inputs[i].dtype()));
-      shapes[inputs_[i].name] = inputs[i].shape();
-    }
-    TANDEM_ASSIGN_OR_RETURN(Compiled * c, compiled_for(shapes));
-    std::vector<TensorView> in_views, out_views;
-    std::vector<Tensor> outs;
-    for (const auto& t : inputs) in_views.push_back(t.view());
-    for (const auto& name : c->graph.outputs) {
-      const ir::ValueInfo* vi = c->graph.info(name);
-      outs.emplace_back(vi->shape, vi->dtype);
-      out_views.push_back(outs.back().view());
-    }
-    TANDEM_RETURN_IF_ERROR(c->exe->run(in_views, out_views));
-    return outs;
+    TANDEM_ASSIGN_OR_RETURN(Context * c, context_for(inputs));
+    return c->rt->run(inputs);
+  }
+
+  Result<std::vector<std::vector<Tensor>>> run_many(const std::vector<std::vector<Tensor>>& batches) override {
+    if (batches.empty()) return std::vector<std::vector<Tensor>>{};
+    // One runtime streams them all when every batch has the same per-image shape.
+    TANDEM_ASSIGN_OR_RETURN(Context * c, context_for(batches[0]));
+    for (const auto& b : batches)
+      if (key_of(b) != key_of(batches[0])) return Engine::run_many(batches);
+    return c->rt->run_all(batches);
+  }
+
+  std::string report_text() const override { return last_ ? last_->rt->report().to_string() : ""; }
+  std::string report_json() const override { return last_ ? last_->rt->report().to_json() : "{}"; }
+  void reset_report() override {
+    for (auto& [key, c] : contexts_) c->rt->reset_report();
   }
 
  private:
-  struct Compiled {
-    ir::Graph graph;
-    std::unique_ptr<Executable> exe;
+  struct Context {
+    plan::GraphForBatch graphs;
+    std::unique_ptr<runtime::Runtime> rt;
+    std::string details;  // describe_plan at the first batch size
   };
 
-  Result<Compiled*> compiled_for(const std::map<std::string, Shape>& shapes) {
-    auto it = cache_.find(shapes);
-    if (it != cache_.end()) return it->second.get();
-    if (!thread_bound_) {
-      TANDEM_RETURN_IF_ERROR(backend_->bind_thread(options_));
-      thread_bound_ = true;
+  static ShapeKey key_of(const std::vector<Tensor>& inputs) {
+    ShapeKey k;
+    for (const Tensor& t : inputs) {
+      Shape s = t.shape();
+      if (!s.empty()) s[0] = -1;
+      k.push_back(std::move(s));
     }
-    TANDEM_ASSIGN_OR_RETURN(ir::Graph g, ir::specialize(graph_, shapes, reference_evaluate_node));
-    TANDEM_RETURN_IF_ERROR(ir::run_passes(g));
-    for (const auto& node : g.nodes) {
-      Status st = backend_->supports(g, node);
-      if (st.is_ok() && options_.excluded_ops.count(node.op_type))
-        st = unsupported("unit excludes " + node.op_type);
-      if (!st.is_ok())
-        return st.with_context("unit '" + std::string(backend_->name()) + "' cannot run node '" + node.name +
-                               "' (" + node.op_type + ")");
-    }
-    TANDEM_ASSIGN_OR_RETURN(auto exe, backend_->compile(g, options_));
-    plan_ = "[all: " + std::string(backend_->name()) + " 1]";
-    auto c = std::make_unique<Compiled>(Compiled{std::move(g), std::move(exe)});
-    Compiled* p = c.get();
-    cache_.emplace(shapes, std::move(c));
-    return p;
+    return k;
   }
 
-  ir::Graph graph_;
-  std::unique_ptr<Backend> backend_;
-  UnitOptions options_;
+  Status check_inputs(const std::vector<Tensor>& inputs) const {
+    if (inputs.size() != inputs_.size())
+      return invalid_argument("model takes " + std::to_string(inputs_.size()) + " input(s), got " +
+                              std::to_string(inputs.size()));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].dtype() != inputs_[i].dtype)
+        return invalid_argument("input '" + inputs_[i].name + "' must be " + dtype_name(inputs_[i].dtype) + ", got " +
+                                dtype_name(inputs[i].dtype()));
+      if (inputs[i].shape().empty() || inputs[i].shape()[0] < 1)
+        return invalid_argument("input '" + inputs_[i].name + "' " + shape_to_string(inputs[i].shape()) +
+                                " needs a batch (dim 0) of at least 1");
+    }
+    return Status::ok();
+  }
+
+  Result<Context*> context_for(const std::vector<Tensor>& inputs) {
+    TANDEM_RETURN_IF_ERROR(check_inputs(inputs));
+    ShapeKey key = key_of(inputs);
+    auto it = contexts_.find(key);
+    if (it != contexts_.end()) return last_ = it->second.get();
+    std::map<std::string, Shape> shapes;
+    for (size_t i = 0; i < inputs.size(); ++i) shapes[inputs_[i].name] = inputs[i].shape();
+    auto c = std::make_unique<Context>();
+    c->graphs = plan::specializing(model_, shapes);
+    const int64_t batch = inputs[0].shape()[0];
+    TANDEM_ASSIGN_OR_RETURN(auto graph, c->graphs(batch));
+    plan::Plan p = plan::Plan::single_unit(units_[0].name());
+    if (plan_) {
+      p = *plan_;
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(p, plan::default_plan(*graph, units_, c->graphs));
+    }
+    TANDEM_ASSIGN_OR_RETURN(auto bound, plan::bind_plan(p, *graph, units_));
+    c->details = plan::describe_plan(bound, *graph, units_);
+    runtime::RuntimeOptions ro;
+    ro.max_in_flight = options_.max_in_flight;
+    TANDEM_ASSIGN_OR_RETURN(c->rt, runtime::Runtime::create(units_, p, c->graphs, ro));
+    last_ = c.get();
+    contexts_.emplace(std::move(key), std::move(c));
+    return last_;
+  }
+
+  std::shared_ptr<const ir::Graph> model_;
+  std::vector<plan::Unit> units_;
+  std::optional<plan::Plan> plan_;
+  EngineOptions options_;
   std::vector<TensorInfo> inputs_, outputs_;
-  std::map<std::map<std::string, Shape>, std::unique_ptr<Compiled>> cache_;
-  std::string plan_;
-  bool thread_bound_ = false;
+  std::map<ShapeKey, std::unique_ptr<Context>> contexts_;
+  Context* last_ = nullptr;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& options) {
   TANDEM_ASSIGN_OR_RETURN(ir::Graph g, import_onnx_file(model_path));
-  std::string kind = options.units.substr(0, options.units.find_first_of(":/,"));
-  TANDEM_ASSIGN_OR_RETURN(auto backend, make_backend(kind));
-  return std::unique_ptr<Engine>(new SingleUnitEngine(std::move(g), std::move(backend), UnitOptions{}));
+  TANDEM_ASSIGN_OR_RETURN(auto units, plan::make_units(options.units));
+  std::optional<plan::Plan> p;
+  if (!options.plan.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(p, plan::load_plan(options.plan));
+    for (const plan::Stage& st : p->stages())
+      for (const plan::StageUnit& su : st.units) {
+        auto idx = plan::find_unit(units, su.unit);
+        if (!idx) return idx.status();
+      }
+  }
+  if (options.max_in_flight < 1) return invalid_argument("max_in_flight must be >= 1");
+  return std::unique_ptr<Engine>(
+      new PlanEngine(std::make_shared<const ir::Graph>(std::move(g)), std::move(units), std::move(p), options));
 }
 
 }  // namespace tandem
