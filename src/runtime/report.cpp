@@ -36,6 +36,7 @@ std::string RunReport::to_json() const {
   j["images"] = images;
   j["wall_s"] = wall_s;
   j["images_per_s"] = images_per_s;
+  j["staging_buffers"] = staging_buffers;
   j["units"] = nlohmann::ordered_json::array();
   for (const UnitReport& u : units) {
     nlohmann::ordered_json ju{{"unit", u.unit},     {"images", u.images},

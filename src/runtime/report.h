@@ -37,6 +37,7 @@ struct RunReport {
   double images_per_s = 0;  // end to end
   std::vector<UnitReport> units;
   std::vector<RerunRecord> reruns;
+  int64_t staging_buffers = 0;  // host buffers the runtime's pool holds (stops growing once warm)
 
   std::string to_string() const;  // a short table
   std::string to_json() const;    // pretty JSON

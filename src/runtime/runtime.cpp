@@ -46,7 +46,10 @@ RuntimeImpl::RuntimeImpl(std::vector<plan::Unit> units, plan::Plan plan, plan::G
       graphs_(std::move(graphs)),
       options_(std::move(options)),
       pool_(backends_of(units_)),
+      fail_after_(units_.size(), -1),
       failed_(units_.size()) {
+  for (const auto& [name, n] : options_.fail_unit_after)
+    if (auto idx = plan::find_unit(units_, name)) fail_after_[*idx] = n;
   reset_report();
 }
 

@@ -125,6 +125,7 @@ class RuntimeImpl final : public Runtime {
   const plan::Plan plan_;
   plan::GraphForBatch graphs_;
   const RuntimeOptions options_;
+  std::vector<int> fail_after_;  // per unit, from options_.fail_unit_after; -1: none
   BufferPool pool_;
   std::vector<std::unique_ptr<UnitWorker>> workers_;
 

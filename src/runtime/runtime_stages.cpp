@@ -161,13 +161,7 @@ bool RuntimeImpl::is_failed(size_t unit) {
   return !failed_[unit].empty();
 }
 
-int RuntimeImpl::fail_after(size_t unit) const {
-  for (const auto& [name, n] : options_.fail_unit_after) {
-    auto idx = plan::find_unit(units_, name);
-    if (idx && *idx == unit) return n;
-  }
-  return -1;
-}
+int RuntimeImpl::fail_after(size_t unit) const { return fail_after_[unit]; }
 
 void RuntimeImpl::record_run(size_t unit, int stage, int64_t rows, double busy_s) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -185,6 +179,7 @@ RunReport RuntimeImpl::report() const {
   r.wall_s = window_started_ ? seconds(window_end_ - window_start_) : 0.0;
   if (r.wall_s < 0) r.wall_s = 0;
   r.images_per_s = r.wall_s > 0 ? static_cast<double>(r.images) / r.wall_s : 0.0;
+  r.staging_buffers = static_cast<int64_t>(pool_.allocations());
   for (size_t u = 0; u < r.units.size(); ++u) {
     r.units[u].utilisation = r.wall_s > 0 ? r.units[u].busy_s / r.wall_s : 0.0;
     r.units[u].failed = !failed_[u].empty();

@@ -177,3 +177,25 @@ TEST(Runtime, ReportJson) {
 
 }  // namespace
 }  // namespace tandem::runtime
+
+namespace tandem::runtime {
+namespace {
+
+TEST(Runtime, StagingBuffersAreReused) {
+  auto graphs = plan_test::graphs_for(plan_test::tiny_mlp(), {1, 16});
+  auto units = plan_test::units("reference:0, reference:1");
+  auto p = plan::parse_plan("a@a0: reference:0=0.5, reference:1=0.5 | b@a1: reference:1 | c: reference:0");
+  auto rt = Runtime::create(units, *p, graphs, RuntimeOptions{.max_in_flight = 3});
+  ASSERT_TRUE(rt.is_ok());
+  std::vector<std::vector<Tensor>> inputs;
+  for (int i = 0; i < 200; ++i) inputs.push_back({plan_test::random_tensor({4, 16}, static_cast<uint32_t>(i))});
+  ASSERT_TRUE((*rt)->run_all(inputs).is_ok());
+  const int64_t warm = (*rt)->report().staging_buffers;
+  EXPECT_GT(warm, 0);
+  EXPECT_LE(warm, 2 * 3);  // two stage boundaries x batches in flight, at most
+  ASSERT_TRUE((*rt)->run_all(inputs).is_ok());
+  EXPECT_EQ((*rt)->report().staging_buffers, warm);
+}
+
+}  // namespace
+}  // namespace tandem::runtime
