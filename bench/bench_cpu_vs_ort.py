@@ -56,13 +56,15 @@ def host_tag(cpu, threads):
     return f"{name}-{threads}t"
 
 
-def bench_ort(model, batch, threads, warmup, iterations, seed):
+def bench_ort(model, batch, threads, warmup, iterations, seed, no_spin=False):
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     # graph_optimization_level stays at its default, ORT_ENABLE_ALL.
+    if no_spin:  # idle threads sleep instead of spinning (like OMP_WAIT_POLICY=passive)
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
     shape = [batch if not isinstance(d, int) or i == 0 else d for i, d in enumerate(inp.shape)]
@@ -82,18 +84,20 @@ def bench_ort(model, batch, threads, warmup, iterations, seed):
             "latency_ms_p90": float(np.percentile(lat, 90)), "iterations": iterations, "version": ort.__version__}
 
 
-def bench_tandem(binary, model, batch, threads, warmup, iterations, units_extra):
+def bench_tandem(binary, model, batch, threads, warmup, iterations, units_extra, env_extra=()):
     units = f"cpu/threads={threads}" + (f"/{units_extra}" if units_extra else "")
     with tempfile.TemporaryDirectory() as d:
         report = os.path.join(d, "r.json")
         cmd = [binary, "run", model, "--units", units, "--batch", str(batch), "--iterations", str(iterations),
                "--warmup", str(warmup), "--report", report]
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        env = dict(os.environ, **dict(e.split("=", 1) for e in env_extra))
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if p.returncode != 0:
             sys.exit(f"bench_cpu_vs_ort: tandem failed ({p.returncode}): {shlex.join(cmd)}\n{p.stderr.strip()}")
         with open(report) as f:
             r = json.load(f)
     cmd[-1] = "r.json"
+    cmd = list(env_extra) + cmd
     return {"images_per_second": float(r["images_per_second"]), "latency_ms_median": float(r["latency_ms_median"]),
             "latency_ms_p90": r.get("latency_ms_p90"), "iterations": iterations, "command": shlex.join(cmd)}
 
@@ -121,7 +125,9 @@ def markdown(res):
         f"- Machine: {c['model_name']}, {c['cpus']} logical CPUs ({c['affinity_cpus']} in this process's "
         f"affinity), {c['threads_per_core'] or '?'} thread(s) per core; host tag `{res['host_tag']}`",
         f"- Date (UTC): {res['date']}",
-        f"- Threads: {res['threads']} for both (onnxruntime intra_op_num_threads, Tandem `cpu/threads=`)",
+        f"- Threads: {res['threads']} for both (onnxruntime intra_op_num_threads, Tandem `cpu/threads=`); "
+        f"onnxruntime spinning {'off' if res['ort_no_spin'] else 'on (default)'}; Tandem environment: "
+        f"{' '.join(res['tandem_env']) or 'default'}",
         f"- onnxruntime {res['onnxruntime_version']} (CPUExecutionProvider, ORT_ENABLE_ALL); "
         f"{res['tandem_version']} at commit {res['commit']}",
         f"- Each: {res['warmup']} warm-up runs, then {res['iterations']} timed runs; images/s = images / timed wall "
@@ -153,6 +159,10 @@ def main():
     ap.add_argument("--iterations", type=int, default=30, help="timed runs (>= 20)")
     ap.add_argument("--warmup", type=int, default=5, help="untimed runs first")
     ap.add_argument("--units-extra", default="", help="extra Tandem unit options, e.g. 'fp32'")
+    ap.add_argument("--tandem-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="environment for the tandem process (repeatable), e.g. OMP_WAIT_POLICY=passive")
+    ap.add_argument("--ort-no-spin", action="store_true",
+                    help="onnxruntime: session.intra_op.allow_spinning=0 (pair with OMP_WAIT_POLICY=passive)")
     ap.add_argument("--host-tag", default="", help="result file tag (default: from the CPU model and threads)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"), help="result directory")
     ap.add_argument("--rounds", type=int, default=2,
@@ -172,15 +182,17 @@ def main():
     res = {"model": os.path.basename(model), "machine": cpu, "load_average_1min_at_start": load, "host_tag": tag, "threads": a.threads,
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
            "command": shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]), "commit": git_commit(),
-           "tandem_version": tandem_version(a.tandem), "warmup": a.warmup, "iterations": a.iterations, "rounds": a.rounds, "rows": []}
+           "tandem_version": tandem_version(a.tandem), "warmup": a.warmup, "iterations": a.iterations, "rounds": a.rounds, "ort_no_spin": a.ort_no_spin,
+           "tandem_env": a.tandem_env, "rows": []}
     print(f"{cpu['model_name']}, {a.threads} threads, {res['model']}")
     print(f"{'batch':>5} {'tandem img/s':>13} {'ort img/s':>10} {'ratio':>6} {'tandem ms':>10} {'ort ms':>8}")
     for b in [int(x) for x in a.batches.split(",") if x]:
         # Alternating rounds, best of each side: a busy machine slows whichever runs at the time.
         os_, ts = [], []
         for _ in range(max(1, a.rounds)):
-            os_.append(bench_ort(model, b, a.threads, a.warmup, a.iterations, a.seed))
-            ts.append(bench_tandem(a.tandem, model, b, a.threads, a.warmup, a.iterations, a.units_extra))
+            os_.append(bench_ort(model, b, a.threads, a.warmup, a.iterations, a.seed, a.ort_no_spin))
+            ts.append(bench_tandem(a.tandem, model, b, a.threads, a.warmup, a.iterations, a.units_extra,
+                                   a.tandem_env))
         o = max(os_, key=lambda r: r["images_per_second"])
         t = max(ts, key=lambda r: r["images_per_second"])
         res["onnxruntime_version"] = o["version"]
