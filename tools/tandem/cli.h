@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "input_source.h"
 #include "tandem/status.h"
 #include "tandem/tensor.h"
 
@@ -20,8 +21,8 @@ struct InfoOptions {
 
 struct RunOptions {
   std::string model;          // empty: the built-in default model
-  std::string input;          // .npy file; empty: generated random data
-  std::string output;         // .npy file for the outputs (first model output)
+  std::string input;          // .npy file or a directory of .npy/image files; empty: random data
+  std::string output;         // .npy file for the outputs (first model output), or a directory
   std::string units = "cpu";
   std::string plan;
   std::string report;         // JSON report path
@@ -32,6 +33,7 @@ struct RunOptions {
   uint64_t seed = 1;
   bool dump_plan = false;
   bool quiet = false;
+  Preprocess preprocess;      // for image files in an --input directory
 };
 
 Status run_info(const InfoOptions& o);

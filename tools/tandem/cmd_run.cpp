@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "input_source.h"
 #include "core/npy.h"
 #include "tandem/engine.h"
 
@@ -102,19 +104,55 @@ Result<Timing> run_generated(Engine& engine, const RunOptions& o) {
   return t;
 }
 
+// Output path: a directory (existing, or ending in '/') gets one .npy per input image.
+bool is_output_dir(const std::string& path) {
+  std::error_code ec;
+  return (!path.empty() && path.back() == '/') || std::filesystem::is_directory(path, ec);
+}
+
+Status write_outputs(const RunOptions& o, const InputSource& src, const std::vector<Tensor>& parts, int64_t n) {
+  if (is_output_dir(o.output)) {
+    std::filesystem::create_directories(o.output);
+    int64_t i = 0;
+    for (const auto& part : parts)
+      for (int64_t r = 0; r < part.shape()[0]; ++r, ++i) {
+        std::string stem = std::filesystem::path(src.name(i)).stem().string();
+        if (stem.find('[') != std::string::npos) stem = "output_" + std::to_string(i);
+        TANDEM_RETURN_IF_ERROR(write_npy((std::filesystem::path(o.output) / (stem + ".npy")).string(),
+                                         slice_rows(part, r, r + 1)));
+      }
+    return Status::ok();
+  }
+  Shape s = parts[0].shape();
+  s[0] = n;
+  Tensor all(s, parts[0].dtype());
+  size_t off = 0;
+  for (const auto& part : parts) {
+    std::memcpy(static_cast<char*>(all.data()) + off, part.data(), part.nbytes());
+    off += part.nbytes();
+  }
+  return write_npy(o.output, all);
+}
+
 Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
-  TANDEM_ASSIGN_OR_RETURN(Tensor x, read_npy(o.input));
-  if (x.shape().empty()) return invalid_argument(o.input + ": a scalar; expected images along dim 0");
+  const TensorInfo& in = engine.inputs()[0];
+  Shape image_shape(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
+  if (!o.shape.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(Shape s, parse_shape(o.shape));
+    image_shape.assign(s.begin() + 1, s.end());
+  }
+  TANDEM_ASSIGN_OR_RETURN(auto src, open_input(o.input, image_shape, o.preprocess));
   Timing t;
-  const int64_t n = x.shape()[0];
+  const int64_t n = src->count();
   t.batch = o.batch > 0 ? o.batch : std::min<int64_t>(n, 64);
   std::vector<Tensor> outputs;  // per batch, first model output
   const bool progress = !o.quiet && isatty(STDERR_FILENO) && n > t.batch;
   auto start = Clock::now();
   for (int64_t b = 0; b < n; b += t.batch) {
     const int64_t e = std::min(n, b + t.batch);
+    TANDEM_ASSIGN_OR_RETURN(Tensor x, src->read(b, e));
     auto ti = Clock::now();
-    auto out = engine.run({slice_rows(x, b, e)});
+    auto out = engine.run({x});
     if (!out.is_ok()) return out.status().with_context(o.input);
     t.latencies_ms.push_back(ms_since(ti));
     outputs.push_back(std::move(out.value()[0]));
@@ -123,17 +161,7 @@ Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
   }
   t.total_ms = ms_since(start);
   t.images = n;
-  if (!o.output.empty()) {
-    Shape s = outputs[0].shape();
-    s[0] = n;
-    Tensor all(s, outputs[0].dtype());
-    size_t off = 0;
-    for (const auto& part : outputs) {
-      std::memcpy(static_cast<char*>(all.data()) + off, part.data(), part.nbytes());
-      off += part.nbytes();
-    }
-    TANDEM_RETURN_IF_ERROR(write_npy(o.output, all));
-  }
+  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(o, *src, outputs, n));
   return t;
 }
 

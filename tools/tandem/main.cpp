@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
   tandem::cli::RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "Run a model offline (all data local); without a model, the built-in MobileNetV2");
   run_cmd->add_option("model", run.model, "ONNX model file (default: the built-in MobileNetV2)");
-  run_cmd->add_option("--input", run.input, "Input .npy (float32 NCHW, first dim = images); default: random data");
-  run_cmd->add_option("--output", run.output, "Write the outputs here (.npy), in input order");
+  run_cmd->add_option("--input", run.input, "Input: a .npy [N,C,H,W], or a directory of .npy / JPEG / PNG files; default: random data");
+  run_cmd->add_option("--output", run.output, "Write the outputs here in input order: one .npy, or a directory (one .npy per input)");
   run_cmd->add_option("--units", run.units, "Units, e.g. cpu, reference, cpu:0-7,cpu:8-15, cuda:0/fp16")->capture_default_str();
   run_cmd->add_option("--plan", run.plan, "Plan: short form or a JSON file (default: the seed's plan)");
   run_cmd->add_option("--batch", run.batch, "Images per batch (default: 1 for random data, up to 64 for --input)")
@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--warmup", run.warmup, "Untimed runs first")->capture_default_str()->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--seed", run.seed, "Seed of the random input")->capture_default_str();
   run_cmd->add_option("--report", run.report, "Write a JSON report (images/s, latency, per unit)");
+  std::string mean, stdev;
+  run_cmd->add_option("--mean", mean, "Image files: per-channel mean of pixel/255 (default ImageNet 0.485,0.456,0.406)");
+  run_cmd->add_option("--std", stdev, "Image files: per-channel std (default ImageNet 0.229,0.224,0.225)");
+  run_cmd->add_flag("--bgr", run.preprocess.bgr, "Image files: feed channels as BGR (default RGB)");
   run_cmd->add_flag("--dump-plan", run.dump_plan, "Print the plan");
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print only the summary line");
 
@@ -66,5 +70,15 @@ int main(int argc, char** argv) {
 
   if (info_cmd->parsed()) return report(tandem::cli::run_info(info));
   if (run.model.empty()) run.model = TANDEM_DEFAULT_MODEL;
+  if (!mean.empty()) {
+    auto v = tandem::cli::parse_floats(mean, "--mean");
+    if (!v.is_ok()) return report(v.status());
+    run.preprocess.mean = *v;
+  }
+  if (!stdev.empty()) {
+    auto v = tandem::cli::parse_floats(stdev, "--std");
+    if (!v.is_ok()) return report(v.status());
+    run.preprocess.std = *v;
+  }
   return report(tandem::cli::run_run(run));
 }
