@@ -2,7 +2,6 @@
 #include <cstdio>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "backends/backend.h"
 #include "backends/reference/reference_backend.h"
@@ -11,6 +10,8 @@
 #include "ir/passes/passes.h"
 #include "ir/specialize.h"
 #include "onnx/import.h"
+#include "plan/cuts.h"
+#include "plan/unit_spec.h"
 
 namespace tandem::cli {
 namespace {
@@ -36,51 +37,46 @@ void print_values(const char* title, const ir::Graph& g, const std::vector<std::
   }
 }
 
-// Backend kinds named by a unit spec ("cpu:0-7/threads=8,reference" -> cpu, reference).
-std::vector<std::string> unit_kinds(const std::string& spec) {
-  std::vector<std::string> kinds;
-  std::stringstream ss(spec);
-  std::string unit;
-  while (std::getline(ss, unit, ','))
-    if (!unit.empty()) kinds.push_back(unit.substr(0, unit.find_first_of(":/")));
-  return kinds;
-}
-
-Status print_support(const ir::Graph& g, const std::vector<std::string>& kinds) {
+// Per op type, how many nodes each unit claims; then the distinct refusal reasons.
+void print_support(const ir::Graph& g, const std::vector<plan::Unit>& units) {
   std::printf("support (nodes claimed / nodes, per op type):\n  %-22s", "op");
-  std::vector<std::unique_ptr<Backend>> backends;
-  for (const auto& k : kinds) {
-    auto b = make_backend(k);
-    if (!b.is_ok()) {
-      std::printf(" %-14s", (k + " (n/a)").c_str());
-      backends.push_back(nullptr);
-      continue;
-    }
-    std::printf(" %-14s", k.c_str());
-    backends.push_back(std::move(b.value()));
-  }
+  for (const auto& u : units) std::printf(" %-14s", u.name().c_str());
   std::printf("\n");
   std::map<std::string, std::vector<const ir::Node*>> by_op;
   for (const auto& n : g.nodes) by_op[n.op_type].push_back(&n);
-  std::map<std::string, std::string> reasons;
+  std::map<std::string, std::pair<std::string, int>> reasons;  // "unit op" -> (first reason, count)
   for (const auto& [op, nodes] : by_op) {
     std::printf("  %-22s", op.c_str());
-    for (size_t b = 0; b < backends.size(); ++b) {
-      if (!backends[b]) {
-        std::printf(" %-14s", "-");
-        continue;
-      }
+    for (const auto& u : units) {
       size_t ok = 0;
       for (const auto* n : nodes) {
-        Status st = backends[b]->supports(g, *n);
-        if (st.is_ok()) ++ok; else reasons[kinds[b] + ": " + st.message()] = n->name;
+        Status st = u.supports(g, *n);
+        if (st.is_ok()) {
+          ++ok;
+        } else {
+          auto& r = reasons[u.name() + " " + op];
+          if (r.second++ == 0) r.first = st.message();
+        }
       }
       std::printf(" %-14s", (std::to_string(ok) + "/" + std::to_string(nodes.size())).c_str());
     }
     std::printf("\n");
   }
-  for (const auto& [reason, node] : reasons) std::printf("  refused: %s (e.g. node '%s')\n", reason.c_str(), node.c_str());
-  return Status::ok();
+  for (const auto& [key, r] : reasons)
+    std::printf("  refused %s: %s%s\n", key.c_str(), r.first.c_str(),
+                r.second > 1 ? (" (and " + std::to_string(r.second - 1) + " more)").c_str() : "");
+}
+
+void print_cuts(const ir::Graph& g) {
+  auto cuts = plan::find_cuts(g);
+  const double total = static_cast<double>(ir::graph_flops(g));
+  std::printf("cuts (%zu): position, tensor crossing, FLOPs before / after, crossing bytes per image\n", cuts.size());
+  for (const auto& c : cuts)
+    std::printf("  %4d  %-28s %10s %5.1f%% / %10s  %10s\n", c.position, c.tensor.c_str(),
+                human(static_cast<double>(c.flops_before), "FLOP").c_str(),
+                total > 0 ? 100.0 * static_cast<double>(c.flops_before) / total : 0.0,
+                human(static_cast<double>(c.flops_after), "FLOP").c_str(),
+                human(static_cast<double>(c.bytes_per_image), "B").c_str());
 }
 
 }  // namespace
@@ -108,8 +104,14 @@ Status run_info(const InfoOptions& o) {
               shape_to_string(shapes.begin()->second).c_str(),
               human(static_cast<double>(ir::graph_flops(sg)) / static_cast<double>(shapes.begin()->second[0]), "FLOP").c_str(),
               sg.nodes.size());
-  std::vector<std::string> kinds = o.units.empty() ? available_backends() : unit_kinds(o.units);
-  return print_support(sg, kinds);
+  std::string spec = o.units;
+  if (spec.empty())  // every backend of this build that can start here
+    for (const auto& kind : available_backends())
+      if (make_backend(kind).is_ok()) spec += (spec.empty() ? "" : ",") + kind;
+  TANDEM_ASSIGN_OR_RETURN(auto units, plan::make_units(spec));
+  print_support(sg, units);
+  if (o.cuts) print_cuts(sg);
+  return Status::ok();
 }
 
 }  // namespace tandem::cli
