@@ -36,7 +36,18 @@ struct RunOptions {
   Preprocess preprocess;      // for image files in an --input directory
 };
 
+struct BenchOptions {
+  std::string model;
+  std::string units = "cpu";
+  std::string plan;            // for the all-units run; empty: the default (seed's) plan
+  std::string batches = "1,16,64,256";
+  std::string shape;
+  double seconds = 1.0;        // timed seconds per configuration
+  std::string json, csv;       // result files (optional)
+};
+
 Status run_info(const InfoOptions& o);
+Status run_bench(const BenchOptions& o);
 Status run_run(const RunOptions& o);
 
 // "1x3x224x224" -> {1,3,224,224}.

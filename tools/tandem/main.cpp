@@ -57,6 +57,17 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--dump-plan", run.dump_plan, "Print the plan");
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print only the summary line");
 
+  tandem::cli::BenchOptions bench;
+  auto* bench_cmd = app.add_subcommand("bench", "The seed's experiment: each unit alone vs all together, per batch size");
+  bench_cmd->add_option("model", bench.model, "ONNX model file (default: the built-in MobileNetV2)");
+  bench_cmd->add_option("--units", bench.units, "Units, e.g. cuda:0/fp16,cpu or cpu:0-7,cpu:8-15")->capture_default_str();
+  bench_cmd->add_option("--plan", bench.plan, "Plan for the all-units run (default: the seed's plan)");
+  bench_cmd->add_option("--batches", bench.batches, "Batch sizes")->capture_default_str();
+  bench_cmd->add_option("--shape", bench.shape, "Input shape when the model leaves H/W open");
+  bench_cmd->add_option("--seconds", bench.seconds, "Timed seconds per configuration")->capture_default_str()->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--json", bench.json, "Write the results as JSON");
+  bench_cmd->add_option("--csv", bench.csv, "Write the results as CSV");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -69,6 +80,10 @@ int main(int argc, char** argv) {
   }
 
   if (info_cmd->parsed()) return report(tandem::cli::run_info(info));
+  if (bench_cmd->parsed()) {
+    if (bench.model.empty()) bench.model = TANDEM_DEFAULT_MODEL;
+    return report(tandem::cli::run_bench(bench));
+  }
   if (run.model.empty()) run.model = TANDEM_DEFAULT_MODEL;
   if (!mean.empty()) {
     auto v = tandem::cli::parse_floats(mean, "--mean");

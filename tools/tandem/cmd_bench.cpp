@@ -1,0 +1,141 @@
+// `tandem bench`: the seed's experiment. For each batch size: every unit alone, then all units
+// together under the plan (the default seed plan unless --plan), images/s, the speedup over the
+// best single unit, and the ratio to the ideal (the sum of the units' standalone throughputs).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "plan/unit_spec.h"
+#include "tandem/engine.h"
+
+namespace tandem::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Measurement {
+  double images_per_s = 0;
+  std::string plan;
+  std::string error;  // non-empty: this configuration could not run
+};
+
+// Streams batches through the engine for about `seconds` (at least 3 batches) after a warm-up.
+Result<double> time_engine(Engine& engine, const Tensor& x, double seconds) {
+  TANDEM_RETURN_IF_ERROR(engine.run({x}).status());  // compile + plan
+  auto t0 = Clock::now();
+  TANDEM_RETURN_IF_ERROR(engine.run({x}).status());
+  const double one = std::chrono::duration<double>(Clock::now() - t0).count();
+  const int batches = std::clamp(static_cast<int>(std::ceil(seconds / std::max(one, 1e-6))), 3, 200);
+  std::vector<std::vector<Tensor>> in(static_cast<size_t>(batches), std::vector<Tensor>{x});
+  auto start = Clock::now();
+  TANDEM_RETURN_IF_ERROR(engine.run_many(in).status());
+  const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  return static_cast<double>(batches) * static_cast<double>(x.shape()[0]) / s;
+}
+
+Measurement measure(const BenchOptions& o, const std::string& units, const std::string& plan, const Tensor& x) {
+  EngineOptions eo;
+  eo.units = units;
+  eo.plan = plan;
+  Measurement m;
+  auto engine = Engine::load(o.model, eo);
+  if (!engine.is_ok()) {
+    m.error = engine.status().message();
+    return m;
+  }
+  auto ips = time_engine(**engine, x, o.seconds);
+  if (!ips.is_ok()) {
+    m.error = ips.status().message();
+    return m;
+  }
+  m.images_per_s = *ips;
+  m.plan = (*engine)->plan_description();
+  return m;
+}
+
+std::vector<int64_t> parse_batches(const std::string& text) {
+  std::vector<int64_t> v;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t next = text.find(',', pos);
+    v.push_back(std::stoll(text.substr(pos, next - pos)));
+    pos = next == std::string::npos ? text.size() : next + 1;
+  }
+  return v;
+}
+
+}  // namespace
+
+Status run_bench(const BenchOptions& o) {
+  std::vector<int64_t> batches;
+  try {
+    batches = parse_batches(o.batches);
+  } catch (const std::exception&) {
+    return invalid_argument("--batches '" + o.batches + "' must be comma-separated positive integers");
+  }
+  for (int64_t b : batches)
+    if (b <= 0) return invalid_argument("--batches '" + o.batches + "' must be comma-separated positive integers");
+  TANDEM_ASSIGN_OR_RETURN(auto specs, plan::parse_unit_spec(o.units));
+  // Each unit alone, by its spec text (options kept), then all together.
+  std::vector<std::string> singles;
+  for (const auto& s : specs) singles.push_back(s.text);
+  TANDEM_ASSIGN_OR_RETURN(auto probe, Engine::load(o.model, EngineOptions{specs[0].text, ""}));
+  const TensorInfo& in = probe->inputs()[0];
+  nlohmann::json rows = nlohmann::json::array();
+  std::printf("%-7s", "batch");
+  for (const auto& s : specs) std::printf(" %14s", s.name.c_str());
+  std::printf(" %14s %9s %9s  plan\n", "all units", "speedup", "of ideal");
+  for (int64_t b : batches) {
+    TANDEM_ASSIGN_OR_RETURN(Shape shape, resolve_input_shape(in.name, in.shape, o.shape, b));
+    Tensor x = random_tensor(shape, 1);
+    std::printf("%-7lld", static_cast<long long>(b));
+    std::fflush(stdout);
+    nlohmann::json row{{"batch", b}};
+    double best = 0, ideal = 0;
+    for (size_t i = 0; i < singles.size(); ++i) {
+      Measurement m = measure(o, singles[i], "", x);
+      best = std::max(best, m.images_per_s);
+      ideal += m.images_per_s;
+      row["single"][specs[i].name] = m.error.empty() ? nlohmann::json(m.images_per_s) : nlohmann::json(m.error);
+      std::printf(" %14.1f", m.images_per_s);
+      std::fflush(stdout);
+    }
+    Measurement co = specs.size() > 1 ? measure(o, o.units, o.plan, x) : Measurement{best, "", ""};
+    const double speedup = best > 0 ? co.images_per_s / best : 0;
+    const double of_ideal = ideal > 0 ? co.images_per_s / ideal : 0;
+    row["together"] = co.images_per_s;
+    row["plan"] = co.plan;
+    row["speedup_over_best_single"] = speedup;
+    row["fraction_of_ideal"] = of_ideal;
+    if (!co.error.empty()) row["error"] = co.error;
+    rows.push_back(row);
+    std::printf(" %14.1f %8.2fx %8.0f%%  %s\n", co.images_per_s, speedup, 100 * of_ideal,
+                co.error.empty() ? co.plan.c_str() : ("error: " + co.error).c_str());
+  }
+  if (!o.json.empty()) {
+    nlohmann::json j{{"model", o.model}, {"units", o.units}, {"plan", o.plan}, {"rows", rows}};
+    std::ofstream f(o.json);
+    if (!f) return invalid_argument(o.json + ": cannot write");
+    f << j.dump(2) << '\n';
+  }
+  if (!o.csv.empty()) {
+    std::ofstream f(o.csv);
+    if (!f) return invalid_argument(o.csv + ": cannot write");
+    f << "batch";
+    for (const auto& s : specs) f << "," << s.name;
+    f << ",together,speedup,fraction_of_ideal\n";
+    for (const auto& r : rows) {
+      f << r["batch"].get<int64_t>();
+      for (const auto& s : specs) f << "," << (r["single"][s.name].is_number() ? r["single"][s.name].get<double>() : 0.0);
+      f << "," << r["together"].get<double>() << "," << r["speedup_over_best_single"].get<double>() << ","
+        << r["fraction_of_ideal"].get<double>() << "\n";
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace tandem::cli
