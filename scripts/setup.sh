@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  ccache                            # faster rebuilds (optional for the build)
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
