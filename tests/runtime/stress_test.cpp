@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 
 #include "plan/cuts.h"
 #include "plans/plan_test_util.h"
