@@ -79,7 +79,13 @@ void RuntimeImpl::start_stage(Batch& b, int stage) {
   }
   auto slices = assign(b, stage);
   if (slices.empty()) {
-    b.error = unavailable("no live unit can run stage '" + bs.name + "' (every unit able to run it failed)");
+    std::string failed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (size_t u = 0; u < units_.size(); ++u)
+        if (!failed_[u].empty()) failed += "; unit '" + units_[u].name() + "' failed (" + failed_[u] + ")";
+    }
+    b.error = unavailable("no live unit can run stage '" + bs.name + "'" + failed);
     finish_batch(b);
     return;
   }
