@@ -24,6 +24,7 @@ ap.add_argument("--models", default="mobilenet_v2,resnet50")
 ap.add_argument("--batches", default="1,16,64,256,1024")
 ap.add_argument("--compile-batches", default="1,16,256", help="torch.compile is slow to compile: fewer sizes")
 ap.add_argument("--no-compile", action="store_true")
+ap.add_argument("--profile-batches", default="", help="per-op Tandem fp16 profile (TANDEM_CUDA_PROFILE) at these batches -> profile.txt")
 ap.add_argument("--min-seconds", type=float, default=1.0, help="timed seconds per measurement (roughly)")
 args = ap.parse_args()
 dev = torch.device("cuda")
@@ -86,17 +87,36 @@ def model_floor(name, model):
     results["floors"][name] = {"flops_per_image": flops, "params": params}
 
 
-def tandem(model_path, units, batch):
-    iters = max(5, min(200, int(2000 / batch)))
+def timing_split(stderr, batch):
+    """The executable's own split (TANDEM_CUDA_TIMING): input upload, graph (device), output copy."""
+    best = None
+    for line in stderr.splitlines():
+        if line.startswith("tandem-cuda-timing:") and "[%d," % batch in line.replace(" ", ""):
+            kv = dict(t.split("=") for t in line.split() if "=" in t)
+            if best is None or int(kv["runs"]) > int(best["runs"]):
+                best = kv
+    if best is None:
+        return {}
+    up, gr, out = float(best["upload_ms"]), float(best["graph_ms"]), float(best["output_ms"])
+    return {"upload_ms": up, "graph_ms": gr, "output_ms": out, "device_images_per_second": batch / (gr * 1e-3)}
+
+
+def tandem(model_path, units, batch, env_extra=None, iters=None):
+    iters = iters or max(5, min(200, int(2000 / batch)))
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         rep = f.name
     cmd = [args.tandem, "run", model_path, "--units", units, "--batch", str(batch), "--iterations", str(iters),
            "--warmup", "5", "--report", rep, "-q"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    env = dict(os.environ, TANDEM_CUDA_TIMING="1", **(env_extra or {}))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     if p.returncode != 0:
         return {"error": (p.stderr or p.stdout).strip().splitlines()[-1:] or ["rc %d" % p.returncode], "cmd": " ".join(cmd)}
     r = json.load(open(rep))
-    return {"images_per_second": r.get("images_per_second"), "latency_ms_median": r.get("latency_ms_median"), "cmd": " ".join(cmd)}
+    out = {"images_per_second": r.get("images_per_second"), "latency_ms_median": r.get("latency_ms_median"), "cmd": " ".join(cmd)}
+    out.update(timing_split(p.stderr, batch))
+    if env_extra:
+        out["stderr"] = p.stderr
+    return out
 
 
 def torch_row(model, batch, fp16, mode):
@@ -123,6 +143,10 @@ def main():
         path = os.path.join(tmp, name + ".onnx")
         export(model, path)
         model_floor(name, model)
+        for batch in [int(b) for b in args.profile_batches.split(",") if b]:
+            r = tandem(path, "cuda:0/fp16", batch, {"TANDEM_CUDA_PROFILE": "1"}, iters=5)
+            with open(os.path.join(args.out, "profile.txt"), "a") as f:
+                f.write("==== %s batch %d fp16\n%s\n" % (name, batch, r.get("stderr") or r.get("error")))
         for batch in [int(b) for b in args.batches.split(",")]:
             row = {"model": name, "batch": batch}
             row["tandem_fp16"] = tandem(path, "cuda:0/fp16", batch)
@@ -164,6 +188,17 @@ def write_md():
         lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %.0f |" % (
             r["model"], r["batch"], fmt(r["tandem_fp16"]), fmt(r["torch_eager_fp16_cl"]), fmt(r.get("torch_compile_default")),
             fmt(r.get("torch_compile_reduce-overhead")), fmt(r["tandem_fp32"]), fmt(r["torch_eager_fp32"]), floor))
+    lines += ["", "Tandem copy/compute split (the executable's own clocks, TANDEM_CUDA_TIMING: upload = host fp32 -> "
+              "pinned (fp16 conversion on fp16 units) + H2D, synchronised; graph = CUDA graph replay: device compute + "
+              "the small D2H of the outputs; device-only img/s = batch / graph)", "",
+              "| model | batch | fp16 upload ms | fp16 graph ms | fp16 device-only img/s | fp32 upload ms | fp32 graph ms | fp32 device-only img/s |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in results["rows"]:
+        h, f = r["tandem_fp16"], r["tandem_fp32"]
+        g = lambda d, k, fmt_: (fmt_ % d[k]) if k in d else "-"
+        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            r["model"], r["batch"], g(h, "upload_ms", "%.3f"), g(h, "graph_ms", "%.3f"), g(h, "device_images_per_second", "%.0f"),
+            g(f, "upload_ms", "%.3f"), g(f, "graph_ms", "%.3f"), g(f, "device_images_per_second", "%.0f")))
     errs = [(r["model"], r["batch"], k, v["error"]) for r in results["rows"] for k, v in r.items() if isinstance(v, dict) and "error" in v]
     if errs:
         lines += ["", "errors:"] + ["- %s b%d %s: %s" % e for e in errs]

@@ -2,7 +2,7 @@
 # Runs on the GPU machine, from the repo root, with .bundle carried (see tools/gpu/README.md):
 #   tools/gpu/run_suite.sh [--tests] [--memcheck] [--bench] [--bench-args "..."]
 # (no flag = --tests). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
-# bench.log, bench.json, bench.md. Prints a short summary last.
+# bench.log, bench.json, bench.md, profile.txt. Prints a short summary last.
 set -uo pipefail
 OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
@@ -72,6 +72,8 @@ if [ $do_bench -eq 1 ]; then
   PYTHONUNBUFFERED=1 python3 "$ROOT/bench/bench_cuda_vs_torch.py" --tandem "$B/bin/tandem" --out "$OUT" $bench_args > "$OUT/bench.log" 2>&1
   echo "bench: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   [ -f "$OUT/bench.md" ] && cat "$OUT/bench.md" >> "$SUMMARY"
+  # Per-op profile (--bench-args "--profile-batches 256"): the timing line and the top rows.
+  [ -f "$OUT/profile.txt" ] && awk '/^====/{n=0; print; next} /tandem-cuda-timing/{print; next} /tandem-cuda-profile/{if (n++ < 14) print}' "$OUT/profile.txt" >> "$SUMMARY"
 fi
 
 grep -E '^\[  FAILED  \]' "$OUT/tests.log" 2>/dev/null | sort -u | head -40 > /tmp/failed.txt

@@ -84,12 +84,19 @@ class BuildContext {
   // Scratch device memory owned by the executable (e.g. algorithm search buffers).
   Result<void*> allocate(size_t bytes);
 
-  void add_step(Step step) { steps_.push_back(std::move(step)); }
+  // Steps carry the label of the op being built (set_label), for the per-op profile.
+  void add_step(Step step) {
+    steps_.push_back(std::move(step));
+    step_labels_.push_back(label_);
+  }
+  void set_label(std::string label) { label_ = std::move(label); }
+  const std::string& label() const { return label_; }
   void need_workspace(size_t bytes) { workspace_ = std::max(workspace_, bytes); }
 
   // Used by the executable.
   std::map<std::string, DevTensor>& tensors() { return tensors_; }
   std::vector<Step>& steps() { return steps_; }
+  std::vector<std::string>& step_labels() { return step_labels_; }
   std::vector<DeviceMemory>& owned() { return owned_; }
   size_t workspace() const { return workspace_; }
 
@@ -100,6 +107,8 @@ class BuildContext {
   std::map<std::string, DevTensor> tensors_;
   std::vector<DeviceMemory> owned_;
   std::vector<Step> steps_;
+  std::vector<std::string> step_labels_;
+  std::string label_;
   size_t workspace_ = 0;
 };
 

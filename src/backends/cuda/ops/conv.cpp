@@ -2,6 +2,7 @@
 // else through cuDNN (algorithm found by measurement at compile time) followed by one
 // channel_affine pass for bias + residual + activation when any of them is present.
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 
 #include "backends/cuda/cuda_context.h"
@@ -12,7 +13,8 @@ namespace tandem::cuda {
 namespace {
 
 struct CudnnConv {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr;
+  cudnnActivationDescriptor_t act = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
@@ -20,6 +22,8 @@ struct CudnnConv {
   ~CudnnConv() {
     if (x) cudnnDestroyTensorDescriptor(x);
     if (y) cudnnDestroyTensorDescriptor(y);
+    if (b) cudnnDestroyTensorDescriptor(b);
+    if (act) cudnnDestroyActivationDescriptor(act);
     if (w) cudnnDestroyFilterDescriptor(w);
     if (conv) cudnnDestroyConvolutionDescriptor(conv);
   }
@@ -140,6 +144,38 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
   return internal_error("cudnnFindConvolutionForwardAlgorithmEx found no algorithm that runs");
 }
 
+// Conv + bias (+ residual z) (+ Relu) in one cuDNN call: y = act(conv(x) + z + bias), rounded to
+// the element type once. Tried on the real buffers at compile time; false when cuDNN refuses
+// this configuration (the caller then runs the conv and one epilogue pass).
+Result<bool> try_fused(BuildContext& ctx, CudnnConv& c, const ir::Epilogue& act, const void* x, const void* w,
+                       const void* bias, const void* z, void* y) {
+  if (std::getenv("TANDEM_CUDA_NO_CONV_FUSION")) return false;
+  const bool relu = act.kind == ir::ActKind::kRelu;
+  CUDNN_TRY(cudnnCreateActivationDescriptor(&c.act));
+  CUDNN_TRY(cudnnSetActivationDescriptor(c.act, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
+                                         CUDNN_NOT_PROPAGATE_NAN, 0.0));
+  // cuDNN runs IDENTITY only with IMPLICIT_PRECOMP_GEMM; with RELU keep the measured choice.
+  const cudnnConvolutionFwdAlgo_t algos[2] = {c.algo, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM};
+  for (int i = relu ? 0 : 1; i < 2; ++i) {
+    size_t ws = 0;
+    if (cudnnGetConvolutionForwardWorkspaceSize(ctx.env().cudnn, c.x, c.w, c.conv, c.y, algos[i], &ws) !=
+        CUDNN_STATUS_SUCCESS)
+      continue;
+    TANDEM_ASSIGN_OR_RETURN(auto scratch, device_alloc(ws));
+    const float one = 1.0f, zero = 0.0f;
+    cudnnStatus_t st = cudnnConvolutionBiasActivationForward(ctx.env().cudnn, &one, c.x, x, c.w, w, c.conv, algos[i],
+                                                             scratch.get(), ws, z ? &one : &zero, c.y, z ? z : y, c.b,
+                                                             bias, c.act, c.y, y);
+    if (st != CUDNN_STATUS_SUCCESS) continue;
+    CUDA_TRY(cudaStreamSynchronize(ctx.env().stream));
+    c.algo = algos[i];
+    c.workspace = ws;
+    return true;
+  }
+  cudaGetLastError();  // a refused configuration leaves no sticky error; clear a launch one
+  return false;
+}
+
 Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x, const DevTensor& y, const DevTensor* res) {
   const auto& a = std::get<ir::ConvAttrs>(op.node->attrs);
   if (a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3])
@@ -148,17 +184,45 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x, 
   TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(weight_values(*w, x.nhwc, false)));
   TANDEM_ASSIGN_OR_RETURN(auto c, make_descriptors(ctx, a, x, y, w->shape()));
   TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y));
-  ctx.need_workspace(c->workspace);
+  TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
+  const ir::Epilogue act = a.epilogue.is_none() ? op.act : a.epilogue;
   const void* xd = x.data;
   void* yd = y.data;
+  // Fused: bias (zeros when the node has none) + residual + Relu inside the conv; any other
+  // activation runs after it in one in-place pass (single rounding of conv + bias either way).
+  if (!bias.empty() || res) {
+    const cudnnDataType_t dt = ctx.elem() == Elem::kF16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+    CUDNN_TRY(cudnnCreateTensorDescriptor(&c->b));
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(c->b, CUDNN_TENSOR_NCHW, dt, 1, int(y.shape[1]), 1, 1));
+    std::vector<float> bvals = bias.empty() ? std::vector<float>(size_t(y.shape[1]), 0.0f) : bias;
+    TANDEM_ASSIGN_OR_RETURN(void* bd, ctx.upload_elem(bvals));
+    const void* zd = res ? res->data : nullptr;
+    const bool relu_inside = act.kind == ir::ActKind::kRelu;
+    TANDEM_ASSIGN_OR_RETURN(bool fused, try_fused(ctx, *c, relu_inside ? act : ir::Epilogue{}, xd, wd, bd, zd, yd));
+    if (fused) {
+      ctx.need_workspace(c->workspace);
+      ctx.add_step([c, xd, wd, yd, bd, zd](const RunEnv& env) {
+        const float one = 1.0f, zero = 0.0f;
+        CUDNN_TRY(cudnnConvolutionBiasActivationForward(env.cudnn, &one, c->x, xd, c->w, wd, c->conv, c->algo,
+                                                        env.workspace, c->workspace, zd ? &one : &zero, c->y,
+                                                        zd ? zd : yd, c->b, bd, c->act, c->y, yd));
+        return Status::ok();
+      });
+      if (relu_inside || act.is_none()) return Status::ok();
+      ChannelAffineArgs e;
+      e.x = yd; e.y = yd; e.total = y.numel(); e.act = to_dev_epilogue(act);
+      const Elem el = ctx.elem();
+      ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "activation"); });
+      return Status::ok();
+    }
+  }
+  ctx.need_workspace(c->workspace);
   ctx.add_step([c, xd, wd, yd](const RunEnv& env) {
     const float one = 1.0f, zero = 0.0f;
     CUDNN_TRY(cudnnConvolutionForward(env.cudnn, &one, c->x, xd, c->w, wd, c->conv, c->algo, env.workspace,
                                       c->workspace, &zero, c->y, yd));
     return Status::ok();
   });
-  TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
-  const ir::Epilogue act = a.epilogue.is_none() ? op.act : a.epilogue;
   if (bias.empty() && act.is_none() && !res) return Status::ok();
   ChannelAffineArgs e;
   e.x = yd; e.y = yd; e.residual = res ? res->data : nullptr;
@@ -184,7 +248,11 @@ Status build_conv(BuildContext& ctx, const OpInstance& op) {
     return internal_error("Conv with its own epilogue was fused with a residual/activation");
   const Tensor* w = ctx.constant(op.node->inputs[1]);
   const bool depthwise = a.group == x->shape[1] && w->shape()[0] == a.group && w->shape()[1] == 1;
-  if (depthwise && x->nhwc) return build_depthwise(ctx, op, *x, *y, res);
+  if (depthwise && x->nhwc) {
+    ctx.set_label(ctx.label() + " depthwise");
+    return build_depthwise(ctx, op, *x, *y, res);
+  }
+  ctx.set_label(ctx.label() + (a.group > 1 ? " cudnn-grouped" : " cudnn"));
   return build_cudnn(ctx, op, *x, *y, res);
 }
 
