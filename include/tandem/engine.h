@@ -21,6 +21,10 @@ struct EngineOptions {
   std::string units = "cpu";  // unit spec, e.g. "cpu", "reference", "cpu:0-7,cpu:8-15", "cuda:0/fp16"
   std::string plan;           // short-form plan or a path to a plan JSON file; empty: the default plan
   int max_in_flight = 4;      // batches in the pipeline at once (run_many)
+  // With several units and no plan: at each new batch size, time the seed's default plan against
+  // each unit alone on that batch and keep the fastest (never slower than the best unit). Off: the
+  // seed's plan as calibrated, one plan for every batch size.
+  bool measure_plan = true;
 };
 
 struct TensorInfo {

@@ -1,9 +1,13 @@
 // The plan-based Engine: imports the model, parses the units (and the plan, if given), and for each
-// input shape (apart from the batch) builds a Runtime over a plan: the given one, or the seed's
-// default plan (default_plan.h) computed on the model specialised at the first batch size seen.
+// input shape builds a Runtime over a plan: the given one (one Runtime serves every batch size of a
+// shape), or — with several units and no plan — one chosen per batch size: the seed's default plan
+// (default_plan.h) competes with each unit alone on the actual batch, and the fastest wins. So the
+// default is never slower than the best single unit, as measured, not assumed (DESIGN.md, planner 4).
 #include "tandem/engine.h"
 
+#include <chrono>
 #include <optional>
+#include <sstream>
 
 #include "onnx/import.h"
 #include "plan/batch_graphs.h"
@@ -28,8 +32,18 @@ std::vector<TensorInfo> describe(const ir::Graph& g, const std::vector<std::stri
   return v;
 }
 
-// Input shapes with dim 0 (the batch) cleared: one Runtime serves every batch size of a shape.
+// Input shapes, with dim 0 (the batch) cleared when one Runtime serves every batch size.
 using ShapeKey = std::vector<Shape>;
+
+// Images/s of `rt` on `inputs`: one run (compiles), then `runs` batches streamed and timed.
+Result<double> time_runtime(runtime::Runtime& rt, const std::vector<Tensor>& inputs, int runs) {
+  TANDEM_RETURN_IF_ERROR(rt.run(inputs).status());
+  std::vector<std::vector<Tensor>> batches(static_cast<size_t>(runs), inputs);
+  auto t0 = std::chrono::steady_clock::now();
+  TANDEM_RETURN_IF_ERROR(rt.run_all(batches).status());
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return static_cast<double>(runs) * static_cast<double>(inputs[0].shape()[0]) / std::max(s, 1e-9);
+}
 
 class PlanEngine final : public Engine {
  public:
@@ -72,11 +86,14 @@ class PlanEngine final : public Engine {
     std::string details;  // describe_plan at the first batch size
   };
 
-  static ShapeKey key_of(const std::vector<Tensor>& inputs) {
+  // With a chosen plan per batch size the batch is part of the key.
+  bool per_batch_plans() const { return !plan_ && units_.size() > 1 && options_.measure_plan; }
+
+  ShapeKey key_of(const std::vector<Tensor>& inputs) const {
     ShapeKey k;
     for (const Tensor& t : inputs) {
       Shape s = t.shape();
-      if (!s.empty()) s[0] = -1;
+      if (!s.empty() && !per_batch_plans()) s[0] = -1;
       k.push_back(std::move(s));
     }
     return k;
@@ -108,20 +125,52 @@ class PlanEngine final : public Engine {
     c->graphs = plan::specializing(model_, shapes);
     const int64_t batch = inputs[0].shape()[0];
     TANDEM_ASSIGN_OR_RETURN(auto graph, c->graphs(batch));
-    plan::Plan p = plan::Plan::single_unit(units_[0].name());
-    if (plan_) {
-      p = *plan_;
-    } else {
-      TANDEM_ASSIGN_OR_RETURN(p, plan::default_plan(*graph, units_, c->graphs));
-    }
-    TANDEM_ASSIGN_OR_RETURN(auto bound, plan::bind_plan(p, *graph, units_));
-    c->details = plan::describe_plan(bound, *graph, units_);
     runtime::RuntimeOptions ro;
     ro.max_in_flight = options_.max_in_flight;
-    TANDEM_ASSIGN_OR_RETURN(c->rt, runtime::Runtime::create(units_, p, c->graphs, ro));
+    if (plan_) {
+      TANDEM_ASSIGN_OR_RETURN(auto bound, plan::bind_plan(*plan_, *graph, units_));
+      c->details = plan::describe_plan(bound, *graph, units_);
+      TANDEM_ASSIGN_OR_RETURN(c->rt, runtime::Runtime::create(units_, *plan_, c->graphs, ro));
+    } else {
+      TANDEM_RETURN_IF_ERROR(choose_plan(*c, *graph, inputs, ro));
+    }
     last_ = c.get();
     contexts_.emplace(std::move(key), std::move(c));
     return last_;
+  }
+
+  // The seed's default plan against each unit alone, timed on `inputs`; the fastest is kept in `c`.
+  Status choose_plan(Context& c, const ir::Graph& graph, const std::vector<Tensor>& inputs,
+                     const runtime::RuntimeOptions& ro) {
+    TANDEM_ASSIGN_OR_RETURN(plan::Plan seed, plan::default_plan(graph, units_, c.graphs));
+    std::vector<plan::Plan> candidates{seed};
+    if (per_batch_plans() && seed.stages().size() + seed.stages()[0].units.size() > 2) {
+      const int n = static_cast<int>(graph.nodes.size());
+      for (const auto& u : units_)
+        if (u.supports_range(graph, 0, n).is_ok()) candidates.push_back(plan::Plan::single_unit(u.name()));
+    }
+    std::ostringstream why;
+    double best_ips = -1;
+    for (const plan::Plan& p : candidates) {
+      TANDEM_ASSIGN_OR_RETURN(auto rt, runtime::Runtime::create(units_, p, c.graphs, ro));
+      if (candidates.size() == 1) {
+        c.rt = std::move(rt);
+        break;
+      }
+      TANDEM_ASSIGN_OR_RETURN(double ips, time_runtime(*rt, inputs, 2));
+      why << "  " << plan::plan_to_short_string(p) << ": " << static_cast<int64_t>(ips) << " images/s\n";
+      if (ips > best_ips) {
+        best_ips = ips;
+        c.rt = std::move(rt);
+      }
+    }
+    c.rt->reset_report();
+    TANDEM_ASSIGN_OR_RETURN(auto bound, plan::bind_plan(c.rt->plan(), graph, units_));
+    c.details = plan::describe_plan(bound, graph, units_);
+    if (candidates.size() > 1)
+      c.details += "chosen by measurement at batch " + std::to_string(inputs[0].shape()[0]) +
+                   " (the seed's plan vs each unit alone):\n" + why.str();
+    return Status::ok();
   }
 
   std::shared_ptr<const ir::Graph> model_;

@@ -9,10 +9,11 @@ namespace {
 
 const std::string kModel = std::string(TANDEM_MODELS_DIR) + "/mobilenet_v2.onnx";
 
-std::unique_ptr<Engine> load(const std::string& units, const std::string& plan = "") {
+std::unique_ptr<Engine> load(const std::string& units, const std::string& plan = "", bool measure_plan = false) {
   EngineOptions o;
   o.units = units;
   o.plan = plan;
+  o.measure_plan = measure_plan;
   auto e = Engine::load(kModel, o);
   EXPECT_TRUE(e.is_ok()) << units << " " << plan << ": " << e.status().to_string();
   return e.is_ok() ? std::move(*e) : nullptr;
@@ -35,6 +36,27 @@ TEST(PlanEngine, DefaultPlanWithRestrictedUnitMatchesOneUnit) {
   EXPECT_NE(co->plan_description().find("| tail:cpu:0-0"), std::string::npos) << co->plan_description();
   EXPECT_NE(co->plan_details().find("stage 1 'tail'"), std::string::npos) << co->plan_details();
   EXPECT_NE(co->report_json().find("\"images\": 9"), std::string::npos) << co->report_json();
+}
+
+// With measure_plan, each batch size gets the fastest of the seed's plan and each unit alone; the
+// outputs do not depend on which won, and the details name the candidates that were timed.
+TEST(PlanEngine, MeasuredPlanIsOneOfTheCandidatesAndMatches) {
+  auto single = load("cpu:0");
+  auto co = load("cpu:0, cpu:1", "", /*measure_plan=*/true);
+  ASSERT_TRUE(single && co);
+  for (int64_t b : {1, 4}) {
+    std::vector<Tensor> x{plan_test::random_tensor({b, 3, 224, 224}, 11 + static_cast<uint32_t>(b))};
+    auto got = co->run(x);
+    auto ref = single->run(x);
+    ASSERT_TRUE(got.is_ok() && ref.is_ok());
+    EXPECT_LE(plan_test::max_abs_diff((*got)[0], (*ref)[0]), 1e-5) << "batch " << b;
+    const std::string d = co->plan_details();
+    EXPECT_NE(d.find("chosen by measurement at batch " + std::to_string(b)), std::string::npos) << d;
+    EXPECT_NE(d.find("all:cpu:0-0:"), std::string::npos) << d;
+    EXPECT_NE(d.find("all:cpu:1-1:"), std::string::npos) << d;
+    const std::string p = co->plan_description();
+    EXPECT_TRUE(p == "all:cpu:0-0" || p == "all:cpu:1-1" || p.find("cpu:0-0=") != std::string::npos) << p;
+  }
 }
 
 TEST(PlanEngine, GivenPlanAndErrors) {
