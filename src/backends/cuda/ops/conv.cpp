@@ -36,11 +36,7 @@ Status supports_conv(const ir::Graph& graph, const ir::Node& node) {
   if (node.inputs.size() < 2 || !graph.is_constant(node.inputs[1])) return unsupported("Conv weight must be a constant");
   if (node.inputs.size() > 2 && !node.inputs[2].empty() && !graph.is_constant(node.inputs[2]))
     return unsupported("Conv bias must be a constant");
-  const bool symmetric = a.pads.size() == 4 && a.pads[0] == a.pads[2] && a.pads[1] == a.pads[3];
-  const auto* x = graph.info(node.inputs[0]);
-  const auto* wt = graph.constant(node.inputs[1]);
-  const bool depthwise = x && a.group == x->shape[1] && wt->shape()[0] == a.group;
-  if (!symmetric && !depthwise) return unsupported("asymmetric Conv pads (cuDNN needs begin == end)");
+  if (a.pads.size() != 4) return internal_error("Conv pads not normalised");
   return Status::ok();
 }
 
@@ -176,10 +172,28 @@ Result<bool> try_fused(BuildContext& ctx, CudnnConv& c, const ir::Epilogue& act,
   return false;
 }
 
-Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x, const DevTensor& y, const DevTensor* res) {
-  const auto& a = std::get<ir::ConvAttrs>(op.node->attrs);
-  if (a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3])
-    return unsupported("asymmetric Conv pads (cuDNN needs begin == end)");
+// Asymmetric pads (TF/paddle "SAME"): x is copied each run into the interior of a buffer whose
+// zero border (written once) holds the pads; the conv then runs with no padding.
+Result<DevTensor> padded_input(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x) {
+  DevTensor p = x;
+  p.shape[2] += a.pads[0] + a.pads[2];
+  p.shape[3] += a.pads[1] + a.pads[3];
+  TANDEM_ASSIGN_OR_RETURN(p.data, ctx.allocate(p.nbytes()));
+  CUDA_TRY(cudaMemset(p.data, 0, p.nbytes()));
+  const Strides ps = logical_strides(p);
+  const size_t esize = x.elem == Elem::kF16 ? 2 : 4;
+  void* interior = static_cast<char*>(p.data) + size_t(a.pads[0] * ps.s[2] + a.pads[1] * ps.s[3]) * esize;
+  ctx.add_step(copy_step(x.data, x.elem, logical_strides(x), interior, p.elem, ps, x.shape));
+  return p;
+}
+
+Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_in, const DevTensor& y, const DevTensor* res) {
+  ir::ConvAttrs a = std::get<ir::ConvAttrs>(op.node->attrs);
+  DevTensor x = x_in;
+  if (a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3]) {
+    TANDEM_ASSIGN_OR_RETURN(x, padded_input(ctx, a, x_in));
+    a.pads = {0, 0, 0, 0};
+  }
   const Tensor* w = ctx.constant(op.node->inputs[1]);
   TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(weight_values(*w, x.nhwc, false)));
   TANDEM_ASSIGN_OR_RETURN(auto c, make_descriptors(ctx, a, x, y, w->shape()));

@@ -44,8 +44,14 @@ Status supports_gemm(const ir::Graph& graph, const ir::Node& node) {
     const Tensor* c = graph.constant(node.inputs[2]);
     const auto* y = graph.info(node.outputs[0]);
     if (!c) return unsupported("Gemm C must be a constant");
-    if (c->numel() != 1 && !(c->numel() == y->shape[1] && c->shape().back() == y->shape[1]))
-      return unsupported("Gemm C of shape " + shape_to_string(c->shape()) + " (only a scalar or a per-column bias)");
+    // Any C that broadcasts to [M, N] (unidirectional, numpy rules).
+    const Shape& cs = c->shape();
+    if (cs.size() > 2) return unsupported("Gemm C of rank " + std::to_string(cs.size()));
+    for (size_t i = 0; i < cs.size(); ++i) {
+      const int64_t want = y->shape[2 - cs.size() + i];
+      if (cs[i] != 1 && cs[i] != want)
+        return unsupported("Gemm C of shape " + shape_to_string(cs) + " does not broadcast to " + shape_to_string(y->shape));
+    }
   }
   return Status::ok();
 }
@@ -64,14 +70,31 @@ Status build_gemm(BuildContext& ctx, const OpInstance& op) {
   g.op_second = at.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   g.ld_second = int(at.trans_a ? m : k);
   ctx.add_step(gemm_step(g, a->data, b->data, y->data, ctx.elem()));
-  std::vector<float> bias;
-  if (op.node->inputs.size() > 2 && !op.node->inputs[2].empty() && at.beta != 0.0f) {
-    const Tensor* c = ctx.constant(op.node->inputs[2]);
-    bias.resize(static_cast<size_t>(n));
-    for (int64_t j = 0; j < n; ++j) bias[size_t(j)] = at.beta * float(c->float_at(c->numel() == 1 ? 0 : j));
-  }
   ir::Epilogue act = at.epilogue.is_none() ? op.act : at.epilogue;
-  return add_epilogue(ctx, *y, std::move(bias), act);
+  if (op.node->inputs.size() < 3 || op.node->inputs[2].empty() || at.beta == 0.0f)
+    return add_epilogue(ctx, *y, {}, act);
+  // beta * C broadcast to [M, N]: a per-column bias, a per-row bias, or a full residual.
+  const Tensor* c = ctx.constant(op.node->inputs[2]);
+  const Shape& cs = c->shape();
+  const int64_t cm = cs.size() == 2 ? cs[0] : 1, cn = cs.empty() ? 1 : cs.back();
+  if (cm == 1) {
+    std::vector<float> bias(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) bias[size_t(j)] = at.beta * float(c->float_at(cn == 1 ? 0 : j));
+    return add_epilogue(ctx, *y, std::move(bias), act);
+  }
+  ChannelAffineArgs e;
+  e.x = y->data; e.y = y->data; e.total = y->numel(); e.act = to_dev_epilogue(act);
+  std::vector<float> vals(static_cast<size_t>(cn == 1 ? m : m * n));
+  for (size_t i = 0; i < vals.size(); ++i) vals[i] = at.beta * float(c->float_at(int64_t(i)));
+  if (cn == 1) {  // [M, 1]: bias of row i / N
+    TANDEM_ASSIGN_OR_RETURN(e.bias, ctx.upload_f32(vals));
+    e.channels = m; e.inner = n;
+  } else {  // [M, N]: added element-wise
+    TANDEM_ASSIGN_OR_RETURN(e.residual, ctx.upload_elem(vals));
+  }
+  const Elem el = ctx.elem();
+  ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "gemm_c"); });
+  return Status::ok();
 }
 
 Status supports_matmul(const ir::Graph& graph, const ir::Node& node) {
@@ -83,8 +106,12 @@ Status supports_matmul(const ir::Graph& graph, const ir::Node& node) {
   if (as.size() < 2 || bs.size() < 2) return unsupported("MatMul of 1-D operands");
   if (as.size() == 4 || bs.size() == 4) return unsupported("4-D MatMul (4-D tensors may be stored NHWC)");
   if (bs.size() == 2) return Status::ok();
-  if (as.size() != bs.size() || !std::equal(as.begin(), as.end() - 2, bs.begin()))
-    return unsupported("MatMul with broadcast batch dims " + shape_to_string(as) + " x " + shape_to_string(bs));
+  // Batch dims: equal on both sides, or all 1 on one side (that side is reused: stride 0).
+  auto batch_of = [](const Shape& s) { return shape_numel(Shape(s.begin(), s.end() - 2)); };
+  const bool same = as.size() == bs.size() && std::equal(as.begin(), as.end() - 2, bs.begin());
+  if (!same && batch_of(as) != 1 && batch_of(bs) != 1)
+    return unsupported("MatMul with broadcast batch dims " + shape_to_string(as) + " x " + shape_to_string(bs) +
+                       " (only equal batch dims, or one side without batch)");
   return Status::ok();
 }
 
@@ -99,8 +126,10 @@ Status build_matmul(BuildContext& ctx, const OpInstance& op) {
     g.m = int(a->numel() / k);
   } else {
     g.m = int(a->shape[a->shape.size() - 2]);
-    g.batch = a->numel() / (int64_t(g.m) * k);
-    g.stride_a = int64_t(g.m) * k; g.stride_b = k * n; g.stride_y = int64_t(g.m) * n;
+    g.batch = y->numel() / (int64_t(g.m) * n);
+    g.stride_a = a->numel() == int64_t(g.m) * k ? 0 : int64_t(g.m) * k;
+    g.stride_b = b->numel() == k * n ? 0 : k * n;
+    g.stride_y = int64_t(g.m) * n;
   }
   ctx.add_step(gemm_step(g, a->data, b->data, y->data, ctx.elem()));
   return add_epilogue(ctx, *y, {}, op.act);
