@@ -5,6 +5,7 @@
 // default is never slower than the best single unit, as measured, not assumed (DESIGN.md, planner 4).
 #include "tandem/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <sstream>
@@ -142,7 +143,11 @@ class PlanEngine final : public Engine {
   // The seed's default plan against each unit alone, timed on `inputs`; the fastest is kept in `c`.
   Status choose_plan(Context& c, const ir::Graph& graph, const std::vector<Tensor>& inputs,
                      const runtime::RuntimeOptions& ro) {
-    TANDEM_ASSIGN_OR_RETURN(plan::Plan seed, plan::default_plan(graph, units_, c.graphs));
+    // Calibrate each unit at about the slice it will get: a GPU timed at batch 4 looks far slower
+    // than it is at batch 1024, which would give the CPU too large a share.
+    plan::DefaultPlanOptions dpo;
+    dpo.calibration_batch = std::max<int64_t>(4, inputs[0].shape()[0] / static_cast<int64_t>(units_.size()));
+    TANDEM_ASSIGN_OR_RETURN(plan::Plan seed, plan::default_plan(graph, units_, c.graphs, dpo));
     std::vector<plan::Plan> candidates{seed};
     if (per_batch_plans() && seed.stages().size() + seed.stages()[0].units.size() > 2) {
       const int n = static_cast<int>(graph.nodes.size());
