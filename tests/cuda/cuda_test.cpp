@@ -172,6 +172,65 @@ TEST_F(Cuda, BatchNormSigmoidAndBroadcastDiv) {
   check(b.build());
 }
 
+ir::ConvTransposeAttrs deconv(int64_t k, int64_t stride, std::vector<int64_t> pads, int64_t out_pad, int64_t group,
+                              int64_t dilation = 1, ir::Epilogue e = {}) {
+  ir::ConvTransposeAttrs a;
+  a.kernel_shape = {k, k};
+  a.strides = {stride, stride};
+  a.pads = std::move(pads);
+  a.dilations = {dilation, dilation};
+  a.output_padding = {out_pad, out_pad};
+  a.group = group;
+  a.epilogue = e;
+  return a;
+}
+
+TEST_F(Cuda, ConvTransposeFusedReluGroupedDilated) {  // fp16 NHWC filters, a following Relu fused
+  GraphBuilder b;
+  b.input("x", {2, 8, 5, 6}).weight("w", {8, 3, 3, 3}).weight("bias", {6});
+  // out = 2 * (in - 1) + 1 + 2 * (3 - 1) + 1 - 1 - 1
+  b.node("ConvTranspose", {"x", "w", "bias"}, {"d"}, deconv(3, 2, {1, 1, 1, 1}, 1, 2, 2), {{2, 6, 12, 14}});
+  b.node("Relu", {"d"}, {"y"}, act(ir::ActKind::kRelu), {{2, 6, 12, 14}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, ConvTransposeAsymmetricPadsNoBias) {  // end pad < begin pad by less than the stride
+  GraphBuilder b;
+  b.input("x", {1, 4, 7, 7}).weight("w", {4, 5, 4, 4});
+  // out = 2 * 6 + 0 + 4 - 2 - 1 = 13
+  b.node("ConvTranspose", {"x", "w"}, {"y"}, deconv(4, 2, {2, 2, 1, 1}, 0, 1, 1, {ir::ActKind::kHardSwish}), {{1, 5, 13, 13}})
+      .output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, MatMul4DInBothLayouts) {  // fp16 keeps 4-D tensors NHWC: MatMul must see row-major
+  GraphBuilder b;
+  b.input("a", {2, 3, 4, 5}).input("b", {2, 3, 5, 6}).weight("w", {6, 7});
+  b.node("MatMul", {"a", "b"}, {"ab"}, ir::MatMulAttrs{}, {{2, 3, 4, 6}});
+  b.node("MatMul", {"ab", "w"}, {"abw"}, ir::MatMulAttrs{}, {{2, 3, 4, 7}});
+  b.node("Relu", {"abw"}, {"y"}, act(ir::ActKind::kRelu), {{2, 3, 4, 7}}).output("y");
+  check(b.build());
+}
+
+TEST_F(Cuda, MatMulBatchBroadcastOnBothSides) {  // [2,1,4,5] x [3,5,6]: both operands expanded
+  GraphBuilder b;
+  b.input("a", {2, 1, 4, 5}).input("b", {3, 5, 6}).input("c", {3, 2, 6}).weight("w", {1, 3, 6, 2});
+  b.node("MatMul", {"a", "b"}, {"y"}, ir::MatMulAttrs{}, {{2, 3, 4, 6}}).output("y");
+  b.node("MatMul", {"c", "w"}, {"z"}, ir::MatMulAttrs{}, {{1, 3, 2, 2}}).output("z");
+  check(b.build());
+}
+
+TEST_F(Cuda, RefusesConvTransposePadsCudnnCannotExpress) {
+  GraphBuilder b;
+  b.input("x", {1, 4, 6, 6}).weight("w", {4, 4, 3, 3});
+  // end pad 3 > begin pad 0 + output_padding 0: out = 2 * 5 + 3 - 3 = 10
+  b.node("ConvTranspose", {"x", "w"}, {"y"}, deconv(3, 2, {0, 0, 3, 3}, 0, 1), {{1, 4, 10, 10}}).output("y");
+  ir::Graph g = b.build();
+  Status st = backend_->supports(g, g.nodes[0]);
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported);
+  EXPECT_NE(st.message().find("cuDNN needs"), std::string::npos) << st.message();
+}
+
 TEST_F(Cuda, WrongInputShapeIsAnError) {
   GraphBuilder b;
   b.input("x", {1, 4, 3, 3});
@@ -211,7 +270,9 @@ TEST_P(CudaModels, MatchOnnxruntime) {
   const auto& [model, fp16] = GetParam();
   const std::string stem = std::string(TANDEM_MODELS_DIR) + "/" + model;
   if (!std::filesystem::exists(stem + ".onnx")) GTEST_SKIP() << stem << ".onnx is missing (build tandem_models)";
-  auto engine = Engine::load(stem + ".onnx", {.units = fp16 ? "cuda:0/fp16" : "cuda:0"});
+  EngineOptions options;
+  options.units = fp16 ? "cuda:0/fp16" : "cuda:0";
+  auto engine = Engine::load(stem + ".onnx", options);
   ASSERT_TRUE(engine.is_ok()) << engine.status().message();
   for (int batch : {1, 3}) {
     SCOPED_TRACE("batch " + std::to_string(batch));

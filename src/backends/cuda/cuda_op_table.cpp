@@ -4,7 +4,7 @@
 namespace tandem::cuda {
 
 // One line per op type; each is defined in ops/<op>.cpp.
-extern const CudaOp kCudaConv, kCudaGemm, kCudaMatMul;
+extern const CudaOp kCudaConv, kCudaConvTranspose, kCudaGemm, kCudaMatMul;
 extern const CudaOp kCudaAdd, kCudaSub, kCudaMul, kCudaDiv;
 extern const CudaOp kCudaRelu, kCudaClip, kCudaSigmoid, kCudaHardSigmoid, kCudaHardSwish, kCudaLeakyRelu, kCudaTanh;
 extern const CudaOp kCudaMaxPool, kCudaAveragePool, kCudaGlobalAveragePool, kCudaGlobalMaxPool;
@@ -21,7 +21,7 @@ const CudaOp* const kCudaOps[] = {
     &kCudaGlobalAveragePool, &kCudaGlobalMaxPool, &kCudaBatchNorm, &kCudaSoftmax,
     &kCudaConcat,      &kCudaTranspose,    &kCudaResize,      &kCudaUpsample,
     &kCudaReshape,     &kCudaFlatten,      &kCudaSqueeze,     &kCudaUnsqueeze,
-    &kCudaIdentity,    &kCudaDropout,
+    &kCudaIdentity,    &kCudaDropout,     &kCudaConvTranspose,
 };
 
 }  // namespace

@@ -13,6 +13,7 @@ bool is_activation(const std::string& op) {
 bool has_own_epilogue(const ir::Node& n) {
   if (const auto* c = std::get_if<ir::ConvAttrs>(&n.attrs)) return !c->epilogue.is_none();
   if (const auto* g = std::get_if<ir::GemmAttrs>(&n.attrs)) return !g->epilogue.is_none();
+  if (const auto* t = std::get_if<ir::ConvTransposeAttrs>(&n.attrs)) return !t->epilogue.is_none();
   return false;
 }
 
