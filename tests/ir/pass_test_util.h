@@ -2,6 +2,8 @@
 // by running the graph before and after it on the reference backend.
 #pragma once
 
+#include "common/random_tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,13 +17,7 @@
 
 namespace tandem::ir::pass_test {
 
-inline Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  Tensor t(shape, DType::kFloat32);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
+using test_common::random_tensor;
 
 inline ConvAttrs conv_attrs(int64_t k, int64_t stride = 1, int64_t pad = 0, int64_t group = 1) {
   ConvAttrs a;

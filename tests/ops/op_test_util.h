@@ -5,6 +5,8 @@
 // kAbsTol + kRelTol * |reference| (the one tolerance table of these tests).
 #pragma once
 
+#include "common/random_tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,13 +25,7 @@ namespace tandem::optest {
 constexpr float kAbsTol = 1e-4f;
 constexpr float kRelTol = 1e-3f;
 
-inline Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  Tensor t(shape, DType::kFloat32);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
+using test_common::random_tensor;
 
 // Builds an ir::Graph node by node. Shapes are given, not inferred: the test states them.
 class GraphBuilder {

@@ -2,6 +2,8 @@
 // evaluator that runs a node through reference_evaluate_node.
 #pragma once
 
+#include "common/random_tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -51,13 +53,7 @@ struct OneNode {
   }
 };
 
-inline Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  Tensor t(shape, DType::kFloat32);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
+using test_common::random_tensor;
 
 template <typename T>
 Tensor tensor_of(const Shape& shape, DType dtype, const std::vector<T>& v) {

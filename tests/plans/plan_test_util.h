@@ -2,6 +2,8 @@
 // helpers to run them on one unit for reference outputs. Shared by tests/plans and tests/runtime.
 #pragma once
 
+#include "common/random_tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,13 +20,7 @@
 
 namespace tandem::plan_test {
 
-inline Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  Tensor t(shape, DType::kFloat32);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
+using test_common::random_tensor;
 
 // Builds an unspecialised graph: inputs with open dims, nodes parsed from ONNX-style attributes.
 class ModelBuilder {
