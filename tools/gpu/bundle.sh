@@ -14,7 +14,7 @@ trap 'rm -rf "$STAGE"' EXIT
 
 [ -f "$BUILD/build.ninja" ] || cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release
 TESTS="test_cuda test_ops test_e2e test_conformance test_runtime test_plans test_cli"
-targets="tandem_cli"
+targets="tandem_cli runtime_overhead"
 for t in $TESTS; do ninja -C "$BUILD" -t query "$t" >/dev/null 2>&1 && targets="$targets $t"; done
 # -k 0: build what builds; a test target broken by someone's half-written file is left out.
 ninja -C "$BUILD" -k 0 $targets || echo "bundle: some targets failed to build; packing what exists" >&2
@@ -22,6 +22,7 @@ ninja -C "$BUILD" -k 0 $targets || echo "bundle: some targets failed to build; p
 mkdir -p "$STAGE/bin" "$STAGE/lib"
 cp "$BUILD/bin/tandem" "$STAGE/bin/"
 for t in $TESTS; do [ -x "$BUILD/tests/$t" ] && cp "$BUILD/tests/$t" "$STAGE/bin/"; done
+[ -x "$BUILD/bench/runtime_overhead" ] && cp "$BUILD/bench/runtime_overhead" "$STAGE/bin/"
 strip --strip-unneeded "$STAGE"/bin/* 2>/dev/null || true
 
 # Shared libraries the GPU machine (Ubuntu 24.04 + CUDA) lacks.

@@ -41,7 +41,7 @@ if [ $do_cpu -eq 1 ]; then
 fi
 if [ $do_coexec -eq 1 ] && [ -f "$ROOT/bench/bench_runtime.py" ]; then
   python3 "$ROOT/bench/bench_runtime.py" --tandem "$T" --bench-bin "$B/bin/runtime_overhead" --models "$M" \
-    --threads 16 --coexec --out "$RES" --host-tag h100-host-16t >> "$RES/coexec.log" 2>&1
+    --threads 16 --cores 16 --coexec --out "$RES" --host-tag h100-host-16t >> "$RES/coexec.log" 2>&1
   tail -n 30 "$RES/coexec.log" | sed 's/^/coexec: /' >> "$SUMMARY"
 fi
 if [ $do_gpu -eq 1 ]; then
