@@ -26,6 +26,7 @@ struct UnitOptions {
   int device = 0;                        // device ordinal (cuda:N)
   Precision precision = Precision::kFloat32;
   std::set<std::string> excluded_ops;    // op types this unit must refuse (like a DLA)
+  int max_batch = 0;                     // rows per executable run at most (0: the backend's default)
 };
 
 // One compiled segment at fixed input shapes.
@@ -71,6 +72,10 @@ class Backend {
   // Compiles a specialised segment (every shape known, every node claimed). Safe to call from
   // any thread; the result is run on the unit's worker thread.
   virtual Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions& options) const = 0;
+
+  // (optional; default: 0 = no limit) The most rows one executable should run at once; the
+  // runtime runs a larger slice in chunks of this size. UnitOptions::max_batch overrides it.
+  virtual int max_batch() const { return 0; }
 
   // (optional; default: nothing) Prepares the calling thread to run this unit's executables:
   // thread count, CPU affinity, device selection. Called once on the unit's worker thread.

@@ -94,6 +94,11 @@ Status parse_option(const std::string& opt, const std::string& unit, UnitOptions
       return invalid_argument("threads='" + value + "' in unit '" + unit + "' must be a positive integer");
     return Status::ok();
   }
+  if (key == "max_batch") {
+    if (!parse_int(value, o.max_batch) || o.max_batch < 1)
+      return invalid_argument("max_batch='" + value + "' in unit '" + unit + "' must be a positive integer");
+    return Status::ok();
+  }
   if (key == "no") {
     if (value.empty()) return invalid_argument("no= in unit '" + unit + "' needs op types, e.g. no=Gemm+MatMul");
     for (const std::string& op : split(value, '+')) {
@@ -106,7 +111,7 @@ Status parse_option(const std::string& opt, const std::string& unit, UnitOptions
     }
     return Status::ok();
   }
-  return invalid_argument("unknown option '" + key + "' in unit '" + unit + "'; known: threads, no, fp16, fp32");
+  return invalid_argument("unknown option '" + key + "' in unit '" + unit + "'; known: threads, no, max_batch, fp16, fp32");
 }
 
 // "cpu:0-7" -> name, kind, cores/device (options are parsed by the caller).

@@ -70,6 +70,8 @@ class UnitWorker {
   // plan or graph, is to blame.
   Result<Executable*> executable(const SliceTask& task, bool& unit_fault);
   Status run_slice(const SliceTask& task, Executable& exe, const ir::Graph& segment, bool& unit_fault);
+  // Compiles (cached) and runs one chunk of a slice.
+  Status process_chunk(const SliceTask& part, bool& unit_fault);
 
   RuntimeImpl& rt_;
   const size_t unit_;

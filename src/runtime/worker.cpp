@@ -95,24 +95,30 @@ void UnitWorker::process(const SliceTask& task) {
     rt_.unit_failed(unit_, task, unavailable("the unit had failed before this slice ran"));
     return;
   }
-  bool unit_fault = false;
-  auto exe = executable(task, unit_fault);
-  if (!exe) {
-    if (unit_fault) rt_.unit_failed(unit_, task, exe.status());
-    else rt_.slice_done(task, exe.status());
-    return;
+  // A slice larger than the unit's row limit runs as consecutive chunks (each chunk size is
+  // compiled once and cached like any slice size).
+  const plan::Unit& unit = rt_.unit(unit_);
+  const int64_t limit = unit.options().max_batch > 0 ? unit.options().max_batch : unit.backend->max_batch();
+  const int64_t chunk = limit > 0 ? limit : task.rows;
+  for (int64_t first = 0; first < task.rows; first += chunk) {
+    SliceTask part = task;
+    part.first_row = task.first_row + first;
+    part.rows = std::min(chunk, task.rows - first);
+    bool unit_fault = false;
+    Status st = process_chunk(part, unit_fault);
+    if (!st.is_ok()) {
+      if (unit_fault) rt_.unit_failed(unit_, task, st);
+      else rt_.slice_done(task, st);
+      return;
+    }
   }
-  auto seg = rt_.segment(task.stage, task.rows);  // cached; cannot fail after executable() did not
-  if (!seg) {
-    rt_.slice_done(task, seg.status());
-    return;
-  }
-  Status st = run_slice(task, **exe, **seg, unit_fault);
-  if (!st.is_ok() && unit_fault) {
-    rt_.unit_failed(unit_, task, st);
-    return;
-  }
-  rt_.slice_done(task, st);
+  rt_.slice_done(task, Status::ok());
+}
+
+Status UnitWorker::process_chunk(const SliceTask& part, bool& unit_fault) {
+  TANDEM_ASSIGN_OR_RETURN(Executable * exe, executable(part, unit_fault));
+  TANDEM_ASSIGN_OR_RETURN(auto seg, rt_.segment(part.stage, part.rows));  // cached after executable()
+  return run_slice(part, *exe, *seg, unit_fault);
 }
 
 Result<Executable*> UnitWorker::executable(const SliceTask& task, bool& unit_fault) {

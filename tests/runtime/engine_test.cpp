@@ -59,6 +59,20 @@ TEST(PlanEngine, MeasuredPlanIsOneOfTheCandidatesAndMatches) {
   }
 }
 
+// A unit with a row limit runs a larger slice in chunks; the outputs do not change.
+TEST(PlanEngine, MaxBatchRunsChunksWithTheSameOutputs) {
+  auto single = load("cpu:0");
+  auto chunked = load("cpu:0/max_batch=2");
+  ASSERT_TRUE(single && chunked);
+  std::vector<Tensor> x{plan_test::random_tensor({5, 3, 224, 224}, 21)};
+  auto got = chunked->run(x);
+  auto ref = single->run(x);
+  ASSERT_TRUE(got.is_ok() && ref.is_ok()) << got.status().to_string();
+  EXPECT_LE(plan_test::max_abs_diff((*got)[0], (*ref)[0]), 1e-5);
+  EXPECT_NE(chunked->report_json().find("\"slices\": 3"), std::string::npos) << chunked->report_json();
+  EXPECT_FALSE(Engine::load(kModel, EngineOptions{"cpu:0/max_batch=0", ""}).is_ok());
+}
+
 TEST(PlanEngine, GivenPlanAndErrors) {
   EngineOptions o;
   o.units = "cpu:0, cpu:1";

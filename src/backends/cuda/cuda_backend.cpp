@@ -20,6 +20,11 @@ class CudaBackend final : public Backend {
     return cuda::compile_segment(segment, options);
   }
 
+  // Past ~1024 images of 224x224 some activation tensors exceed 2^31 elements, which cuDNN's
+  // legacy descriptors and our 32-bit-indexed kernels do not take (MobileNetV2 failed at 2048):
+  // larger slices run in chunks. `cuda:0/max_batch=N` overrides.
+  int max_batch() const override { return 1024; }
+
   Status bind_thread(const UnitOptions& options) const override {
     CUDA_TRY(cudaSetDevice(options.device));
     return Status::ok();
