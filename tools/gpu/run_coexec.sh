@@ -45,10 +45,10 @@ if [ $do_coexec -eq 1 ] && [ -f "$ROOT/bench/bench_runtime.py" ]; then
   tail -n 30 "$RES/coexec.log" | sed 's/^/coexec: /' >> "$SUMMARY"
 fi
 if [ $do_gpu -eq 1 ]; then
-  batches=1,16,64,256,1024,2048
+  batches=${BATCHES:-1,16,64,256,1024,2048}
   [ $quick -eq 1 ] && batches=16,256
   # Core 0 is left to the runtime's and the GPU unit's threads.
-  "$T" bench "$M/mobilenet_v2.onnx" --units cuda:0/fp16,cpu:1-15 --batches $batches --seconds 1 \
+  "$T" bench "$M/mobilenet_v2.onnx" --units cuda:0/fp16,cpu:1-15 --batches $batches --seconds ${SECONDS_PER:-1} \
     --json "$RES/gpu_cpu_coexec_h100.json" --csv "$RES/gpu_cpu_coexec_h100.csv" > "$RES/gpu_cpu.log" 2>&1
   sed 's/^/gpu+cpu: /' "$RES/gpu_cpu.log" >> "$SUMMARY"
 fi
