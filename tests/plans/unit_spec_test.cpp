@@ -41,7 +41,8 @@ void expect_error(const std::string& spec, const std::string& fragment) {
 }
 
 TEST(UnitSpec, ClearErrors) {
-  expect_error("cpu/thread=4", "unknown option 'thread' in unit 'cpu/thread=4'; known: threads, no, fp16, fp32");
+  expect_error("cpu/thread=4", "unknown option 'thread' in unit 'cpu/thread=4'; known: threads, no, max_batch, fp16, fp32");
+  expect_error("cuda:0/max_batch=0", "max_batch='0' in unit 'cuda:0/max_batch=0' must be a positive integer");
   expect_error("cpu:0-9", "names core 4, which does not exist (this machine has cores 0-3)");
   expect_error("cpu:0-1,cpu:1,0", "duplicates unit 'cpu:0-1'");
   expect_error("cpu,cpu", "duplicates");
