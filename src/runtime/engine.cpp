@@ -10,7 +10,7 @@
 #include <optional>
 #include <sstream>
 
-#include "onnx/import.h"
+#include "onnx/import.h"  // our importer's API; onnx/protobuf headers stay inside src/onnx/*.cpp
 #include "plan/batch_graphs.h"
 #include "plan/default_plan.h"
 #include "plan/plan.h"
