@@ -8,24 +8,19 @@
 #include "backends/cuda/cuda_context.h"
 #include "backends/cuda/kernels/channel_affine.cuh"
 #include "backends/cuda/kernels/depthwise_conv.cuh"
+#include "backends/cuda/ops/cudnn_conv_desc.h"
 
 namespace tandem::cuda {
 namespace {
 
-struct CudnnConv {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr, b = nullptr;
+struct CudnnConv : ConvDescriptors {
+  cudnnTensorDescriptor_t b = nullptr;
   cudnnActivationDescriptor_t act = nullptr;
-  cudnnFilterDescriptor_t w = nullptr;
-  cudnnConvolutionDescriptor_t conv = nullptr;
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   size_t workspace = 0;
   ~CudnnConv() {
-    if (x) cudnnDestroyTensorDescriptor(x);
-    if (y) cudnnDestroyTensorDescriptor(y);
     if (b) cudnnDestroyTensorDescriptor(b);
     if (act) cudnnDestroyActivationDescriptor(act);
-    if (w) cudnnDestroyFilterDescriptor(w);
-    if (conv) cudnnDestroyConvolutionDescriptor(conv);
   }
 };
 
@@ -100,22 +95,8 @@ Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor&
 Result<std::shared_ptr<CudnnConv>> make_descriptors(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
                                                      const DevTensor& y, const Shape& wshape) {
   auto c = std::make_shared<CudnnConv>();
-  const bool half = ctx.elem() == Elem::kF16;
-  const cudnnDataType_t dt = half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
-  const cudnnTensorFormat_t fmt = x.nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
-  CUDNN_TRY(cudnnCreateTensorDescriptor(&c->x));
-  CUDNN_TRY(cudnnCreateTensorDescriptor(&c->y));
-  CUDNN_TRY(cudnnCreateFilterDescriptor(&c->w));
-  CUDNN_TRY(cudnnCreateConvolutionDescriptor(&c->conv));
-  CUDNN_TRY(cudnnSetTensor4dDescriptor(c->x, fmt, dt, int(x.shape[0]), int(x.shape[1]), int(x.shape[2]), int(x.shape[3])));
-  CUDNN_TRY(cudnnSetTensor4dDescriptor(c->y, fmt, dt, int(y.shape[0]), int(y.shape[1]), int(y.shape[2]), int(y.shape[3])));
-  CUDNN_TRY(cudnnSetFilter4dDescriptor(c->w, dt, fmt, int(wshape[0]), int(wshape[1]), int(wshape[2]), int(wshape[3])));
-  CUDNN_TRY(cudnnSetConvolution2dDescriptor(c->conv, int(a.pads[0]), int(a.pads[1]), int(a.strides[0]), int(a.strides[1]),
-                                            int(a.dilations[0]), int(a.dilations[1]), CUDNN_CROSS_CORRELATION,
-                                            CUDNN_DATA_FLOAT));
-  CUDNN_TRY(cudnnSetConvolutionGroupCount(c->conv, int(a.group)));
-  // fp32 must stay exact fp32 (no TF32: the 1e-4 tolerance); fp16 uses the tensor cores.
-  CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+  TANDEM_RETURN_IF_ERROR(set_conv_descriptors(*c, ctx.elem() == Elem::kF16, x.nhwc, x.shape, y.shape, wshape, a.pads,
+                                              a.strides, a.dilations, a.group));
   return c;
 }
 

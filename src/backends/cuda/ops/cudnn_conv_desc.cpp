@@ -1,0 +1,32 @@
+#include "backends/cuda/ops/cudnn_conv_desc.h"
+
+namespace tandem::cuda {
+
+ConvDescriptors::~ConvDescriptors() {
+  if (x) cudnnDestroyTensorDescriptor(x);
+  if (y) cudnnDestroyTensorDescriptor(y);
+  if (w) cudnnDestroyFilterDescriptor(w);
+  if (conv) cudnnDestroyConvolutionDescriptor(conv);
+}
+
+Status set_conv_descriptors(ConvDescriptors& d, bool half, bool nhwc, const Shape& x, const Shape& y,
+                            const Shape& w, const std::vector<int64_t>& pads, const std::vector<int64_t>& strides,
+                            const std::vector<int64_t>& dilations, int64_t group) {
+  const cudnnDataType_t dt = half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+  const cudnnTensorFormat_t fmt = nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+  CUDNN_TRY(cudnnCreateTensorDescriptor(&d.x));
+  CUDNN_TRY(cudnnCreateTensorDescriptor(&d.y));
+  CUDNN_TRY(cudnnCreateFilterDescriptor(&d.w));
+  CUDNN_TRY(cudnnCreateConvolutionDescriptor(&d.conv));
+  CUDNN_TRY(cudnnSetTensor4dDescriptor(d.x, fmt, dt, int(x[0]), int(x[1]), int(x[2]), int(x[3])));
+  CUDNN_TRY(cudnnSetTensor4dDescriptor(d.y, fmt, dt, int(y[0]), int(y[1]), int(y[2]), int(y[3])));
+  CUDNN_TRY(cudnnSetFilter4dDescriptor(d.w, dt, fmt, int(w[0]), int(w[1]), int(w[2]), int(w[3])));
+  CUDNN_TRY(cudnnSetConvolution2dDescriptor(d.conv, int(pads[0]), int(pads[1]), int(strides[0]), int(strides[1]),
+                                            int(dilations[0]), int(dilations[1]), CUDNN_CROSS_CORRELATION,
+                                            CUDNN_DATA_FLOAT));
+  CUDNN_TRY(cudnnSetConvolutionGroupCount(d.conv, int(group)));
+  CUDNN_TRY(cudnnSetConvolutionMathType(d.conv, half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+  return Status::ok();
+}
+
+}  // namespace tandem::cuda
