@@ -17,7 +17,9 @@
 
 namespace tandem {
 
-enum class Precision { kFloat32, kFloat16 };
+// kTF32: fp32 data and layout, but convolutions and matrix products may round their inputs to
+// TF32 on tensor cores (like PyTorch's default for convolutions); accuracy as fp16.
+enum class Precision { kFloat32, kFloat16, kTF32 };
 
 // Options of one unit, parsed from the unit spec ("cpu:0-7/threads=8/no=Gemm+MatMul").
 struct UnitOptions {
@@ -45,13 +47,17 @@ class Executable {
   virtual Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) = 0;
 
   // (optional; default: run(), synchronous) Starts the segment and may return before its outputs
-  // are complete (a GPU unit enqueues H2D copy, kernels and D2H copy on its stream). The caller
-  // keeps `inputs`/`outputs` alive and untouched until wait() returns. Same thread as run().
+  // are complete (a GPU unit enqueues the input copy, its graph and the output copy on streams).
+  // Up to Backend::max_runs_in_flight() runs (of this executable and the unit's others together)
+  // may be outstanding, so that one run's transfers overlap another's compute. The caller keeps
+  // each run's `inputs`/`outputs` alive and untouched until the wait() that completes it returns.
+  // `inputs`/`outputs` may be in memory from Backend::allocate_host_memory() (the backend's copy
+  // engines then reach them directly) or ordinary host memory. Same thread as run().
   virtual Status run_async(std::span<const TensorView> inputs, std::span<const TensorView> outputs) {
     return run(inputs, outputs);
   }
-  // (optional; default: nothing to wait for) Blocks until the last run_async() has completed;
-  // returns its error, if any.
+  // (optional; default: nothing to wait for) Blocks until the oldest outstanding run_async() of
+  // this executable has completed; returns its error, if any.
   virtual Status wait() { return Status::ok(); }
 };
 
@@ -76,6 +82,10 @@ class Backend {
   // (optional; default: 0 = no limit) The most rows one executable should run at once; the
   // runtime runs a larger slice in chunks of this size. UnitOptions::max_batch overrides it.
   virtual int max_batch() const { return 0; }
+
+  // (optional; default: 1) How many run_async() calls a unit's worker may have outstanding at
+  // once (across the unit's executables). Above 1 only when run_async() really overlaps.
+  virtual int max_runs_in_flight() const { return 1; }
 
   // (optional; default: nothing) Prepares the calling thread to run this unit's executables:
   // thread count, CPU affinity, device selection. Called once on the unit's worker thread.

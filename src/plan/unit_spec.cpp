@@ -84,9 +84,9 @@ Status parse_option(const std::string& opt, const std::string& unit, UnitOptions
   size_t eq = opt.find('=');
   std::string key = opt.substr(0, eq);
   std::string value = eq == std::string::npos ? "" : opt.substr(eq + 1);
-  if (key == "fp16" || key == "fp32") {
+  if (key == "fp16" || key == "fp32" || key == "tf32") {
     if (eq != std::string::npos) return invalid_argument("option '" + key + "' in unit '" + unit + "' takes no value");
-    o.precision = key == "fp16" ? Precision::kFloat16 : Precision::kFloat32;
+    o.precision = key == "fp16" ? Precision::kFloat16 : key == "tf32" ? Precision::kTF32 : Precision::kFloat32;
     return Status::ok();
   }
   if (key == "threads") {
@@ -111,7 +111,7 @@ Status parse_option(const std::string& opt, const std::string& unit, UnitOptions
     }
     return Status::ok();
   }
-  return invalid_argument("unknown option '" + key + "' in unit '" + unit + "'; known: threads, no, max_batch, fp16, fp32");
+  return invalid_argument("unknown option '" + key + "' in unit '" + unit + "'; known: threads, no, max_batch, fp16, fp32, tf32");
 }
 
 // "cpu:0-7" -> name, kind, cores/device (options are parsed by the caller).

@@ -6,7 +6,8 @@
 //   kind    := cpu | reference | cuda | <any registered backend>
 //   where   := cores for host kinds (cpu, reference): "0-7", "0,2,4", "0-3,8-11"
 //              device ordinal for device kinds (cuda): "0"
-//   option  := threads=N | no=Op+Op+... | fp16 | fp32
+//   option  := threads=N | no=Op+Op+... | max_batch=N | fp16 | fp32 | tf32
+//              (tf32: fp32 data, convolutions and matrix products on TF32 tensor cores; CUDA only)
 // A comma-separated item starting with a digit continues the previous unit's core list
 // ("cpu:0,2,4,cuda:0" is two units). Examples: "cpu", "cpu:0-7/threads=8", "cuda:0/fp16",
 // "cpu:0-7/no=Gemm+MatMul+Softmax" (a unit that, like a DLA, cannot run those ops).

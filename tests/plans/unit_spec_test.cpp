@@ -26,6 +26,18 @@ TEST(UnitSpec, ParsesKindsCoresDevicesAndOptions) {
   EXPECT_EQ((*units)[5].options.excluded_ops, (std::set<std::string>{"Gemm", "MatMul", "Softmax"}));
 }
 
+TEST(UnitSpec, PrecisionOptions) {
+  auto units = parse_unit_spec("cuda:0/tf32, cuda:1/fp16, cuda:2/fp32, cuda:3, cuda:4/fp16/tf32", /*num_cores=*/4);
+  ASSERT_TRUE(units.is_ok()) << units.status().to_string();
+  ASSERT_EQ(units->size(), 5u);
+  EXPECT_EQ((*units)[0].options.precision, Precision::kTF32);
+  EXPECT_EQ((*units)[1].options.precision, Precision::kFloat16);
+  EXPECT_EQ((*units)[2].options.precision, Precision::kFloat32);
+  EXPECT_EQ((*units)[3].options.precision, Precision::kFloat32);
+  EXPECT_EQ((*units)[4].options.precision, Precision::kTF32);  // the last precision option wins
+  EXPECT_EQ(*canonical_unit_name("cuda:0/tf32", 4), "cuda:0");
+}
+
 TEST(UnitSpec, CanonicalNamesMatchAnySpelling) {
   EXPECT_EQ(*canonical_unit_name("cpu:1,0", 4), "cpu:0-1");
   EXPECT_EQ(*canonical_unit_name("cpu:0-1/threads=2", 4), "cpu:0-1");
@@ -41,7 +53,9 @@ void expect_error(const std::string& spec, const std::string& fragment) {
 }
 
 TEST(UnitSpec, ClearErrors) {
-  expect_error("cpu/thread=4", "unknown option 'thread' in unit 'cpu/thread=4'; known: threads, no, max_batch, fp16, fp32");
+  expect_error("cpu/thread=4", "unknown option 'thread' in unit 'cpu/thread=4'; known: threads, no, max_batch, fp16, fp32, tf32");
+  expect_error("cuda:0/tf16", "known: threads, no, max_batch, fp16, fp32, tf32");
+  expect_error("cuda:0/tf32=1", "option 'tf32' in unit 'cuda:0/tf32=1' takes no value");
   expect_error("cuda:0/max_batch=0", "max_batch='0' in unit 'cuda:0/max_batch=0' must be a positive integer");
   expect_error("cpu:0-9", "names core 4, which does not exist (this machine has cores 0-3)");
   expect_error("cpu:0-1,cpu:1,0", "duplicates unit 'cpu:0-1'");

@@ -79,6 +79,56 @@ __global__ void depthwise_nhwc_h8_kernel(DepthwiseArgs a, int total8) {
   }
 }
 
+// fp32 NCHW: one thread per output element, consecutive threads along OW, so stores coalesce
+// and the loads of a warp touch a few input rows (the KHxKW window is re-read from L1).
+// K > 0 fixes a KxK window at compile time (the loops unroll); K == 0 reads it from `a`.
+// Index is int when every offset fits in 32 bits (cheaper divisions), else int64_t.
+template <typename Index, int K>
+__global__ void depthwise_nchw_f32_kernel(DepthwiseArgs a, Index total) {
+  const float* __restrict__ x = static_cast<const float*>(a.x);
+  const float* __restrict__ w = static_cast<const float*>(a.w);
+  float* __restrict__ y = static_cast<float*>(a.y);
+  const int kh = K > 0 ? K : a.kh, kw = K > 0 ? K : a.kw;
+  for (Index i = blockIdx.x * Index(blockDim.x) + threadIdx.x; i < total; i += Index(gridDim.x) * blockDim.x) {
+    const int ox = static_cast<int>(i % a.ow);
+    const Index r = i / a.ow;
+    const int oy = static_cast<int>(r % a.oh);
+    const Index plane = r / a.oh;  // n * C + c
+    const int c = static_cast<int>(plane % a.c);
+    const float* xp = x + plane * Index(a.h) * a.w_in;
+    const float* wp = w + c * kh * kw;
+    float acc = a.bias ? __ldg(a.bias + c) : 0.0f;
+    const int iy0 = oy * a.stride_h - a.pad_t, ix0 = ox * a.stride_w - a.pad_l;
+#pragma unroll
+    for (int ky = 0; ky < kh; ++ky) {
+      const int iy = iy0 + ky * a.dil_h;
+      if (iy < 0 || iy >= a.h) continue;
+      const float* row = xp + Index(iy) * a.w_in;
+#pragma unroll
+      for (int kx = 0; kx < kw; ++kx) {
+        const int ix = ix0 + kx * a.dil_w;
+        if (ix < 0 || ix >= a.w_in) continue;
+        acc = fmaf(__ldg(row + ix), __ldg(wp + ky * kw + kx), acc);
+      }
+    }
+    y[i] = apply_act(a.act, acc);
+  }
+}
+
+template <typename Index>
+void launch_nchw_f32(const DepthwiseArgs& a, int64_t total, cudaStream_t stream) {
+  constexpr int kBlock = 256;
+  const unsigned grid = grid_for(total, kBlock);
+  const Index t = static_cast<Index>(total);
+  if (a.kh == 3 && a.kw == 3) {
+    depthwise_nchw_f32_kernel<Index, 3><<<grid, kBlock, 0, stream>>>(a, t);
+  } else if (a.kh == 5 && a.kw == 5) {
+    depthwise_nchw_f32_kernel<Index, 5><<<grid, kBlock, 0, stream>>>(a, t);
+  } else {
+    depthwise_nchw_f32_kernel<Index, 0><<<grid, kBlock, 0, stream>>>(a, t);
+  }
+}
+
 }  // namespace
 
 cudaError_t launch_depthwise_nhwc(const DepthwiseArgs& a, Elem elem, cudaStream_t stream) {
@@ -92,6 +142,20 @@ cudaError_t launch_depthwise_nhwc(const DepthwiseArgs& a, Elem elem, cudaStream_
     return cudaGetLastError();
   }
   TANDEM_DISPATCH_ELEM(elem, depthwise_nhwc_kernel<T><<<grid_for(total, kBlock), kBlock, 0, stream>>>(a, total));
+  return cudaGetLastError();
+}
+
+cudaError_t launch_depthwise_nchw_f32(const DepthwiseArgs& a, cudaStream_t stream) {
+  const int64_t total = static_cast<int64_t>(a.n) * a.c * a.oh * a.ow;
+  if (total == 0) return cudaSuccess;
+  const int64_t in_elems = static_cast<int64_t>(a.n) * a.c * a.h * a.w_in;
+  // 2^30 leaves room for the grid-stride step (at most 65535 * 32 * 256 < 2^30) without overflow.
+  constexpr int64_t kMax32 = int64_t{1} << 30;
+  if (total <= kMax32 && in_elems <= kMax32) {
+    launch_nchw_f32<int>(a, total, stream);
+  } else {
+    launch_nchw_f32<int64_t>(a, total, stream);
+  }
   return cudaGetLastError();
 }
 

@@ -1,5 +1,5 @@
-// Conv: depthwise on NHWC through our kernel (bias + activation fused, one pass); everything
-// else through cuDNN (algorithm found by measurement at compile time) followed by one
+// Conv: depthwise through our kernel (NHWC for fp16, NCHW for fp32/tf32; bias + activation fused,
+// one pass); everything else through cuDNN (algorithm found by measurement at compile time) followed by one
 // channel_affine pass for bias + residual + activation when any of them is present.
 #include <algorithm>
 #include <cstdlib>
@@ -66,7 +66,8 @@ Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor&
                        const DevTensor* res) {
   const auto& a = std::get<ir::ConvAttrs>(op.node->attrs);
   const Tensor* w = ctx.constant(op.node->inputs[1]);
-  TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(weight_values(*w, true, true)));
+  // NHWC wants [KH][KW][C]; NCHW keeps the ONNX [C][1][KH][KW] order.
+  TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(weight_values(*w, x.nhwc, x.nhwc)));
   TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
   const float* bd = nullptr;
   if (!bias.empty()) {
@@ -74,6 +75,7 @@ Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor&
   }
   DepthwiseArgs d;
   d.x = x.data; d.w = wd; d.bias = bd; d.y = y.data;
+  // Logical [N, C, H, W] shapes whatever the storage order.
   d.n = int(x.shape[0]); d.c = int(x.shape[1]); d.h = int(x.shape[2]); d.w_in = int(x.shape[3]);
   d.oh = int(y.shape[2]); d.ow = int(y.shape[3]);
   d.kh = int(a.kernel_shape[0]); d.kw = int(a.kernel_shape[1]);
@@ -83,7 +85,11 @@ Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor&
   const bool fuse_act = !res;  // with a residual, the activation runs after the add
   d.act = to_dev_epilogue(fuse_act ? (a.epilogue.is_none() ? op.act : a.epilogue) : a.epilogue);
   const Elem e = ctx.elem();
-  ctx.add_step([d, e](const RunEnv& env) { return launch_status(launch_depthwise_nhwc(d, e, env.stream), "depthwise_nhwc"); });
+  if (x.nhwc) {
+    ctx.add_step([d, e](const RunEnv& env) { return launch_status(launch_depthwise_nhwc(d, e, env.stream), "depthwise_nhwc"); });
+  } else {
+    ctx.add_step([d](const RunEnv& env) { return launch_status(launch_depthwise_nchw_f32(d, env.stream), "depthwise_nchw"); });
+  }
   if (res) {
     ChannelAffineArgs c;
     c.x = y.data; c.y = y.data; c.residual = res->data; c.total = y.numel(); c.act = to_dev_epilogue(op.act);
@@ -95,7 +101,7 @@ Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor&
 Result<std::shared_ptr<CudnnConv>> make_descriptors(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
                                                      const DevTensor& y, const Shape& wshape) {
   auto c = std::make_shared<CudnnConv>();
-  TANDEM_RETURN_IF_ERROR(set_conv_descriptors(*c, ctx.elem() == Elem::kF16, x.nhwc, x.shape, y.shape, wshape, a.pads,
+  TANDEM_RETURN_IF_ERROR(set_conv_descriptors(*c, ctx.precision(), x.nhwc, x.shape, y.shape, wshape, a.pads,
                                               a.strides, a.dilations, a.group));
   return c;
 }
@@ -243,7 +249,8 @@ Status build_conv(BuildContext& ctx, const OpInstance& op) {
     return internal_error("Conv with its own epilogue was fused with a residual/activation");
   const Tensor* w = ctx.constant(op.node->inputs[1]);
   const bool depthwise = a.group == x->shape[1] && w->shape()[0] == a.group && w->shape()[1] == 1;
-  if (depthwise && x->nhwc) {
+  // Our kernel covers NHWC (either element type) and NCHW fp32, i.e. every unit's 4-D layout.
+  if (depthwise && (x->nhwc || x->elem == Elem::kF32) && x->nhwc == y->nhwc) {
     ctx.set_label(ctx.label() + " depthwise");
     return build_depthwise(ctx, op, *x, *y, res);
   }

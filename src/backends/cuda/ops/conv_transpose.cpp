@@ -62,7 +62,7 @@ std::vector<float> filter_values(const Tensor& w, bool nhwc) {
 Result<std::shared_ptr<CudnnDeconv>> make_descriptors(BuildContext& ctx, const ir::ConvTransposeAttrs& a, const DevTensor& x,
                                                       const DevTensor& y, const Shape& wshape) {
   auto c = std::make_shared<CudnnDeconv>();
-  TANDEM_RETURN_IF_ERROR(set_conv_descriptors(*c, ctx.elem() == Elem::kF16, x.nhwc, x.shape, y.shape, wshape, a.pads,
+  TANDEM_RETURN_IF_ERROR(set_conv_descriptors(*c, ctx.precision(), x.nhwc, x.shape, y.shape, wshape, a.pads,
                                               a.strides, a.dilations, a.group));
   // The forward conv of Y's size must give X's size (supports() checked the pads for this).
   int fn = 0, fc = 0, fh = 0, fw = 0;

@@ -4,13 +4,14 @@
 
 namespace tandem::cuda {
 
-Step gemm_step(GemmShape g, const void* a, const void* b, void* y, Elem elem) {
-  return [g, a, b, y, elem](const RunEnv& env) {
-    const cudaDataType_t dt = elem == Elem::kF16 ? CUDA_R_16F : CUDA_R_32F;
+Step gemm_step(GemmShape g, const void* a, const void* b, void* y, Precision precision) {
+  const cudaDataType_t dt = precision == Precision::kFloat16 ? CUDA_R_16F : CUDA_R_32F;
+  const cublasComputeType_t compute = precision == Precision::kTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  return [g, a, b, y, dt, compute](const RunEnv& env) {
     const float zero = 0.0f;
     CUBLAS_TRY(cublasGemmStridedBatchedEx(env.cublas, g.op_first, g.op_second, g.n, g.m, g.k, &g.alpha, b, dt, g.ld_first,
                                           g.stride_b, a, dt, g.ld_second, g.stride_a, &zero, y, dt, g.ld_out, g.stride_y,
-                                          static_cast<int>(g.batch), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                                          static_cast<int>(g.batch), compute, CUBLAS_GEMM_DEFAULT));
     return Status::ok();
   };
 }

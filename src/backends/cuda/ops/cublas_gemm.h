@@ -1,5 +1,6 @@
-// cuBLAS matrix products shared by Gemm and MatMul (fp32: exact fp32 compute, no TF32; fp16:
-// tensor cores with fp32 accumulation), and the in-place bias + activation pass after them.
+// cuBLAS matrix products shared by Gemm and MatMul (fp32: exact fp32 compute, no TF32; tf32: fp32
+// data, TF32 tensor cores with fp32 accumulation; fp16: tensor cores with fp32 accumulation), and
+// the in-place bias + activation pass after them.
 #pragma once
 
 #include <vector>
@@ -18,8 +19,9 @@ struct GemmShape {
   float alpha = 1.0f;
 };
 
-// The step running one cublasGemmStridedBatchedEx; the buffers are borrowed (arena/owned).
-Step gemm_step(GemmShape g, const void* a, const void* b, void* y, Elem elem);
+// The step running one cublasGemmStridedBatchedEx in the unit's precision; the buffers are
+// borrowed (arena/owned).
+Step gemm_step(GemmShape g, const void* a, const void* b, void* y, Precision precision);
 
 // In place on y: y[.., j] += bias[j] (bias indexed by the last logical dim; y must be stored
 // row-major when bias is non-empty), then `act`. Adds nothing when both are empty.

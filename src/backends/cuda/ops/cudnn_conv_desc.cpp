@@ -9,9 +9,10 @@ ConvDescriptors::~ConvDescriptors() {
   if (conv) cudnnDestroyConvolutionDescriptor(conv);
 }
 
-Status set_conv_descriptors(ConvDescriptors& d, bool half, bool nhwc, const Shape& x, const Shape& y,
+Status set_conv_descriptors(ConvDescriptors& d, Precision precision, bool nhwc, const Shape& x, const Shape& y,
                             const Shape& w, const std::vector<int64_t>& pads, const std::vector<int64_t>& strides,
                             const std::vector<int64_t>& dilations, int64_t group) {
+  const bool half = precision == Precision::kFloat16;
   const cudnnDataType_t dt = half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
   const cudnnTensorFormat_t fmt = nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
   CUDNN_TRY(cudnnCreateTensorDescriptor(&d.x));
@@ -25,7 +26,12 @@ Status set_conv_descriptors(ConvDescriptors& d, bool half, bool nhwc, const Shap
                                             int(dilations[0]), int(dilations[1]), CUDNN_CROSS_CORRELATION,
                                             CUDNN_DATA_FLOAT));
   CUDNN_TRY(cudnnSetConvolutionGroupCount(d.conv, int(group)));
-  CUDNN_TRY(cudnnSetConvolutionMathType(d.conv, half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+  // CUDNN_DEFAULT_MATH on fp32 data permits TF32 tensor cores (Ampere and newer), without the
+  // fp16 down-conversion that CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION would allow.
+  const cudnnMathType_t math = half ? CUDNN_TENSOR_OP_MATH
+                               : precision == Precision::kTF32 ? CUDNN_DEFAULT_MATH
+                                                               : CUDNN_FMA_MATH;
+  CUDNN_TRY(cudnnSetConvolutionMathType(d.conv, math));
   return Status::ok();
 }
 

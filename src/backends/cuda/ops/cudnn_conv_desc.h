@@ -20,10 +20,11 @@ struct ConvDescriptors {
   ~ConvDescriptors();
 };
 
-// Creates and sets the descriptors: data type from `half` (fp16 on tensor cores; fp32 stays
-// exact FMA, no TF32, for the 1e-4 tolerance), layout NHWC or NCHW, the begin pads of `pads`,
+// Creates and sets the descriptors: data type and math from `precision` (fp16: tensor cores;
+// fp32: exact FMA, no TF32, for the 1e-4 tolerance; tf32: fp32 data, cuDNN's default math, which
+// may run TF32 tensor cores as PyTorch does), layout NHWC or NCHW, the begin pads of `pads`,
 // strides, dilations and the group count. Shapes are 4-D [N, C, H, W] (logical order).
-Status set_conv_descriptors(ConvDescriptors& d, bool half, bool nhwc, const Shape& x, const Shape& y,
+Status set_conv_descriptors(ConvDescriptors& d, Precision precision, bool nhwc, const Shape& x, const Shape& y,
                             const Shape& w, const std::vector<int64_t>& pads, const std::vector<int64_t>& strides,
                             const std::vector<int64_t>& dilations, int64_t group);
 

@@ -38,7 +38,7 @@ Status build_gemm(BuildContext& ctx, const OpInstance& op) {
   g.ld_first = int(at.trans_b ? k : n);
   g.op_second = at.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   g.ld_second = int(at.trans_a ? m : k);
-  ctx.add_step(gemm_step(g, a->data, b->data, y->data, ctx.elem()));
+  ctx.add_step(gemm_step(g, a->data, b->data, y->data, ctx.precision()));
   ir::Epilogue act = at.epilogue.is_none() ? op.act : at.epilogue;
   if (op.node->inputs.size() < 3 || op.node->inputs[2].empty() || at.beta == 0.0f)
     return add_gemm_epilogue(ctx, *y, {}, act);

@@ -109,7 +109,7 @@ Status build_matmul(BuildContext& ctx, const OpInstance& op) {
     g.m = int(m * g.batch);
     g.batch = 1;
   }
-  ctx.add_step(gemm_step(g, oa.data, ob.data, out, ctx.elem()));
+  ctx.add_step(gemm_step(g, oa.data, ob.data, out, ctx.precision()));
   if (!out_direct)
     ctx.add_step(copy_step(out, y->elem, row_major_strides(y->shape), y->data, y->elem, logical_strides(*y), y->shape));
   return add_gemm_epilogue(ctx, *y, {}, op.act);
