@@ -3,30 +3,42 @@
 
 MobileNetV2 and ResNet-50 (torchvision architectures, seeded random weights, eval mode) are
 exported to ONNX from the very torch modules that PyTorch times, so both sides run identical
-models. For each batch: Tandem `cuda:0/fp16` vs PyTorch eager fp16 channels_last and
-torch.compile (default, reduce-overhead); Tandem `cuda:0` (fp32) vs PyTorch eager fp32. Also
-the card's ceilings (a large device-to-device copy, a large fp16 matrix product) and each
-model's floor (FLOPs / peak, minimal bytes / bandwidth).
+models. For each batch:
+- fp16: Tandem `cuda:0/fp16` vs PyTorch eager fp16 channels_last and torch.compile (mode
+  "reduce-overhead" at small batches, "default" at large ones: see --compile-*-batches), with the
+  ratio Tandem / torch.compile end-to-end and device-only;
+- exact fp32: Tandem `cuda:0` vs PyTorch eager fp32 with TF32 off (cudnn and matmul);
+- tf32: Tandem `cuda:0/tf32` vs PyTorch eager fp32 as it comes (TF32 convolutions by default);
+- the card's ceilings (a large device-to-device copy, a large fp16 matrix product) and, for
+  Tandem fp16, the achieved FLOP/s and bytes/s against them (see the md for the byte floor).
 
 Usage (GPU machine): bench/bench_cuda_vs_torch.py --tandem PATH/tandem --out DIR
-  [--models mobilenet_v2,resnet50] [--batches 1,16,64,256,1024] [--compile-batches 1,16,256]
-Writes DIR/bench.json and DIR/bench.md.
+  [--models mobilenet_v2,resnet50] [--batches 1,16,64,256,1024] [--compile-batches 1,16,64,256,1024]
+  [--compile-reduce-overhead-batches 1-16] [--compile-default-batches 64-]
+Writes DIR/bench.json and DIR/bench.md. torch is imported after the arguments are parsed, so
+--help works where torch is not installed.
 """
-import argparse, datetime, json, os, subprocess, sys, tempfile, time
+import argparse, contextlib, datetime, json, os, subprocess, sys, tempfile, time, warnings
 
-import torch
-import torchvision
-
-ap = argparse.ArgumentParser()
+ap = argparse.ArgumentParser(description="Tandem CUDA vs PyTorch (eager, torch.compile) on one GPU")
 ap.add_argument("--tandem", required=True)
 ap.add_argument("--out", required=True)
 ap.add_argument("--models", default="mobilenet_v2,resnet50")
 ap.add_argument("--batches", default="1,16,64,256,1024")
-ap.add_argument("--compile-batches", default="1,16,256", help="torch.compile is slow to compile: fewer sizes")
+ap.add_argument("--compile-batches", default="1,16,64,256,1024",
+                help="batches at which torch.compile runs at all (each mode further limited by its own set)")
+ap.add_argument("--compile-reduce-overhead-batches", default="1-16",
+                help="batch set for mode reduce-overhead (CUDA graphs): list/ranges like 1,16 or 1-16 or 64-")
+ap.add_argument("--compile-default-batches", default="64-", help="batch set for mode default (64-: batch >= 64)")
 ap.add_argument("--no-compile", action="store_true")
-ap.add_argument("--profile-batches", default="", help="per-op Tandem fp16 profile (TANDEM_CUDA_PROFILE) at these batches -> profile.txt")
+ap.add_argument("--profile-batches", default="", help="per-op Tandem profile (TANDEM_CUDA_PROFILE) at these batches -> profile.txt")
+ap.add_argument("--profile-precisions", default="fp16", help="precisions to profile: fp16,fp32,tf32")
 ap.add_argument("--min-seconds", type=float, default=1.0, help="timed seconds per measurement (roughly)")
 args = ap.parse_args()
+
+import torch  # noqa: E402 - after parse_args so that --help needs no torch
+import torchvision  # noqa: E402
+
 dev = torch.device("cuda")
 results = {"card": torch.cuda.get_device_name(), "date": datetime.datetime.utcnow().isoformat() + "Z",
            "torch": torch.__version__, "command": " ".join(sys.argv), "rows": [], "ceilings": {}, "floors": {}}
@@ -77,6 +89,55 @@ def export(model, path):
         torch.onnx.export(model, (x,), path, **kw)
 
 
+def in_batch_set(batch, spec):
+    """Whether `batch` is in a set like "1,16", "1-16", "64-" (open: >= 64) or "" (none)."""
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        if "-" in part:
+            lo, hi = part.split("-", 1)
+            if int(lo) <= batch and (not hi or batch <= int(hi)):
+                return True
+        elif int(part) == batch:
+            return True
+    return False
+
+
+def compile_modes(batch):
+    """torch.compile modes to run at `batch` (none with --no-compile or outside --compile-batches)."""
+    if args.no_compile or not in_batch_set(batch, args.compile_batches):
+        return []
+    modes = []
+    if in_batch_set(batch, args.compile_reduce_overhead_batches):
+        modes.append("reduce-overhead")
+    if in_batch_set(batch, args.compile_default_batches):
+        modes.append("default")
+    return modes
+
+
+# Leaf modules whose outputs an inference engine must materialise once BatchNorm is folded into
+# the convolution and activations / residual adds are fused into it (their own outputs are not
+# counted: they do not exist in the fused graph).
+FLOOR_LAYERS = ("Conv2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d")
+
+
+def activation_bytes_per_image(model):
+    """Minimal fp16 activation traffic per image: the input read once, every FLOOR_LAYERS output
+    written once and read once (the final output written once, not read)."""
+    sizes = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out: sizes.append(out.numel()))
+             for m in model.modules() if type(m).__name__ in FLOOR_LAYERS]
+    x = torch.randn(1, 3, 224, 224, device=dev)
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    elems = x.numel() + 2 * sum(sizes) - (sizes[-1] if sizes else 0)
+    return 2 * elems, len(sizes)
+
+
 def model_floor(name, model):
     from torch.utils.flop_counter import FlopCounterMode
     x = torch.randn(1, 3, 224, 224, device=dev)
@@ -84,7 +145,9 @@ def model_floor(name, model):
         model(x)
     flops = fc.get_total_flops()
     params = sum(p.numel() for p in model.parameters())
-    results["floors"][name] = {"flops_per_image": flops, "params": params}
+    act_bytes, tensors = activation_bytes_per_image(model)
+    results["floors"][name] = {"flops_per_image": flops, "params": params, "fp16_weight_bytes": 2 * params,
+                               "fp16_activation_bytes_per_image": act_bytes, "floor_tensors": tensors}
 
 
 def timing_split(stderr, batch):
@@ -119,7 +182,27 @@ def tandem(model_path, units, batch, env_extra=None, iters=None):
     return out
 
 
-def torch_row(model, batch, fp16, mode):
+@contextlib.contextmanager
+def tf32_allowed(allow):
+    """PyTorch's TF32 switches for cuDNN convolutions and cuBLAS matmuls, restored on exit.
+    allow=None leaves PyTorch's defaults (cuDNN TF32 on, matmul TF32 off)."""
+    if allow is None:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # newer torch prefers fp32_precision; the old flags still work
+        old = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+        torch.backends.cudnn.allow_tf32 = allow
+        torch.backends.cuda.matmul.allow_tf32 = allow
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
+
+
+def torch_row(model, batch, fp16, mode, allow_tf32=None):
     m = model
     x = torch.randn(batch, 3, 224, 224, device=dev)
     if fp16:
@@ -129,7 +212,7 @@ def torch_row(model, batch, fp16, mode):
     if mode != "eager":
         torch._dynamo.reset()
         f = torch.compile(m, mode=None if mode == "default" else mode)
-    with torch.no_grad():
+    with torch.no_grad(), tf32_allowed(allow_tf32):
         ms = time_cuda(lambda: f(x))
     return {"images_per_second": batch / (ms * 1e-3), "latency_ms_median": ms}
 
@@ -144,26 +227,32 @@ def main():
         export(model, path)
         model_floor(name, model)
         for batch in [int(b) for b in args.profile_batches.split(",") if b]:
-            r = tandem(path, "cuda:0/fp16", batch, {"TANDEM_CUDA_PROFILE": "1"}, iters=5)
-            with open(os.path.join(args.out, "profile.txt"), "a") as f:
-                f.write("==== %s batch %d fp16\n%s\n" % (name, batch, r.get("stderr") or r.get("error")))
+            for prec in args.profile_precisions.split(","):
+                r = tandem(path, "cuda:0/" + prec, batch, {"TANDEM_CUDA_PROFILE": "1"}, iters=5)
+                with open(os.path.join(args.out, "profile.txt"), "a") as f:
+                    f.write("==== %s batch %d %s\n%s\n" % (name, batch, prec, r.get("stderr") or r.get("error")))
         for batch in [int(b) for b in args.batches.split(",")]:
             row = {"model": name, "batch": batch}
             row["tandem_fp16"] = tandem(path, "cuda:0/fp16", batch)
             row["tandem_fp32"] = tandem(path, "cuda:0", batch)
-            row["torch_eager_fp32"] = torch_row(make_model(name), batch, False, "eager")
+            row["tandem_tf32"] = tandem(path, "cuda:0/tf32", batch)
+            row["torch_eager_fp32"] = torch_row(make_model(name), batch, False, "eager")  # defaults: TF32 convs
+            row["torch_eager_fp32_exact"] = torch_row(make_model(name), batch, False, "eager", allow_tf32=False)
             row["torch_eager_fp16_cl"] = torch_row(make_model(name), batch, True, "eager")
-            if not args.no_compile and str(batch) in args.compile_batches.split(","):
-                for mode in ("default", "reduce-overhead"):
-                    try:
-                        row["torch_compile_" + mode] = torch_row(make_model(name), batch, True, mode)
-                    except Exception as e:  # noqa: BLE001 - report, keep going
-                        row["torch_compile_" + mode] = {"error": str(e).splitlines()[0]}
+            for mode in compile_modes(batch):
+                try:
+                    row["torch_compile_" + mode] = torch_row(make_model(name), batch, True, mode)
+                except Exception as e:  # noqa: BLE001 - report, keep going
+                    row["torch_compile_" + mode] = {"error": (str(e).splitlines() or [type(e).__name__])[0]}
             print(json.dumps(row), flush=True)
             results["rows"].append(row)
             torch.cuda.empty_cache()
     json.dump(results, open(os.path.join(args.out, "bench.json"), "w"), indent=1)
     write_md()
+
+
+def ok(r):
+    return bool(r) and "error" not in r and r.get("images_per_second")
 
 
 def fmt(r):
@@ -174,38 +263,127 @@ def fmt(r):
     return "%.0f (%.2f ms)" % (r["images_per_second"], r["latency_ms_median"])
 
 
+def ratio(a, b):
+    return "%.2fx" % (a / b) if a and b else "-"
+
+
+def best_compile(r):
+    """The faster torch.compile mode run at this batch (only one runs per batch by default)."""
+    runs = [(r[k]["images_per_second"], k[len("torch_compile_"):]) for k in r if k.startswith("torch_compile_") and ok(r[k])]
+    return max(runs) if runs else (None, None)
+
+
+def fp16_lines(rows):
+    lines = ["## fp16", "",
+             "images/s (median latency per batch). Ratios are Tandem fp16 / the faster torch.compile mode run at that "
+             "batch (> 1: Tandem faster). End-to-end: `tandem run`'s images/s, host fp32 input included; device-only: "
+             "batch / Tandem's CUDA-graph time (no input upload). PyTorch always times device-resident inputs.", "",
+             "| model | batch | tandem fp16 | torch eager fp16 CL | torch.compile default | torch.compile reduce-overhead "
+             "| ratio tandem / compile, end-to-end | ratio tandem / compile, device-only |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t = r["tandem_fp16"]
+        best, mode = best_compile(r)
+        e2e = ratio(t.get("images_per_second"), best) if ok(t) else "-"
+        dev_only = ratio(t.get("device_images_per_second"), best) if ok(t) else "-"
+        if mode:
+            e2e, dev_only = e2e + " (" + mode + ")", dev_only + " (" + mode + ")"
+        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            r["model"], r["batch"], fmt(t), fmt(r["torch_eager_fp16_cl"]), fmt(r.get("torch_compile_default")),
+            fmt(r.get("torch_compile_reduce-overhead")), e2e, dev_only))
+    return lines
+
+
+def fp32_lines(rows):
+    lines = ["", "## fp32: exact vs exact, tf32 vs tf32", "",
+             "exact: Tandem `cuda:0` (cuDNN FMA math, cuBLAS COMPUTE_32F) vs PyTorch eager fp32 with "
+             "`torch.backends.cudnn.allow_tf32 = False` and `torch.backends.cuda.matmul.allow_tf32 = False`. "
+             "tf32: Tandem `cuda:0/tf32` (cuDNN default math, cuBLAS FAST_TF32) vs PyTorch eager fp32 with its "
+             "defaults (TF32 for convolutions, not for matmuls: the classifier's one Linear is a small share).", "",
+             "| model | batch | tandem fp32 | torch eager fp32 no TF32 | ratio exact | tandem tf32 | torch eager fp32 default (TF32 convs) | ratio tf32 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        f, fe, t, td = r["tandem_fp32"], r.get("torch_eager_fp32_exact"), r.get("tandem_tf32"), r["torch_eager_fp32"]
+        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+            r["model"], r["batch"], fmt(f), fmt(fe), ratio(ok(f) and f["images_per_second"], ok(fe) and fe["images_per_second"]),
+            fmt(t), fmt(td), ratio(ok(t) and t["images_per_second"], ok(td) and td["images_per_second"])))
+    return lines
+
+
+def split_lines(rows):
+    lines = ["", "## Tandem copy/compute split", "",
+             "The executable's own clocks, TANDEM_CUDA_TIMING: upload = host fp32 -> pinned (fp16 conversion on fp16 "
+             "units) + H2D; graph = CUDA graph replay: device compute + the small D2H of the outputs; device-only "
+             "img/s = batch / graph.", "",
+             "| model | batch | fp16 upload ms | fp16 graph ms | fp16 device-only img/s | fp32 upload ms | fp32 graph ms "
+             "| fp32 device-only img/s | tf32 graph ms | tf32 device-only img/s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    g = lambda d, k, fmt_: (fmt_ % d[k]) if d and k in d else "-"
+    for r in rows:
+        h, f, t = r["tandem_fp16"], r["tandem_fp32"], r.get("tandem_tf32")
+        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["model"], r["batch"], g(h, "upload_ms", "%.3f"), g(h, "graph_ms", "%.3f"), g(h, "device_images_per_second", "%.0f"),
+            g(f, "upload_ms", "%.3f"), g(f, "graph_ms", "%.3f"), g(f, "device_images_per_second", "%.0f"),
+            g(t, "graph_ms", "%.3f"), g(t, "device_images_per_second", "%.0f")))
+    return lines
+
+
+def ceiling_lines(rows):
+    c = results["ceilings"]
+    peak_flops, peak_bw = c["fp16_gemm_TFLOPs"] * 1e12, c["d2d_copy_GBps"] * 1e9
+    lines = ["", "## Tandem fp16: achieved vs ceilings", "",
+             "FLOP/s = model FLOPs per image (torch FlopCounterMode: 2 per multiply-add) x images/s, against the "
+             "measured fp16 GEMM ceiling (8192^3). Bytes/s = the minimal-traffic floor of one batch / the batch's "
+             "time, against the measured device-to-device copy ceiling (read + write counted). The floor of a batch "
+             "of B images, in fp16: the weights read once, plus B x (the input image read once, and every tensor "
+             "an engine must materialise written once and read once). Those tensors are the outputs of the "
+             "Conv2d, Linear and pooling modules of the torch model, found with forward hooks at batch 1: "
+             "BatchNorm is folded into the convolution and activations and residual adds fused into it, so their "
+             "own outputs are not counted (nor is a second read of a tensor used twice, e.g. a residual). A real "
+             "run moves at least these bytes, so its % of the D2D ceiling is a lower bound of the bandwidth it "
+             "really uses. End-to-end uses `tandem run`'s images/s (host input upload included), device-only "
+             "batch / graph time.", "",
+             "| model | batch | FLOP/s end-to-end | % fp16 GEMM | FLOP/s device-only | % fp16 GEMM | floor MB/batch "
+             "| bytes/s end-to-end | % D2D | bytes/s device-only | % D2D | compute floor img/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t, fl = r["tandem_fp16"], results["floors"][r["model"]]
+        flops = fl["flops_per_image"]
+        floor_bytes = fl["fp16_weight_bytes"] + r["batch"] * fl["fp16_activation_bytes_per_image"]
+        cells = []
+        for key in ("images_per_second", "device_images_per_second"):
+            ips = t.get(key) if ok(t) else None
+            if not ips:
+                cells.append(("-", "-", "-", "-"))
+                continue
+            fs, bs = flops * ips, floor_bytes * ips / r["batch"]
+            cells.append(("%.1f T" % (fs / 1e12), "%.1f%%" % (100 * fs / peak_flops), "%.0f GB/s" % (bs / 1e9),
+                          "%.1f%%" % (100 * bs / peak_bw)))
+        (fe, pe, be, pbe), (fd, pd, bd, pbd) = cells
+        lines.append("| %s | %d | %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %.0f |" % (
+            r["model"], r["batch"], fe, pe, fd, pd, floor_bytes / 1e6, be, pbe, bd, pbd, peak_flops / flops))
+    return lines
+
+
 def write_md():
     c = results["ceilings"]
+    rows = results["rows"]
     lines = ["# Tandem CUDA vs PyTorch — %s, %s, torch %s" % (results["card"], results["date"], results["torch"]),
              "", "command: `%s`" % results["command"], "",
              "ceilings: D2D copy %.0f GB/s (read+write), fp16 GEMM 8192^3 %.0f TFLOP/s" % (c["d2d_copy_GBps"], c["fp16_gemm_TFLOPs"]),
-             "", "images/s (median latency per batch)", "",
-             "| model | batch | tandem fp16 | torch eager fp16 CL | torch.compile | compile reduce-overhead | tandem fp32 | torch eager fp32 | fp16 compute floor img/s |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in results["rows"]:
-        fl = results["floors"][r["model"]]["flops_per_image"]
-        floor = c["fp16_gemm_TFLOPs"] * 1e12 / fl
-        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %.0f |" % (
-            r["model"], r["batch"], fmt(r["tandem_fp16"]), fmt(r["torch_eager_fp16_cl"]), fmt(r.get("torch_compile_default")),
-            fmt(r.get("torch_compile_reduce-overhead")), fmt(r["tandem_fp32"]), fmt(r["torch_eager_fp32"]), floor))
-    lines += ["", "Tandem copy/compute split (the executable's own clocks, TANDEM_CUDA_TIMING: upload = host fp32 -> "
-              "pinned (fp16 conversion on fp16 units) + H2D, synchronised; graph = CUDA graph replay: device compute + "
-              "the small D2H of the outputs; device-only img/s = batch / graph)", "",
-              "| model | batch | fp16 upload ms | fp16 graph ms | fp16 device-only img/s | fp32 upload ms | fp32 graph ms | fp32 device-only img/s |",
-              "|---|---|---|---|---|---|---|---|"]
-    for r in results["rows"]:
-        h, f = r["tandem_fp16"], r["tandem_fp32"]
-        g = lambda d, k, fmt_: (fmt_ % d[k]) if k in d else "-"
-        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
-            r["model"], r["batch"], g(h, "upload_ms", "%.3f"), g(h, "graph_ms", "%.3f"), g(h, "device_images_per_second", "%.0f"),
-            g(f, "upload_ms", "%.3f"), g(f, "graph_ms", "%.3f"), g(f, "device_images_per_second", "%.0f")))
-    errs = [(r["model"], r["batch"], k, v["error"]) for r in results["rows"] for k, v in r.items() if isinstance(v, dict) and "error" in v]
+             "", "torch.compile modes: reduce-overhead at batches %s, default at batches %s (within --compile-batches %s)" % (
+                 args.compile_reduce_overhead_batches, args.compile_default_batches, args.compile_batches), ""]
+    lines += fp16_lines(rows) + fp32_lines(rows) + split_lines(rows) + ceiling_lines(rows)
+    errs = [(r["model"], r["batch"], k, v["error"]) for r in rows for k, v in r.items() if isinstance(v, dict) and "error" in v]
     if errs:
         lines += ["", "errors:"] + ["- %s b%d %s: %s" % e for e in errs]
+    lines.append("")
     for n, f in results["floors"].items():
+        lines.append("%s: %.2f GFLOP/image, %.1f M params (fp16 weights %.1f MB), minimal fp16 activation traffic %.2f MB/image "
+                     "(%d tensors)" % (n, f["flops_per_image"] / 1e9, f["params"] / 1e6, f["fp16_weight_bytes"] / 1e6,
+                                       f["fp16_activation_bytes_per_image"] / 1e6, f["floor_tensors"]))
         lines.append("")
-        lines.append("%s: %.2f GFLOP/image, %.1f M params (fp16 weights %.1f MB)" % (n, f["flops_per_image"] / 1e9, f["params"] / 1e6, f["params"] * 2 / 1e6))
-    open(os.path.join(args.out, "bench.md"), "w").write("\n".join(lines) + "\n")
+    open(os.path.join(args.out, "bench.md"), "w").write("\n".join(lines))
 
 
 if __name__ == "__main__":
