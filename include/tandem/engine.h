@@ -63,6 +63,12 @@ class Engine {
     }
     return out;
   }
+  // A host tensor in the memory this engine's units read and write fastest: page-locked when a
+  // GPU unit takes part (its copy engines then reach it directly: no staging copy, and the
+  // transfer overlaps compute), ordinary memory otherwise. Fill it and pass it to run() or
+  // run_many(); reuse it across batches (page-locking is slow to allocate). Contents undefined.
+  virtual Tensor make_tensor(Shape shape, DType dtype) { return Tensor(std::move(shape), dtype); }
+
   // Multi-line plan for `--dump-plan`: stages, their nodes, FLOPs, cut tensors, units and shares.
   virtual std::string plan_details() const { return plan_description(); }
   // What ran since the last reset_report() (or load): images, wall time, images/s, per unit

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ class Tensor {
   static Tensor zeros(Shape shape, DType dtype);
   // Borrows `view`'s memory without owning it: the caller keeps it alive while the Tensor lives.
   static Tensor wrap(const TensorView& view);
+  // Takes ownership of `data` (64-byte aligned, room for `shape` x `dtype`): `release(data)` runs
+  // when the last Tensor sharing it goes (Engine::make_tensor's page-locked memory).
+  static Tensor adopt(void* data, Shape shape, DType dtype, std::function<void(void*)> release);
   // Copies `count` elements of T into a new tensor of the given shape.
   template <typename T>
   static Tensor from_vector(Shape shape, DType dtype, const std::vector<T>& values);

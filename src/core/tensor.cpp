@@ -73,6 +73,15 @@ Tensor Tensor::wrap(const TensorView& view) {
   return t;
 }
 
+Tensor Tensor::adopt(void* data, Shape shape, DType dtype, std::function<void(void*)> release) {
+  Tensor t;
+  t.shape_ = std::move(shape);
+  t.dtype_ = dtype;
+  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(data),
+                                          [release = std::move(release)](std::byte* p) { release(p); });
+  return t;
+}
+
 Tensor Tensor::clone() const {
   if (empty()) return {};
   Tensor t(shape_, dtype_);

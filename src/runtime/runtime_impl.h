@@ -53,6 +53,9 @@ struct SliceTask {
 class RuntimeImpl;
 
 // One thread per unit, running slices from a queue that prefers later stages, then older batches.
+// A slice larger than the unit's row limit runs as consecutive chunks. Up to the backend's
+// max_runs_in_flight() chunks are outstanding at once (run_async, completed in order by wait()),
+// so a GPU unit uploads the next chunk while it computes the current one.
 class UnitWorker {
  public:
   UnitWorker(RuntimeImpl& rt, size_t unit);
@@ -64,14 +67,32 @@ class UnitWorker {
   void stop();
 
  private:
+  // A slice being run: its chunks outstanding, and whether it has been reported failed.
+  struct SliceState {
+    SliceTask task;
+    int outstanding = 0;
+    bool all_started = false;
+    bool failed = false;
+  };
+  // One started chunk.
+  struct InFlight {
+    std::shared_ptr<SliceState> slice;
+    Executable* exe = nullptr;
+    int64_t rows = 0;
+    std::string segment;
+    Clock::time_point start;
+  };
+
   void loop();
   void process(const SliceTask& task);
   // Compiles (once) the stage's segment for `rows` rows. Sets `unit_fault` when the unit, not the
   // plan or graph, is to blame.
   Result<Executable*> executable(const SliceTask& task, bool& unit_fault);
-  Status run_slice(const SliceTask& task, Executable& exe, const ir::Graph& segment, bool& unit_fault);
-  // Compiles (cached) and runs one chunk of a slice.
-  Status process_chunk(const SliceTask& part, bool& unit_fault);
+  // Compiles (cached) and starts one chunk of a slice.
+  Status start_chunk(const SliceTask& part, const std::shared_ptr<SliceState>& slice, bool& unit_fault);
+  // Completes the oldest started chunk; reports its slice when that was its last chunk.
+  void finish_oldest();
+  void fail_slice(SliceState& slice, const Status& why, bool unit_fault);
 
   RuntimeImpl& rt_;
   const size_t unit_;
@@ -80,6 +101,9 @@ class UnitWorker {
   std::deque<SliceTask> queue_;
   bool stop_ = false;
   // Worker thread only:
+  int depth_ = 1;
+  std::deque<InFlight> in_flight_;
+  Clock::time_point last_finish_{};
   std::map<std::pair<int, int64_t>, std::unique_ptr<Executable>> executables_;
   int64_t runs_ = 0;
   std::thread thread_;

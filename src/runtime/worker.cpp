@@ -65,22 +65,32 @@ void UnitWorker::push(const SliceTask& task) {
 
 void UnitWorker::loop() {
   const plan::Unit& unit = rt_.unit(unit_);
+  depth_ = std::max(1, unit.backend->max_runs_in_flight());
   Status bound = pin_thread(unit.options().cpus);
   if (bound.is_ok()) bound = unit.backend->bind_thread(unit.options());
   bool bind_failed = !bound.is_ok();
   for (;;) {
     SliceTask task;
+    bool have_task = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      // Later stages first (drains the pipeline, frees buffers), then older batches.
-      auto best = std::min_element(queue_.begin(), queue_.end(), [](const SliceTask& a, const SliceTask& b) {
-        if (a.stage != b.stage) return a.stage > b.stage;
-        return a.batch->seq < b.batch->seq;
-      });
-      task = *best;
-      queue_.erase(best);
+      if (in_flight_.empty()) cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (!queue_.empty() && in_flight_.size() < size_t(depth_)) {
+        // Later stages first (drains the pipeline, frees buffers), then older batches.
+        auto best = std::min_element(queue_.begin(), queue_.end(), [](const SliceTask& a, const SliceTask& b) {
+          if (a.stage != b.stage) return a.stage > b.stage;
+          return a.batch->seq < b.batch->seq;
+        });
+        task = *best;
+        queue_.erase(best);
+        have_task = true;
+      } else if (in_flight_.empty()) {
+        return;  // stopping, nothing left
+      }
+    }
+    if (!have_task) {  // nothing new to start (or no room): complete the oldest chunk
+      finish_oldest();
+      continue;
     }
     if (bind_failed) {
       rt_.unit_failed(unit_, task, bound.with_context("binding the worker thread"));
@@ -100,25 +110,31 @@ void UnitWorker::process(const SliceTask& task) {
   const plan::Unit& unit = rt_.unit(unit_);
   const int64_t limit = unit.options().max_batch > 0 ? unit.options().max_batch : unit.backend->max_batch();
   const int64_t chunk = limit > 0 ? limit : task.rows;
+  auto slice = std::make_shared<SliceState>();
+  slice->task = task;
   for (int64_t first = 0; first < task.rows; first += chunk) {
+    while (in_flight_.size() >= size_t(depth_)) finish_oldest();
+    if (slice->failed) return;  // an earlier chunk failed; the slice has been reported
     SliceTask part = task;
     part.first_row = task.first_row + first;
     part.rows = std::min(chunk, task.rows - first);
     bool unit_fault = false;
-    Status st = process_chunk(part, unit_fault);
+    Status st = start_chunk(part, slice, unit_fault);
     if (!st.is_ok()) {
-      if (unit_fault) rt_.unit_failed(unit_, task, st);
-      else rt_.slice_done(task, st);
+      while (!in_flight_.empty()) finish_oldest();  // report what was started before, in order
+      fail_slice(*slice, st, unit_fault);
       return;
     }
   }
-  rt_.slice_done(task, Status::ok());
+  slice->all_started = true;
+  if (slice->outstanding == 0 && !slice->failed) rt_.slice_done(task, Status::ok());  // (zero rows)
 }
 
-Status UnitWorker::process_chunk(const SliceTask& part, bool& unit_fault) {
-  TANDEM_ASSIGN_OR_RETURN(Executable * exe, executable(part, unit_fault));
-  TANDEM_ASSIGN_OR_RETURN(auto seg, rt_.segment(part.stage, part.rows));  // cached after executable()
-  return run_slice(part, *exe, *seg, unit_fault);
+void UnitWorker::fail_slice(SliceState& slice, const Status& why, bool unit_fault) {
+  if (slice.failed) return;
+  slice.failed = true;
+  if (unit_fault) rt_.unit_failed(unit_, slice.task, why);
+  else rt_.slice_done(slice.task, why);
 }
 
 Result<Executable*> UnitWorker::executable(const SliceTask& task, bool& unit_fault) {
@@ -138,15 +154,18 @@ Result<Executable*> UnitWorker::executable(const SliceTask& task, bool& unit_fau
   return p;
 }
 
-Status UnitWorker::run_slice(const SliceTask& task, Executable& exe, const ir::Graph& segment, bool& unit_fault) {
-  Batch& b = *task.batch;
+Status UnitWorker::start_chunk(const SliceTask& part, const std::shared_ptr<SliceState>& slice, bool& unit_fault) {
+  TANDEM_ASSIGN_OR_RETURN(Executable * exe, executable(part, unit_fault));
+  TANDEM_ASSIGN_OR_RETURN(auto seg, rt_.segment(part.stage, part.rows));  // cached after executable()
+  const ir::Graph& segment = *seg;
+  Batch& b = *part.batch;
   std::vector<TensorView> ins, outs;
   for (size_t i = 0; i < segment.inputs.size(); ++i) {
-    TANDEM_ASSIGN_OR_RETURN(auto v, slice_view(b.inputs[i], b.rows, task.first_row, task.rows, segment, segment.inputs[i]));
+    TANDEM_ASSIGN_OR_RETURN(auto v, slice_view(b.inputs[i], b.rows, part.first_row, part.rows, segment, segment.inputs[i]));
     ins.push_back(v);
   }
   for (size_t i = 0; i < segment.outputs.size(); ++i) {
-    TANDEM_ASSIGN_OR_RETURN(auto v, slice_view(b.outputs[i], b.rows, task.first_row, task.rows, segment, segment.outputs[i]));
+    TANDEM_ASSIGN_OR_RETURN(auto v, slice_view(b.outputs[i], b.rows, part.first_row, part.rows, segment, segment.outputs[i]));
     outs.push_back(v);
   }
   const plan::Unit& unit = rt_.unit(unit_);
@@ -155,17 +174,35 @@ Status UnitWorker::run_slice(const SliceTask& task, Executable& exe, const ir::G
     unit_fault = true;
     return unavailable("unit '" + unit.name() + "' failed (injected after " + std::to_string(fail_after) + " runs)");
   }
-  auto t0 = Clock::now();
-  Status st = exe.run_async(ins, outs);
-  if (st.is_ok()) st = exe.wait();
-  double busy = std::chrono::duration<double>(Clock::now() - t0).count();
+  InFlight f{slice, exe, part.rows, segment.name, Clock::now()};
+  Status st = exe->run_async(ins, outs);
   if (!st.is_ok()) {
     unit_fault = true;
     return st.with_context("unit '" + unit.name() + "' running " + segment.name);
   }
   ++runs_;
-  rt_.record_run(unit_, task.stage, task.rows, busy);
+  ++slice->outstanding;
+  in_flight_.push_back(std::move(f));
   return Status::ok();
+}
+
+void UnitWorker::finish_oldest() {
+  InFlight f = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  Status st = f.exe->wait();
+  // Busy time without double counting overlapped runs: from this run's start or the previous
+  // completion, whichever is later, to this completion.
+  const Clock::time_point now = Clock::now();
+  const double busy = std::chrono::duration<double>(now - std::max(f.start, last_finish_)).count();
+  last_finish_ = now;
+  SliceState& slice = *f.slice;
+  --slice.outstanding;
+  if (!st.is_ok()) {
+    fail_slice(slice, st.with_context("unit '" + rt_.unit(unit_).name() + "' running " + f.segment), true);
+    return;
+  }
+  rt_.record_run(unit_, slice.task.stage, f.rows, busy);
+  if (slice.all_started && slice.outstanding == 0 && !slice.failed) rt_.slice_done(slice.task, Status::ok());
 }
 
 }  // namespace tandem::runtime::detail

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "input_source.h"
+#include "tandem/engine.h"
 #include "tandem/status.h"
 #include "tandem/tensor.h"
 
@@ -57,5 +58,9 @@ Result<Shape> resolve_input_shape(const std::string& name, const Shape& model_sh
                                   int64_t batch);
 // Random float32 data in [-1, 1) from a fixed seed.
 Tensor random_tensor(const Shape& shape, uint64_t seed);
+// The same values in engine.make_tensor() memory (page-locked when a GPU unit takes part).
+Tensor random_tensor(Engine& engine, const Shape& shape, uint64_t seed);
+// Uniform in [-1, 1) from `seed`; float32 tensors.
+void fill_random(Tensor& t, uint64_t seed);
 
 }  // namespace tandem::cli

@@ -83,7 +83,7 @@ Result<Timing> run_generated(Engine& engine, const RunOptions& o) {
   t.batch = o.batch > 0 ? o.batch : 1;
   const TensorInfo& in = engine.inputs()[0];
   TANDEM_ASSIGN_OR_RETURN(Shape shape, resolve_input_shape(in.name, in.shape, o.shape, t.batch));
-  Tensor x = random_tensor(shape, o.seed);
+  Tensor x = random_tensor(engine, shape, o.seed);
   if (!o.quiet)
     std::printf("input '%s' %s: random data (seed %llu)\n", in.name.c_str(), shape_to_string(shape).c_str(),
                 static_cast<unsigned long long>(o.seed));

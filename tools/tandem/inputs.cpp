@@ -45,11 +45,21 @@ Result<Shape> resolve_input_shape(const std::string& name, const Shape& model_sh
 
 Tensor random_tensor(const Shape& shape, uint64_t seed) {
   Tensor t(shape, DType::kFloat32);
+  fill_random(t, seed);
+  return t;
+}
+
+Tensor random_tensor(Engine& engine, const Shape& shape, uint64_t seed) {
+  Tensor t = engine.make_tensor(shape, DType::kFloat32);
+  fill_random(t, seed);
+  return t;
+}
+
+void fill_random(Tensor& t, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   float* p = t.data_as<float>();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
-  return t;
 }
 
 }  // namespace tandem::cli

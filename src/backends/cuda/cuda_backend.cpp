@@ -25,6 +25,20 @@ class CudaBackend final : public Backend {
   // larger slices run in chunks. `cuda:0/max_batch=N` overrides.
   int max_batch() const override { return 1024; }
 
+  // Two runs overlap: the next slice uploads while the current one computes.
+  int max_runs_in_flight() const override { return 2; }
+
+  // Page-locked and portable: every device's copy engines read and write it directly.
+  void* allocate_host_memory(size_t bytes) const override {
+    void* p = nullptr;
+    if (cudaHostAlloc(&p, bytes, cudaHostAllocPortable) != cudaSuccess) {
+      cudaGetLastError();
+      return nullptr;
+    }
+    return p;
+  }
+  void free_host_memory(void* ptr) const override { cudaFreeHost(ptr); }
+
   Status bind_thread(const UnitOptions& options) const override {
     CUDA_TRY(cudaSetDevice(options.device));
     return Status::ok();

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <thread>
 
@@ -16,36 +17,63 @@
 namespace tandem::cuda {
 namespace {
 
+// Runs may overlap: while slot k's graph computes, the next run's inputs upload into slot k^1.
+constexpr int kSlots = 2;
+// Inputs smaller than this go up on the compute stream (no cross-stream event: batch-1 latency).
+constexpr size_t kCopyStreamMinBytes = size_t{1} << 20;
+
 struct Handles {
-  cudaStream_t stream = nullptr;
+  cudaStream_t stream = nullptr;       // compute: graph replay and output copies
+  cudaStream_t copy_stream = nullptr;  // input uploads
   cudnnHandle_t cudnn = nullptr;
   cublasHandle_t cublas = nullptr;
-  cudaGraph_t graph = nullptr;
-  cudaGraphExec_t exec = nullptr;
+  cudaGraph_t graph[kSlots] = {};
+  cudaGraphExec_t exec[kSlots] = {};
+  cudaEvent_t uploaded[kSlots] = {};
+  cudaEvent_t done[kSlots] = {};
   ~Handles() {
-    if (exec) cudaGraphExecDestroy(exec);
-    if (graph) cudaGraphDestroy(graph);
+    for (int k = 0; k < kSlots; ++k) {
+      if (exec[k]) cudaGraphExecDestroy(exec[k]);
+      if (graph[k]) cudaGraphDestroy(graph[k]);
+      if (uploaded[k]) cudaEventDestroy(uploaded[k]);
+      if (done[k]) cudaEventDestroy(done[k]);
+    }
     if (cublas) cublasDestroy(cublas);
     if (cudnn) cudnnDestroy(cudnn);
+    if (copy_stream) cudaStreamDestroy(copy_stream);
     if (stream) cudaStreamDestroy(stream);
   }
 };
 
-// One graph input or output. Inputs: host fp32 -> pinned (unit element type, logical layout)
-// -> `device` (the arena tensor itself, or a staging buffer re-laid out on the device).
-// Outputs: device -> (converted/re-laid out into fp32 staging) -> pinned fp32 -> host.
+// One graph input or output; both cross as the graph's fp32 bytes in logical (NCHW) order.
+// Inputs: host (or another device) -> `staging[slot]` (fp32, device) -> the graph's first steps
+// convert it into the arena tensor (unit element type, NHWC for fp16). Pageable host inputs are
+// staged through `pinned[slot]` first. Outputs: the graph's last steps leave fp32 logical order
+// at `device` (the arena tensor itself, or a staging buffer); after the graph it is copied to
+// the caller's buffer directly when the copy engines can reach it, else through `pinned[slot]`.
 struct HostIo {
   std::string name;
   Shape shape;
-  PinnedMemory pinned;
-  void* device = nullptr;
   size_t count = 0;
   const Tensor* constant = nullptr;  // an output that is a graph constant: copied on the host
+  DeviceMemory staging[kSlots];      // inputs only
+  PinnedMemory pinned[kSlots];       // allocated at the first run that needs it
+  void* device = nullptr;            // outputs only
+  size_t bytes() const { return count * sizeof(float); }
 };
 
-// Env TANDEM_CUDA_TIMING=1: the time split of each run (input upload, graph, output copy).
-// Env TANDEM_CUDA_PROFILE=1: steps run one by one with device events around each; a per-op
-// table is printed to stderr when the executable is destroyed. Both are for measurement only.
+// A run started by run_async() and not yet completed by wait().
+struct Pending {
+  int slot = 0;
+  std::vector<TensorView> outputs;
+  std::vector<bool> through_pinned;  // per output: copy pinned -> caller in wait()
+  std::chrono::steady_clock::time_point graph_done;  // timing mode only
+};
+
+// Env TANDEM_CUDA_TIMING=1: the time split of each run (input upload, graph, output copy), with a
+// synchronisation after each part (no overlap). Env TANDEM_CUDA_PROFILE=1: steps run one by one
+// with device events around each; a per-op table is printed to stderr when the executable is
+// destroyed. Both are for measurement only.
 struct Profile {
   bool timing = false, per_op = false;
   int runs = 0;
@@ -68,35 +96,53 @@ size_t tensor_bytes(const ir::Graph& g, const std::string& name, int elem_size) 
 
 class CudaExecutable final : public Executable {
  public:
-  ~CudaExecutable() override { print_profile(); }
+  ~CudaExecutable() override;
   Status init(const ir::Graph& g, const UnitOptions& options);
   Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) override;
+  Status run_async(std::span<const TensorView> inputs, std::span<const TensorView> outputs) override;
+  Status wait() override;
 
  private:
   Status make_handles();
   Status place_tensors(const ir::Graph& g, BuildContext& ctx, const std::vector<OpInstance>& ops);
-  Status add_io_steps(BuildContext& ctx, bool input_side);
-  Status run_steps();
-  Status run_profiled();
-  Status capture();
+  Status add_input_steps(BuildContext& ctx);
+  Status add_output_steps(BuildContext& ctx);
+  Status check_io(std::span<const TensorView> inputs, std::span<const TensorView> outputs) const;
+  Status upload(std::span<const TensorView> inputs, int slot, cudaStream_t stream);
+  Status run_steps(int slot);
+  Status run_profiled(int slot);
+  Status capture(int slot);
   void print_profile() const;
 
   int device_ = 0;
   int host_threads_ = 1;
-  Elem env_elem_ = Elem::kF32;
   Profile prof_;
-  std::vector<std::string> step_labels_;
+  std::vector<std::string> step_labels_;  // of in_steps_[0] + steps_
   Handles h_;
   RunEnv env_;
   DeviceMemory arena_, workspace_, cublas_workspace_;
   std::vector<DeviceMemory> owned_;
-  std::vector<Step> steps_;
+  std::vector<Step> in_steps_[kSlots];  // slot k's inputs: staging -> arena
+  std::vector<Step> steps_;             // the ops, then outputs into fp32 logical order
   std::vector<HostIo> in_, out_;
+  std::deque<Pending> pending_;
+  int next_slot_ = 0;
 };
+
+CudaExecutable::~CudaExecutable() {
+  if (h_.stream) cudaStreamSynchronize(h_.stream);  // a run the caller never waited for
+  if (h_.copy_stream) cudaStreamSynchronize(h_.copy_stream);
+  print_profile();
+}
 
 Status CudaExecutable::make_handles() {
   CUDA_TRY(cudaSetDevice(device_));
   CUDA_TRY(cudaStreamCreateWithFlags(&h_.stream, cudaStreamNonBlocking));
+  CUDA_TRY(cudaStreamCreateWithFlags(&h_.copy_stream, cudaStreamNonBlocking));
+  for (int k = 0; k < kSlots; ++k) {
+    CUDA_TRY(cudaEventCreateWithFlags(&h_.uploaded[k], cudaEventDisableTiming));
+    CUDA_TRY(cudaEventCreateWithFlags(&h_.done[k], cudaEventDisableTiming));
+  }
   CUDNN_TRY(cudnnCreate(&h_.cudnn));
   CUDNN_TRY(cudnnSetStream(h_.cudnn, h_.stream));
   CUBLAS_TRY(cublasCreate(&h_.cublas));
@@ -131,15 +177,18 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
     io.shape = vi->shape;
     io.count = size_t(shape_numel(io.shape));
     if ((io.constant = g.constant(name))) return io;
-    const size_t esize = input && ctx.elem() == Elem::kF16 ? 2 : 4;
-    TANDEM_ASSIGN_OR_RETURN(io.pinned, pinned_alloc(io.count * esize));
+    if (input) {
+      for (auto& st : io.staging) {
+        TANDEM_ASSIGN_OR_RETURN(st, device_alloc(io.bytes()));
+      }
+      return io;
+    }
+    // Outputs stay in the arena tensor when its storage already is fp32 in logical order.
     const DevTensor& t = ctx.tensors()[name];
-    // Inputs land in the arena tensor when its storage is the logical order in the unit's type.
-    const bool direct = input ? !t.nhwc || t.shape[1] == 1 : t.elem == Elem::kF32 && !t.nhwc;
-    if (direct) {
+    if (t.elem == Elem::kF32 && !t.nhwc) {
       io.device = t.data;
     } else {
-      TANDEM_ASSIGN_OR_RETURN(io.device, ctx.allocate(io.count * esize));
+      TANDEM_ASSIGN_OR_RETURN(io.device, ctx.allocate(io.bytes()));
     }
     return io;
   };
@@ -154,42 +203,40 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
   return Status::ok();
 }
 
-// Inputs: run() uploads them (host_io.h); the graph starts with the re-layout of those staged in
-// NCHW into NHWC. Outputs: converted to fp32 logical order on the device, then copied to pinned.
-Status CudaExecutable::add_io_steps(BuildContext& ctx, bool input_side) {
-  ctx.set_label(input_side ? "(input relayout)" : "(output copy)");
-  for (HostIo& io : input_side ? in_ : out_) {
-    if (io.constant) continue;
-    TANDEM_ASSIGN_OR_RETURN(const DevTensor* t, ctx.tensor(io.name));
-    if (input_side) {
-      if (io.device == t->data) continue;
-      const int n = int(t->shape[0]), c = int(t->shape[1]), hw = int(t->shape[2] * t->shape[3]);
-      const void* src = io.device;
-      void* dst = t->data;
-      const Elem e = t->elem;
-      if (c <= 16) {
-        ctx.add_step([=](const RunEnv& env) {
+// Per slot: each input's fp32 staging -> its arena tensor (NCHW -> NHWC and fp16 for fp16 units).
+Status CudaExecutable::add_input_steps(BuildContext& ctx) {
+  for (int k = 0; k < kSlots; ++k) {
+    for (HostIo& io : in_) {
+      if (io.constant) continue;
+      TANDEM_ASSIGN_OR_RETURN(const DevTensor* t, ctx.tensor(io.name));
+      const float* src = static_cast<const float*>(io.staging[k].get());
+      if (t->nhwc && t->shape[1] <= 16) {
+        const int n = int(t->shape[0]), c = int(t->shape[1]), hw = int(t->shape[2] * t->shape[3]);
+        void* dst = t->data;
+        const Elem e = t->elem;
+        in_steps_[k].push_back([=](const RunEnv& env) {
           return launch_status(launch_nchw_to_nhwc_small_c(src, dst, n, c, hw, e, env.stream), "nchw_to_nhwc");
         });
       } else {
-        DevTensor staging{io.device, io.shape, false, e};
+        DevTensor staging{const_cast<float*>(src), io.shape, false, Elem::kF32};
         TANDEM_ASSIGN_OR_RETURN(Step s, relayout_step(staging, *t));
-        ctx.add_step(std::move(s));
+        in_steps_[k].push_back(std::move(s));
       }
-      continue;
     }
-    if (io.device != t->data) {
-      DevTensor staging{io.device, io.shape, false, Elem::kF32};
-      TANDEM_ASSIGN_OR_RETURN(Step s, relayout_step(*t, staging));
-      ctx.add_step(std::move(s));
-    }
-    void* host = io.pinned.get();
-    const void* src = io.device;
-    const size_t bytes = io.count * sizeof(float);
-    ctx.add_step([=](const RunEnv& env) {
-      CUDA_TRY(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, env.stream));
-      return Status::ok();
-    });
+  }
+  return Status::ok();
+}
+
+// Outputs into fp32 logical order at io.device (the copy out happens after the graph).
+Status CudaExecutable::add_output_steps(BuildContext& ctx) {
+  ctx.set_label("(output relayout)");
+  for (HostIo& io : out_) {
+    if (io.constant) continue;
+    TANDEM_ASSIGN_OR_RETURN(const DevTensor* t, ctx.tensor(io.name));
+    if (io.device == t->data) continue;
+    DevTensor staging{io.device, io.shape, false, Elem::kF32};
+    TANDEM_ASSIGN_OR_RETURN(Step s, relayout_step(*t, staging));
+    ctx.add_step(std::move(s));
   }
   return Status::ok();
 }
@@ -204,20 +251,20 @@ Status CudaExecutable::init(const ir::Graph& g, const UnitOptions& options) {
   }
   const std::vector<OpInstance> ops = schedule_ops(g);
   BuildContext ctx(g, options.precision, env_);
-  env_elem_ = ctx.elem();
   TANDEM_RETURN_IF_ERROR(place_tensors(g, ctx, ops));
-  TANDEM_RETURN_IF_ERROR(add_io_steps(ctx, true));
+  TANDEM_RETURN_IF_ERROR(add_input_steps(ctx));
   for (const OpInstance& op : ops) {
     const CudaOp* entry = find_cuda_op(op.node->op_type);
     ctx.set_label(op.label.substr(std::min(op.label.find('('), op.label.size())));
     TANDEM_RETURN_IF_ERROR(entry->build(ctx, op).with_context(op.label));
   }
-  TANDEM_RETURN_IF_ERROR(add_io_steps(ctx, false));
+  TANDEM_RETURN_IF_ERROR(add_output_steps(ctx));
   TANDEM_ASSIGN_OR_RETURN(workspace_, device_alloc(ctx.workspace()));
   env_.workspace = workspace_.get();
   env_.workspace_size = ctx.workspace();
   steps_ = std::move(ctx.steps());
-  step_labels_ = std::move(ctx.step_labels());
+  step_labels_.assign(in_steps_[0].size(), "(input relayout)");
+  step_labels_.insert(step_labels_.end(), ctx.step_labels().begin(), ctx.step_labels().end());
   owned_ = std::move(ctx.owned());
   host_threads_ = int(std::clamp(std::thread::hardware_concurrency() / 2, 1u, 8u));
   const char* timing = std::getenv("TANDEM_CUDA_TIMING");
@@ -225,43 +272,49 @@ Status CudaExecutable::init(const ir::Graph& g, const UnitOptions& options) {
   prof_.timing = timing && *timing && *timing != '0';
   prof_.per_op = per_op && *per_op && *per_op != '0';
   if (prof_.per_op) {
-    prof_.events.resize(steps_.size() + 1);
+    prof_.events.resize(step_labels_.size() + 1);
     for (auto& e : prof_.events) CUDA_TRY(cudaEventCreate(&e));
-    prof_.step_ms.assign(steps_.size(), 0.0);
+    prof_.step_ms.assign(step_labels_.size(), 0.0);
   }
-  TANDEM_RETURN_IF_ERROR(run_steps());
+  // One eager run first: lazy module loading and library setup must not happen inside capture.
+  TANDEM_RETURN_IF_ERROR(run_steps(0));
   CUDA_TRY(cudaStreamSynchronize(h_.stream));
-  return capture();
+  for (int k = 0; k < kSlots; ++k) TANDEM_RETURN_IF_ERROR(capture(k));
+  return Status::ok();
 }
 
-Status CudaExecutable::run_steps() {
+Status CudaExecutable::run_steps(int slot) {
+  for (const Step& s : in_steps_[slot]) TANDEM_RETURN_IF_ERROR(s(env_));
   for (const Step& s : steps_) TANDEM_RETURN_IF_ERROR(s(env_));
   return Status::ok();
 }
 
-Status CudaExecutable::capture() {
+Status CudaExecutable::capture(int slot) {
   CUDA_TRY(cudaStreamBeginCapture(h_.stream, cudaStreamCaptureModeThreadLocal));
-  Status st = run_steps();
+  Status st = run_steps(slot);
   cudaGraph_t graph = nullptr;
   cudaError_t end = cudaStreamEndCapture(h_.stream, &graph);
-  h_.graph = graph;
+  h_.graph[slot] = graph;
   TANDEM_RETURN_IF_ERROR(st.with_context("while capturing the CUDA graph"));
   CUDA_TRY(end);
-  CUDA_TRY(cudaGraphInstantiate(&h_.exec, h_.graph, 0));
+  CUDA_TRY(cudaGraphInstantiate(&h_.exec[slot], h_.graph[slot], 0));
   return Status::ok();
 }
 
-Status CudaExecutable::run_profiled() {
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    CUDA_TRY(cudaEventRecord(prof_.events[i], h_.stream));
-    TANDEM_RETURN_IF_ERROR(steps_[i](env_));
-  }
+Status CudaExecutable::run_profiled(int slot) {
+  size_t i = 0;
+  auto timed = [&](const Step& s) -> Status {
+    CUDA_TRY(cudaEventRecord(prof_.events[i++], h_.stream));
+    return s(env_);
+  };
+  for (const Step& s : in_steps_[slot]) TANDEM_RETURN_IF_ERROR(timed(s));
+  for (const Step& s : steps_) TANDEM_RETURN_IF_ERROR(timed(s));
   CUDA_TRY(cudaEventRecord(prof_.events.back(), h_.stream));
   CUDA_TRY(cudaEventSynchronize(prof_.events.back()));
-  for (size_t i = 0; i < steps_.size(); ++i) {
+  for (size_t j = 0; j + 1 < prof_.events.size(); ++j) {
     float ms = 0;
-    CUDA_TRY(cudaEventElapsedTime(&ms, prof_.events[i], prof_.events[i + 1]));
-    prof_.step_ms[i] += ms;
+    CUDA_TRY(cudaEventElapsedTime(&ms, prof_.events[j], prof_.events[j + 1]));
+    prof_.step_ms[j] += ms;
   }
   return Status::ok();
 }
@@ -293,7 +346,7 @@ void CudaExecutable::print_profile() const {
                  name.c_str());
 }
 
-Status CudaExecutable::run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) {
+Status CudaExecutable::check_io(std::span<const TensorView> inputs, std::span<const TensorView> outputs) const {
   if (inputs.size() != in_.size() || outputs.size() != out_.size())
     return invalid_argument("cuda: expected " + std::to_string(in_.size()) + " inputs and " + std::to_string(out_.size()) +
                             " outputs, got " + std::to_string(inputs.size()) + " and " + std::to_string(outputs.size()));
@@ -306,28 +359,99 @@ Status CudaExecutable::run(std::span<const TensorView> inputs, std::span<const T
   };
   for (size_t i = 0; i < in_.size(); ++i) TANDEM_RETURN_IF_ERROR(check(inputs[i], in_[i]));
   for (size_t i = 0; i < out_.size(); ++i) TANDEM_RETURN_IF_ERROR(check(outputs[i], out_[i]));
+  return Status::ok();
+}
+
+// Page-locked or device inputs go up in one copy; pageable ones through the slot's pinned buffer.
+Status CudaExecutable::upload(std::span<const TensorView> inputs, int slot, cudaStream_t stream) {
+  for (size_t i = 0; i < in_.size(); ++i) {
+    HostIo& io = in_[i];
+    if (io.constant) continue;
+    void* dst = io.staging[slot].get();
+    if (is_dma_ready(inputs[i].data)) {
+      CUDA_TRY(cudaMemcpyAsync(dst, inputs[i].data, io.bytes(), cudaMemcpyDefault, stream));
+      continue;
+    }
+    if (!io.pinned[slot]) {
+      TANDEM_ASSIGN_OR_RETURN(io.pinned[slot], pinned_alloc(io.bytes()));
+    }
+    TANDEM_RETURN_IF_ERROR(staged_upload(inputs[i].data, io.bytes(), io.pinned[slot].get(), dst, device_, stream, host_threads_));
+  }
+  return Status::ok();
+}
+
+Status CudaExecutable::run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) {
+  TANDEM_RETURN_IF_ERROR(run_async(inputs, outputs));
+  return wait();
+}
+
+// Contract (backend.h): at most kSlots runs outstanding; slot k's previous run has been waited
+// for, so its staging and pinned buffers are free without any device-side wait.
+Status CudaExecutable::run_async(std::span<const TensorView> inputs, std::span<const TensorView> outputs) {
+  TANDEM_RETURN_IF_ERROR(check_io(inputs, outputs));
+  if (pending_.size() >= size_t(kSlots))
+    return internal_error("cuda: more than " + std::to_string(kSlots) + " runs in flight; wait() first");
   CUDA_TRY(cudaSetDevice(device_));
   using Clock = std::chrono::steady_clock;
+  const bool timing = prof_.timing || prof_.per_op;
   const auto t0 = Clock::now();
-  const bool half = env_elem_ == Elem::kF16;
-  for (size_t i = 0; i < in_.size(); ++i)
-    TANDEM_RETURN_IF_ERROR(upload_floats(static_cast<const float*>(inputs[i].data), in_[i].count, half, in_[i].pinned.get(),
-                                         in_[i].device, device_, h_.stream, host_threads_));
-  if (prof_.timing || prof_.per_op) CUDA_TRY(cudaStreamSynchronize(h_.stream));
+  const int k = next_slot_;
+  size_t in_bytes = 0;
+  for (const HostIo& io : in_) in_bytes += io.constant ? 0 : io.bytes();
+  const bool side = in_bytes >= kCopyStreamMinBytes;
+  cudaStream_t up = side ? h_.copy_stream : h_.stream;
+  TANDEM_RETURN_IF_ERROR(upload(inputs, k, up));
+  if (side) {
+    CUDA_TRY(cudaEventRecord(h_.uploaded[k], up));
+    CUDA_TRY(cudaStreamWaitEvent(h_.stream, h_.uploaded[k], 0));
+  }
+  if (timing) CUDA_TRY(cudaStreamSynchronize(h_.stream));
   const auto t1 = Clock::now();
-  if (prof_.per_op) TANDEM_RETURN_IF_ERROR(run_profiled());
-  else CUDA_TRY(cudaGraphLaunch(h_.exec, h_.stream));
-  CUDA_TRY(cudaStreamSynchronize(h_.stream));
-  const auto t2 = Clock::now();
+  if (prof_.per_op) TANDEM_RETURN_IF_ERROR(run_profiled(k));
+  else CUDA_TRY(cudaGraphLaunch(h_.exec[k], h_.stream));
+  Pending p;
+  p.slot = k;
+  if (timing) {
+    CUDA_TRY(cudaStreamSynchronize(h_.stream));
+    p.graph_done = Clock::now();
+    prof_.upload_ms += ms_between(t0, t1);
+    prof_.graph_ms += ms_between(t1, p.graph_done);
+  }
+  p.outputs.assign(outputs.begin(), outputs.end());
+  p.through_pinned.assign(out_.size(), false);
   for (size_t i = 0; i < out_.size(); ++i) {
-    if (out_[i].constant) std::memcpy(outputs[i].data, out_[i].constant->data(), out_[i].constant->nbytes());
-    else parallel_memcpy(outputs[i].data, out_[i].pinned.get(), out_[i].count * sizeof(float), host_threads_);
+    HostIo& io = out_[i];
+    if (io.constant) continue;
+    void* dst = outputs[i].data;
+    if (!is_dma_ready(dst)) {
+      if (!io.pinned[k]) {
+        TANDEM_ASSIGN_OR_RETURN(io.pinned[k], pinned_alloc(io.bytes()));
+      }
+      dst = io.pinned[k].get();
+      p.through_pinned[i] = true;
+    }
+    CUDA_TRY(cudaMemcpyAsync(dst, io.device, io.bytes(), cudaMemcpyDefault, h_.stream));
+  }
+  CUDA_TRY(cudaEventRecord(h_.done[k], h_.stream));
+  next_slot_ = (k + 1) % kSlots;
+  pending_.push_back(std::move(p));
+  return Status::ok();
+}
+
+Status CudaExecutable::wait() {
+  if (pending_.empty()) return Status::ok();
+  Pending p = std::move(pending_.front());
+  pending_.pop_front();
+  CUDA_TRY(cudaSetDevice(device_));
+  CUDA_TRY(cudaEventSynchronize(h_.done[p.slot]));
+  for (size_t i = 0; i < out_.size(); ++i) {
+    const HostIo& io = out_[i];
+    if (io.constant) std::memcpy(p.outputs[i].data, io.constant->data(), io.constant->nbytes());
+    else if (p.through_pinned[i]) parallel_memcpy(p.outputs[i].data, io.pinned[p.slot].get(), io.bytes(), host_threads_);
   }
   if (prof_.timing || prof_.per_op) {
     ++prof_.runs;
-    prof_.upload_ms += ms_between(t0, t1);
-    prof_.graph_ms += ms_between(t1, t2);
-    prof_.output_ms += ms_between(t2, Clock::now());
+    prof_.output_ms += ms_between(p.graph_done, std::chrono::steady_clock::now());
   }
   return Status::ok();
 }

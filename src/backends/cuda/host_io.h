@@ -1,6 +1,8 @@
-// Host side of a segment's inputs: fp32 host tensors are converted (fp16 units) or copied into
-// pinned staging by several threads, each enqueueing the host->device copy of its chunk as soon
-// as the chunk is ready, so that the PCIe transfer overlaps the conversion of later chunks.
+// Host side of a segment's inputs and outputs. Inputs travel as the graph's fp32 bytes (the
+// device converts them to the unit's storage). Page-locked or device memory is copied by the
+// copy engine directly; pageable memory is staged into pinned memory by several threads, each
+// enqueueing the host->device copy of its chunk as soon as the chunk is staged, so the PCIe
+// transfer overlaps the staging of later chunks.
 #pragma once
 
 #include <cstddef>
@@ -10,12 +12,15 @@
 
 namespace tandem::cuda {
 
-// Converts `count` floats at `src` into `pinned` (fp16 when `to_half`, else fp32) and enqueues
-// cudaMemcpyAsync(device <- pinned) on `stream`, chunk by chunk. Returns when every chunk is
-// converted and enqueued (not transferred). Uses up to `max_threads` threads (small inputs: the
-// calling thread alone). Rounding fp32 -> fp16 is round-to-nearest-even, like the device's.
-Status upload_floats(const float* src, size_t count, bool to_half, void* pinned, void* device, int device_ordinal,
-                     cudaStream_t stream, int max_threads);
+// Whether the copy engines can read or write `p` directly: page-locked host memory (ours, the
+// runtime's staging buffers, Engine::make_tensor's) or device memory of any device (UVA).
+bool is_dma_ready(const void* p);
+
+// Copies `bytes` from pageable `src` into `pinned` and enqueues cudaMemcpyAsync(device <- pinned)
+// on `stream`, chunk by chunk. Returns when every chunk is staged and enqueued (not yet
+// transferred). Uses up to `max_threads` threads (small copies: the calling thread alone).
+Status staged_upload(const void* src, size_t bytes, void* pinned, void* device, int device_ordinal, cudaStream_t stream,
+                     int max_threads);
 
 // Copies `bytes` from `src` to `dst` (host memory) with up to `max_threads` threads.
 void parallel_memcpy(void* dst, const void* src, size_t bytes, int max_threads);
