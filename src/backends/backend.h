@@ -97,6 +97,15 @@ class Backend {
   // part in a plan, and frees them with free_host_memory(). Safe to call from any thread.
   virtual void* allocate_host_memory(size_t /*bytes*/) const { return nullptr; }
   virtual void free_host_memory(void* /*ptr*/) const {}
+
+  // (optional; default: nullptr = none) Memory on the device of the unit with `options`. The
+  // runtime keeps the activations between two stages there when every unit that writes them and
+  // the one unit that reads them are of this backend (a GPU front gathering onto a GPU tail): the
+  // executables then take inputs/outputs in device memory of any device of this backend and copy
+  // device to device (peer to peer where the devices allow), never through the host. Safe to call
+  // from any thread; does not change the calling thread's current device.
+  virtual void* allocate_device_memory(const UnitOptions& /*options*/, size_t /*bytes*/) const { return nullptr; }
+  virtual void free_device_memory(const UnitOptions& /*options*/, void* /*ptr*/) const {}
 };
 
 // Registry of backend kinds compiled into this build: "reference", "cpu", "cuda" (when built).

@@ -6,11 +6,15 @@ namespace tandem::runtime {
 
 BufferPool::BufferPool(std::vector<const Backend*> backends) : backends_(std::move(backends)) {}
 
+BufferPool::BufferPool(std::function<void*(size_t)> allocate, std::function<void(void*)> free)
+    : allocate_fn_(std::move(allocate)), free_fn_(std::move(free)) {}
+
 BufferPool::~BufferPool() {
   for (auto& [ptr, bytes] : size_of_) free_block(ptr);
 }
 
 void* BufferPool::allocate(size_t bytes) {
+  if (allocate_fn_) return allocate_fn_(bytes);
   if (!provider_chosen_) {
     provider_chosen_ = true;
     for (const Backend* b : backends_) {
@@ -25,7 +29,8 @@ void* BufferPool::allocate(size_t bytes) {
 }
 
 void BufferPool::free_block(void* ptr) {
-  if (provider_) provider_->free_host_memory(ptr);
+  if (free_fn_) free_fn_(ptr);
+  else if (provider_) provider_->free_host_memory(ptr);
   else std::free(ptr);
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,11 +20,15 @@ class BufferPool {
   // `backends`: the backends of the units in use (borrowed; they outlive the pool). The first
   // that returns memory from allocate_host_memory() provides all buffers.
   explicit BufferPool(std::vector<const Backend*> backends = {});
+  // Buffers from `allocate` (which may return nullptr: acquire() then does too), freed by `free`
+  // (a unit's device memory).
+  BufferPool(std::function<void*(size_t)> allocate, std::function<void(void*)> free);
   ~BufferPool();
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
 
-  // A buffer of at least `bytes` (64-byte aligned). Give it back with release().
+  // A buffer of at least `bytes` (64-byte aligned). Give it back with release(). nullptr only
+  // from a pool with its own allocate function.
   void* acquire(size_t bytes);
   void release(void* ptr);
 
@@ -38,6 +43,8 @@ class BufferPool {
   void free_block(void* ptr);
 
   std::vector<const Backend*> backends_;
+  std::function<void*(size_t)> allocate_fn_;
+  std::function<void(void*)> free_fn_;
   const Backend* provider_ = nullptr;  // set at the first allocation
   bool provider_chosen_ = false;
   mutable std::mutex mu_;

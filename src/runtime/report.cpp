@@ -37,6 +37,7 @@ std::string RunReport::to_json() const {
   j["wall_s"] = wall_s;
   j["images_per_s"] = images_per_s;
   j["staging_buffers"] = staging_buffers;
+  j["device_buffers"] = device_buffers;
   j["units"] = nlohmann::ordered_json::array();
   for (const UnitReport& u : units) {
     nlohmann::ordered_json ju{{"unit", u.unit},     {"images", u.images},

@@ -38,6 +38,7 @@ struct RunReport {
   std::vector<UnitReport> units;
   std::vector<RerunRecord> reruns;
   int64_t staging_buffers = 0;  // host buffers the runtime's pool holds (stops growing once warm)
+  int64_t device_buffers = 0;   // device buffers between stages (a GPU front gathering onto a GPU tail)
 
   std::string to_string() const;  // a short table
   std::string to_json() const;    // pretty JSON

@@ -48,6 +48,13 @@ RuntimeImpl::RuntimeImpl(std::vector<plan::Unit> units, plan::Plan plan, plan::G
       pool_(backends_of(units_)),
       fail_after_(units_.size(), -1),
       failed_(units_.size()) {
+  for (const plan::Unit& u : units_) {
+    std::shared_ptr<const Backend> backend = u.backend;
+    const UnitOptions options = u.options();
+    device_pools_.push_back(std::make_unique<BufferPool>(
+        [backend, options](size_t bytes) { return backend->allocate_device_memory(options, bytes); },
+        [backend, options](void* p) { backend->free_device_memory(options, p); }));
+  }
   for (const auto& [name, n] : options_.fail_unit_after)
     if (auto idx = plan::find_unit(units_, name)) fail_after_[*idx] = n;
   reset_report();
@@ -67,8 +74,8 @@ RuntimeImpl::~RuntimeImpl() {
   for (auto& w : workers_) w->stop();
   workers_.clear();
   for (auto& b : batches_) {
-    for (void* p : b->input_buffers) pool_.release(p);
-    for (void* p : b->output_buffers) pool_.release(p);
+    release_buffers(b->input_buffers);
+    release_buffers(b->output_buffers);
   }
 }
 

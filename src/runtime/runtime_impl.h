@@ -35,8 +35,12 @@ struct Batch {
   int stage = 0;
   std::vector<Tensor> inputs;   // the current stage's inputs, whole batch
   std::vector<Tensor> outputs;  // the current stage's outputs, whole batch
-  std::vector<void*> input_buffers;   // pool buffers behind `inputs` (none for stage 0)
-  std::vector<void*> output_buffers;  // pool buffers behind `outputs` (none for the last stage)
+  // Pool buffers behind `inputs` (none for stage 0) and `outputs` (none for the last stage).
+  std::vector<std::pair<BufferPool*, void*>> input_buffers;
+  std::vector<std::pair<BufferPool*, void*>> output_buffers;
+  // Non-empty while `inputs` or `outputs` are in device memory: the backend (name) whose units
+  // alone may run this batch's current stage (re-routing included).
+  std::string device_backend_in, device_backend_out;
   std::mutex mu;                // guards pending, error
   int pending = 0;              // slices of the current stage not yet finished
   Status error;
@@ -146,6 +150,11 @@ class RuntimeImpl final : public Runtime {
   // A live unit other than `exclude` that can run the stage; units of the stage first.
   int pick_rerun_unit(const Batch& b, int stage, size_t exclude);
   bool can_run(size_t unit, const Batch& b, int stage) const;
+  // The one unit that reads stage `stage`'s outputs when they should stay in its device memory
+  // (every live unit of `stage` and of the next is of that unit's backend, which offers device
+  // memory); -1 for host staging.
+  int gather_unit(const Batch& b, int stage) const;
+  void release_buffers(std::vector<std::pair<BufferPool*, void*>>& buffers);
 
   std::vector<plan::Unit> units_;
   const plan::Plan plan_;
@@ -153,6 +162,7 @@ class RuntimeImpl final : public Runtime {
   const RuntimeOptions options_;
   std::vector<int> fail_after_;  // per unit, from options_.fail_unit_after; -1: none
   BufferPool pool_;
+  std::vector<std::unique_ptr<BufferPool>> device_pools_;  // per unit: its device memory
   std::vector<std::unique_ptr<UnitWorker>> workers_;
 
   std::mutex graphs_mu_;

@@ -12,8 +12,36 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 }  // namespace
 
 bool RuntimeImpl::can_run(size_t unit, const Batch& b, int stage) const {
+  const std::string_view kind = units_[unit].backend->name();
+  if ((!b.device_backend_in.empty() && kind != b.device_backend_in) ||
+      (!b.device_backend_out.empty() && kind != b.device_backend_out))
+    return false;  // the stage's inputs or outputs are in another backend's device memory
   const plan::BoundStage& bs = b.bg->bound.stages[static_cast<size_t>(stage)];
   return units_[unit].supports_range(*b.bg->graph, bs.begin, bs.end).is_ok();
+}
+
+int RuntimeImpl::gather_unit(const Batch& b, int stage) const {
+  const auto& stages = b.bg->bound.stages;
+  if (static_cast<size_t>(stage) + 1 >= stages.size()) return -1;
+  auto live = [&](const plan::BoundStage& bs) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < bs.units.size(); ++i)
+      if (bs.shares[i] > 0 && failed_[bs.units[i]].empty()) out.push_back(bs.units[i]);
+    return out;
+  };
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::vector<size_t> readers = live(stages[static_cast<size_t>(stage) + 1]);
+  if (readers.size() != 1) return -1;
+  const std::string_view kind = units_[readers[0]].backend->name();
+  if (!b.device_backend_in.empty() && b.device_backend_in != kind) return -1;
+  for (size_t u : live(stages[static_cast<size_t>(stage)]))
+    if (units_[u].backend->name() != kind) return -1;
+  return static_cast<int>(readers[0]);
+}
+
+void RuntimeImpl::release_buffers(std::vector<std::pair<BufferPool*, void*>>& buffers) {
+  for (auto& [pool, p] : buffers) pool->release(p);
+  buffers.clear();
 }
 
 std::vector<std::pair<size_t, int64_t>> RuntimeImpl::assign(const Batch& b, int stage) {
@@ -65,6 +93,8 @@ void RuntimeImpl::start_stage(Batch& b, int stage) {
   const ir::Graph& g = *b.bg->graph;
   b.outputs.clear();
   b.output_buffers.clear();
+  b.device_backend_out.clear();
+  const int gather = last ? -1 : gather_unit(b, stage);
   for (const std::string& name : bs.outputs) {
     const ir::ValueInfo* vi = g.info(name);
     Shape shape = vi ? vi->shape : Shape{};
@@ -72,8 +102,16 @@ void RuntimeImpl::start_stage(Batch& b, int stage) {
     if (last) {
       b.outputs.emplace_back(shape, dtype);  // handed to the caller: its own memory
     } else {
-      void* p = pool_.acquire(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype));
-      b.output_buffers.push_back(p);
+      const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+      BufferPool* pool = &pool_;
+      void* p = gather >= 0 ? device_pools_[static_cast<size_t>(gather)]->acquire(bytes) : nullptr;
+      if (p) {
+        pool = device_pools_[static_cast<size_t>(gather)].get();
+        b.device_backend_out = std::string(units_[static_cast<size_t>(gather)].backend->name());
+      } else {
+        p = pool_.acquire(bytes);
+      }
+      b.output_buffers.emplace_back(pool, p);
       b.outputs.push_back(Tensor::wrap(TensorView{p, shape, dtype}));
     }
   }
@@ -108,9 +146,11 @@ void RuntimeImpl::slice_done(const SliceTask& task, const Status& status) {
     if (--b.pending > 0) return;
   }
   // The last slice of the stage: this thread owns the batch until it queues the next stage.
-  for (void* p : b.input_buffers) pool_.release(p);
+  release_buffers(b.input_buffers);
   b.input_buffers = std::move(b.output_buffers);
   b.output_buffers.clear();
+  b.device_backend_in = std::move(b.device_backend_out);
+  b.device_backend_out.clear();
   b.inputs = std::move(b.outputs);
   b.outputs.clear();
   const bool last = static_cast<size_t>(b.stage) + 1 == b.bg->bound.stages.size();
@@ -122,10 +162,10 @@ void RuntimeImpl::slice_done(const SliceTask& task, const Status& status) {
 }
 
 void RuntimeImpl::finish_batch(Batch& b) {
-  for (void* p : b.input_buffers) pool_.release(p);
-  for (void* p : b.output_buffers) pool_.release(p);
-  b.input_buffers.clear();
-  b.output_buffers.clear();
+  release_buffers(b.input_buffers);
+  release_buffers(b.output_buffers);
+  b.device_backend_in.clear();
+  b.device_backend_out.clear();
   if (b.error.is_ok()) b.outputs = std::move(b.inputs);  // the last stage's outputs
   else b.outputs.clear();
   b.inputs.clear();
@@ -186,6 +226,8 @@ RunReport RuntimeImpl::report() const {
   if (r.wall_s < 0) r.wall_s = 0;
   r.images_per_s = r.wall_s > 0 ? static_cast<double>(r.images) / r.wall_s : 0.0;
   r.staging_buffers = static_cast<int64_t>(pool_.allocations());
+  r.device_buffers = 0;
+  for (const auto& dp : device_pools_) r.device_buffers += static_cast<int64_t>(dp->allocations());
   for (size_t u = 0; u < r.units.size(); ++u) {
     r.units[u].utilisation = r.wall_s > 0 ? r.units[u].busy_s / r.wall_s : 0.0;
     r.units[u].failed = !failed_[u].empty();

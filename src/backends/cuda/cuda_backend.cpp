@@ -1,5 +1,7 @@
 #include "backends/cuda/cuda_backend.h"
 
+#include <algorithm>
+
 #include "backends/cuda/cuda_context.h"
 #include "backends/cuda/cuda_executable.h"
 
@@ -39,8 +41,38 @@ class CudaBackend final : public Backend {
   }
   void free_host_memory(void* ptr) const override { cudaFreeHost(ptr); }
 
+  // On the unit's device; the calling thread's current device is restored.
+  void* allocate_device_memory(const UnitOptions& options, size_t bytes) const override {
+    int prev = 0;
+    void* p = nullptr;
+    if (cudaGetDevice(&prev) != cudaSuccess || cudaSetDevice(options.device) != cudaSuccess ||
+        cudaMalloc(&p, std::max<size_t>(bytes, 256)) != cudaSuccess)
+      p = nullptr;
+    cudaGetLastError();
+    cudaSetDevice(prev);
+    return p;
+  }
+  void free_device_memory(const UnitOptions& options, void* ptr) const override {
+    int prev = 0;
+    cudaGetDevice(&prev);
+    cudaSetDevice(options.device);
+    cudaFree(ptr);
+    cudaSetDevice(prev);
+  }
+
+  // Also lets this device reach every peer it can (NVLink / PCIe P2P): device-to-device copies
+  // between units then go straight across instead of through the host.
   Status bind_thread(const UnitOptions& options) const override {
     CUDA_TRY(cudaSetDevice(options.device));
+    int n = 0;
+    CUDA_TRY(cudaGetDeviceCount(&n));
+    for (int d = 0; d < n; ++d) {
+      int ok = 0;
+      if (d == options.device || cudaDeviceCanAccessPeer(&ok, options.device, d) != cudaSuccess || !ok) continue;
+      cudaError_t e = cudaDeviceEnablePeerAccess(d, 0);
+      if (e == cudaErrorPeerAccessAlreadyEnabled) cudaGetLastError();
+      else CUDA_TRY(e);
+    }
     return Status::ok();
   }
 };
