@@ -202,37 +202,62 @@ class PlanEngine final : public Engine {
     std::ostringstream why;
     double best_ips = -1;
     bool best_is_co = false;
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      const plan::Plan p = candidates[i].plan;
-      TANDEM_ASSIGN_OR_RETURN(auto rt, runtime::Runtime::create(units_, p, c.graphs, ro));
-      if (candidates.size() == 1) {
-        c.rt = std::move(rt);
-        break;
-      }
+    std::vector<std::pair<double, std::string>> alone;  // each unit's rate when timed alone
+    // Times one candidate, keeps it in `c` when it wins; its rate and its run's report.
+    auto try_candidate = [&](const Candidate& cand) -> Result<std::pair<double, runtime::RunReport>> {
+      TANDEM_ASSIGN_OR_RETURN(auto rt, runtime::Runtime::create(units_, cand.plan, c.graphs, ro));
       TANDEM_ASSIGN_OR_RETURN(double ips, time_runtime(*rt, inputs, 0.05));
-      why << "  " << plan::plan_to_short_string(p) << ": " << static_cast<int64_t>(ips) << " images/s\n";
-      // The seed's shares come from each unit timed alone; running together, units slow each
-      // other (shared memory bandwidth, host threads). One rebalancing from the co-run itself.
-      if (i == 0)
-        if (auto balanced = rebalanced(p, rt->report()))
-          candidates.insert(candidates.begin() + 1, Candidate{*balanced, true});
+      runtime::RunReport report = rt->report();
+      why << "  " << plan::plan_to_short_string(cand.plan) << ": " << static_cast<int64_t>(ips) << " images/s\n";
       // A co-execution plan is kept only when it is more than 3% faster than every unit alone:
       // within the noise, the simpler plan wins.
-      const bool wins = candidates[i].co == best_is_co ? ips > best_ips
-                        : candidates[i].co            ? ips > best_ips * 1.03
-                                                      : ips > best_ips * 0.97;
+      const bool wins = cand.co == best_is_co ? ips > best_ips : cand.co ? ips > best_ips * 1.03 : ips > best_ips * 0.97;
       if (best_ips < 0 || wins) {
-        best_is_co = candidates[i].co;
+        best_is_co = cand.co;
         best_ips = ips;
         c.rt = std::move(rt);
       }
+      return std::make_pair(ips, std::move(report));
+    };
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates.size() == 1) {
+        TANDEM_ASSIGN_OR_RETURN(c.rt, runtime::Runtime::create(units_, candidates[i].plan, c.graphs, ro));
+        break;
+      }
+      TANDEM_ASSIGN_OR_RETURN(auto timed, try_candidate(candidates[i]));
+      // The seed's shares come from each unit timed alone; running together, units slow each
+      // other (shared memory bandwidth, host threads). One rebalancing from the co-run itself.
+      if (i == 0)
+        if (auto balanced = rebalanced(candidates[i].plan, timed.second))
+          candidates.insert(candidates.begin() + 1, Candidate{*balanced, true});
+      if (!candidates[i].co) alone.emplace_back(timed.first, candidates[i].plan.stages()[0].units[0].unit);
+    }
+    // Data-parallel over the fastest k units (k = 2 .. all), shares by their rates alone: the
+    // whole model on every GPU when a front/tail split does not pay, and the GPUs without a unit
+    // too slow to help (adding the CPU must never lower throughput).
+    std::sort(alone.begin(), alone.end(), std::greater<>());
+    for (size_t k = 2; k <= alone.size(); ++k) {
+      double total = 0;
+      for (size_t j = 0; j < k; ++j) total += alone[j].first;
+      if (total <= 0) break;
+      plan::Stage st;
+      st.name = "all";
+      for (size_t j = 0; j < k; ++j) st.units.push_back(plan::StageUnit{alone[j].second, alone[j].first / total});
+      auto made = plan::Plan::make({st});
+      if (!made.is_ok()) continue;
+      bool seen = false;
+      for (const auto& cand : candidates) seen = seen || cand.plan == *made;
+      if (seen) continue;
+      candidates.push_back({*made, true});
+      TANDEM_RETURN_IF_ERROR(try_candidate(candidates.back()).status());
     }
     c.rt->reset_report();
     TANDEM_ASSIGN_OR_RETURN(auto bound, plan::bind_plan(c.rt->plan(), graph, units_));
     c.details = plan::describe_plan(bound, graph, units_);
     if (candidates.size() > 1)
       c.details += "chosen by measurement at batch " + std::to_string(inputs[0].shape()[0]) +
-                   " (the seed's plan, rebalanced from its own run, vs each unit alone):\n" + why.str();
+                   " (the seed's plan, rebalanced from its own run, each unit alone, data-parallel over the fastest"
+                   " units):\n" + why.str();
     return Status::ok();
   }
 

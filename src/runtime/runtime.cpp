@@ -155,6 +155,12 @@ Result<std::vector<Tensor>> RuntimeImpl::next() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (batches_.empty()) return invalid_argument("next(): no batch was submitted");
+    if (!batches_.front()->done) {
+      const uint64_t seen = finished_.load(std::memory_order_acquire);
+      lock.unlock();
+      poll_briefly(finished_, seen, std::chrono::microseconds(200));
+      lock.lock();
+    }
     done_cv_.wait(lock, [&] { return batches_.front()->done; });
     b = std::move(batches_.front());
     batches_.pop_front();

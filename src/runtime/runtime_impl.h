@@ -2,6 +2,7 @@
 // Lock order: RuntimeImpl::mu_ -> UnitWorker queue mutex; Batch::mu is taken alone.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -18,6 +19,17 @@
 namespace tandem::runtime::detail {
 
 using Clock = std::chrono::steady_clock;
+
+// Polls `counter` until it moves past `seen` or `limit` passes: a batch-1 run takes a few
+// hundred microseconds, and a futex wake-up costs tens of them on each hand-over.
+inline void poll_briefly(const std::atomic<uint64_t>& counter, uint64_t seen, std::chrono::microseconds limit) {
+  const auto until = Clock::now() + limit;
+  while (counter.load(std::memory_order_acquire) == seen && Clock::now() < until) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
 
 // The model at one batch size, with the plan bound to it; segments extracted on first use.
 struct BatchGraph {
@@ -104,6 +116,7 @@ class UnitWorker {
   std::condition_variable cv_;
   std::deque<SliceTask> queue_;
   bool stop_ = false;
+  std::atomic<uint64_t> pushed_{0};  // tasks ever pushed: polled before sleeping (GPU units)
   // Worker thread only:
   int depth_ = 1;
   std::deque<InFlight> in_flight_;
@@ -170,6 +183,7 @@ class RuntimeImpl final : public Runtime {
 
   mutable std::mutex mu_;
   std::condition_variable done_cv_;   // a batch finished
+  std::atomic<uint64_t> finished_{0};  // batches finished: next() polls it briefly before sleeping
   std::condition_variable space_cv_;  // next() took a batch
   std::deque<std::unique_ptr<Batch>> batches_;  // submitted, not yet taken; submit order
   uint64_t next_seq_ = 0;

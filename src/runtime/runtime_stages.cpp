@@ -178,6 +178,7 @@ void RuntimeImpl::finish_batch(Batch& b) {
     }
     window_end_ = Clock::now();
   }
+  finished_.fetch_add(1, std::memory_order_release);
   done_cv_.notify_all();
 }
 

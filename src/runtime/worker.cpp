@@ -60,6 +60,7 @@ void UnitWorker::push(const SliceTask& task) {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(task);
   }
+  pushed_.fetch_add(1, std::memory_order_release);
   cv_.notify_one();
 }
 
@@ -74,6 +75,14 @@ void UnitWorker::loop() {
     bool have_task = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
+      if (in_flight_.empty() && queue_.empty() && !stop_ && depth_ > 1) {
+        // A GPU unit's worker polls a moment before sleeping (a CPU unit's would steal a core
+        // from its own compute threads).
+        const uint64_t seen = pushed_.load(std::memory_order_acquire);
+        lock.unlock();
+        poll_briefly(pushed_, seen, std::chrono::microseconds(200));
+        lock.lock();
+      }
       if (in_flight_.empty()) cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       if (!queue_.empty() && in_flight_.size() < size_t(depth_)) {
         // Later stages first (drains the pipeline, frees buffers), then older batches.
@@ -105,11 +114,13 @@ void UnitWorker::process(const SliceTask& task) {
     rt_.unit_failed(unit_, task, unavailable("the unit had failed before this slice ran"));
     return;
   }
-  // A slice larger than the unit's row limit runs as consecutive chunks (each chunk size is
-  // compiled once and cached like any slice size).
+  // A slice larger than the unit's row limit runs as consecutive chunks of (nearly) equal size:
+  // 1059 rows at a limit of 1024 run as 530 + 529, not 1024 + a slow, separately compiled 35
+  // (each chunk size is compiled once and cached like any slice size).
   const plan::Unit& unit = rt_.unit(unit_);
   const int64_t limit = unit.options().max_batch > 0 ? unit.options().max_batch : unit.backend->max_batch();
-  const int64_t chunk = limit > 0 ? limit : task.rows;
+  const int64_t pieces = limit > 0 ? (task.rows + limit - 1) / limit : 1;
+  const int64_t chunk = std::max<int64_t>(1, (task.rows + pieces - 1) / pieces);
   auto slice = std::make_shared<SliceState>();
   slice->task = task;
   for (int64_t first = 0; first < task.rows; first += chunk) {
