@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <cstdlib>
 
 #include "tandem/tensor.h"
 
@@ -24,6 +25,30 @@ TEST(Tensor, CloneIsDeep) {
   c.data_as<int64_t>()[0] = 1;
   EXPECT_EQ(t.int_at(0), 7);
   EXPECT_EQ(shape_to_string({1, -1, 3}), "[1, ?, 3]");
+}
+
+}  // namespace
+}  // namespace tandem
+
+namespace tandem {
+namespace {
+
+TEST(Tensor, AdoptReleasesOnceWhenTheLastCopyGoes) {
+  int released = 0;
+  void* mem = std::aligned_alloc(64, 64 * sizeof(float));
+  {
+    Tensor a = Tensor::adopt(mem, {4, 16}, DType::kFloat32, [&](void* p) {
+      ++released;
+      std::free(p);
+    });
+    EXPECT_EQ(a.data(), mem);
+    EXPECT_EQ(a.nbytes(), 64 * sizeof(float));
+    Tensor b = a;  // shares the storage
+    a = Tensor();
+    EXPECT_EQ(released, 0) << "released while a copy still holds it";
+    b.data_as<float>()[63] = 1.0f;
+  }
+  EXPECT_EQ(released, 1);
 }
 
 }  // namespace

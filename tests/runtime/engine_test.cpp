@@ -1,6 +1,8 @@
 // The plan-based Engine on a real model: co-executed outputs equal the single-unit outputs.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "plans/plan_test_util.h"
 #include "tandem/engine.h"
 
@@ -17,6 +19,20 @@ std::unique_ptr<Engine> load(const std::string& units, const std::string& plan =
   auto e = Engine::load(kModel, o);
   EXPECT_TRUE(e.is_ok()) << units << " " << plan << ": " << e.status().to_string();
   return e.is_ok() ? std::move(*e) : nullptr;
+}
+
+TEST(PlanEngine, MakeTensorGivesUsableInputMemory) {  // cpu units: ordinary memory, same results
+  auto e = load("cpu:0");
+  ASSERT_TRUE(e);
+  Tensor x = plan_test::random_tensor({2, 3, 224, 224}, 11);
+  Tensor m = e->make_tensor(x.shape(), DType::kFloat32);
+  ASSERT_EQ(m.shape(), x.shape());
+  ASSERT_EQ(m.dtype(), DType::kFloat32);
+  std::memcpy(m.data(), x.data(), x.nbytes());
+  auto a = e->run({x});
+  auto b = e->run({m});
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  EXPECT_EQ(plan_test::max_abs_diff((*a)[0], (*b)[0]), 0.0);
 }
 
 TEST(PlanEngine, DefaultPlanWithRestrictedUnitMatchesOneUnit) {
