@@ -18,15 +18,7 @@ using optest::GraphBuilder;
 
 constexpr double kFp16RelL2 = 1e-2;
 
-double rel_l2(const Tensor& want, const Tensor& got) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const double w = want.data_as<float>()[i], g = got.data_as<float>()[i];
-    num += (g - w) * (g - w);
-    den += w * w;
-  }
-  return std::sqrt(num / std::max(den, 1e-30));
-}
+using optest::rel_l2;
 
 class Cuda : public ::testing::Test {
  protected:

@@ -19,15 +19,7 @@ using optest::GraphBuilder;
 
 constexpr double kRelL2 = 1e-2;  // fp16 and tf32 share this contract
 
-double rel_l2(const Tensor& want, const Tensor& got) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const double w = want.data_as<float>()[i], g = got.data_as<float>()[i];
-    num += (g - w) * (g - w);
-    den += w * w;
-  }
-  return std::sqrt(num / std::max(den, 1e-30));
-}
+using optest::rel_l2;
 
 UnitOptions with_precision(Precision p) {
   UnitOptions o;

@@ -33,16 +33,7 @@ namespace {
 constexpr double kFp16RelL2 = 1e-2;
 constexpr char kTwin[] = "cuda0-twin";  // not a unit-spec name, so find_unit matches it verbatim
 
-double rel_l2(const Tensor& want, const Tensor& got) {
-  if (want.shape() != got.shape()) return INFINITY;
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const double w = want.data_as<float>()[i], g = got.data_as<float>()[i];
-    num += (g - w) * (g - w);
-    den += w * w;
-  }
-  return std::sqrt(num / std::max(den, 1e-30));
-}
+using optest::rel_l2;
 
 // A model of tests/models imported, its per-batch graphs, and its image shape.
 struct Model {

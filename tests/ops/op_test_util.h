@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -122,6 +123,19 @@ inline ::testing::AssertionResult all_close(const Tensor& want, const Tensor& go
   return ::testing::AssertionFailure() << what << ": " << bad << " of " << want.numel() << " elements differ; first at "
                                        << first << ": got " << got.data_as<float>()[first] << ", reference "
                                        << want.data_as<float>()[first];
+}
+
+// Relative L2 error ||got - want|| / ||want|| of float32 tensors (the fp16 / tf32 contract);
+// infinity when the shapes differ.
+inline double rel_l2(const Tensor& want, const Tensor& got) {
+  if (want.shape() != got.shape()) return INFINITY;
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    const double w = want.data_as<float>()[i], g = got.data_as<float>()[i];
+    num += (g - w) * (g - w);
+    den += w * w;
+  }
+  return std::sqrt(num / std::max(den, 1e-30));
 }
 
 // Runs `g` on the reference backend and on `kind` with the same inputs and compares every output.

@@ -108,16 +108,13 @@ Result<std::shared_ptr<CudnnConv>> make_descriptors(BuildContext& ctx, const ir:
 
 // Measures the candidate algorithms on the real buffers and keeps the fastest that fits.
 Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, const void* w, const DevTensor& y) {
-  constexpr size_t kMaxWorkspace = size_t{1} << 30;
-  size_t free_b = 0, total_b = 0;
-  CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
-  const size_t limit = std::min(kMaxWorkspace, free_b / 4);
-  TANDEM_ASSIGN_OR_RETURN(auto ws, device_alloc(limit));
+  TANDEM_ASSIGN_OR_RETURN(SearchWorkspace search, algorithm_search_workspace());
+  const size_t limit = search.bytes;
   constexpr int kAlgos = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
   cudnnConvolutionFwdAlgoPerf_t perf[kAlgos];
   int found = 0;
   CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(ctx.env().cudnn, c.x, x.data, c.w, w, c.conv, c.y, y.data, kAlgos,
-                                                   &found, perf, ws.get(), limit));
+                                                   &found, perf, search.memory.get(), limit));
   for (int i = 0; i < found; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > limit) continue;
     c.algo = perf[i].algo;

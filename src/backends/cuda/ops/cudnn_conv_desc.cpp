@@ -1,5 +1,7 @@
 #include "backends/cuda/ops/cudnn_conv_desc.h"
 
+#include <algorithm>
+
 namespace tandem::cuda {
 
 ConvDescriptors::~ConvDescriptors() {
@@ -33,6 +35,16 @@ Status set_conv_descriptors(ConvDescriptors& d, Precision precision, bool nhwc, 
                                                                : CUDNN_FMA_MATH;
   CUDNN_TRY(cudnnSetConvolutionMathType(d.conv, math));
   return Status::ok();
+}
+
+Result<SearchWorkspace> algorithm_search_workspace() {
+  constexpr size_t kMaxWorkspace = size_t{1} << 30;
+  size_t free_b = 0, total_b = 0;
+  CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
+  SearchWorkspace ws;
+  ws.bytes = std::min(kMaxWorkspace, free_b / 4);
+  TANDEM_ASSIGN_OR_RETURN(ws.memory, device_alloc(ws.bytes));
+  return ws;
 }
 
 }  // namespace tandem::cuda

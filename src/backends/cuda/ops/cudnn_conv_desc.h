@@ -28,4 +28,12 @@ Status set_conv_descriptors(ConvDescriptors& d, Precision precision, bool nhwc, 
                             const Shape& w, const std::vector<int64_t>& pads, const std::vector<int64_t>& strides,
                             const std::vector<int64_t>& dilations, int64_t group);
 
+// Scratch for cuDNN's algorithm search at compile time (cudnnFind*AlgorithmEx): up to 1 GiB and
+// at most a quarter of the device memory free now. Freed when the search is done.
+struct SearchWorkspace {
+  DeviceMemory memory;
+  size_t bytes = 0;
+};
+Result<SearchWorkspace> algorithm_search_workspace();
+
 }  // namespace tandem::cuda
