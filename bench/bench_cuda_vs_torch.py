@@ -33,6 +33,8 @@ ap.add_argument("--compile-default-batches", default="64-", help="batch set for 
 ap.add_argument("--no-compile", action="store_true")
 ap.add_argument("--profile-batches", default="", help="per-op Tandem profile (TANDEM_CUDA_PROFILE) at these batches -> profile.txt")
 ap.add_argument("--profile-precisions", default="fp16", help="precisions to profile: fp16,fp32,tf32")
+ap.add_argument("--precisions", default="fp16,fp32,tf32",
+                help="Tandem precisions to time (fp32 also times PyTorch eager fp32 exact, tf32 PyTorch eager fp32)")
 ap.add_argument("--min-seconds", type=float, default=1.0, help="timed seconds per measurement (roughly)")
 args = ap.parse_args()
 
@@ -251,11 +253,14 @@ def main():
                     f.write("==== %s batch %d %s\n%s\n" % (name, batch, prec, r.get("stderr") or r.get("error")))
         for batch in [int(b) for b in args.batches.split(",")]:
             row = {"model": name, "batch": batch}
+            precs = args.precisions.split(",")
             row["tandem_fp16"] = tandem(path, "cuda:0/fp16", batch)
-            row["tandem_fp32"] = tandem(path, "cuda:0", batch)
-            row["tandem_tf32"] = tandem(path, "cuda:0/tf32", batch)
-            row["torch_eager_fp32"] = torch_row(make_model(name), batch, False, "eager")  # defaults: TF32 convs
-            row["torch_eager_fp32_exact"] = torch_row(make_model(name), batch, False, "eager", allow_tf32=False)
+            if "fp32" in precs:
+                row["tandem_fp32"] = tandem(path, "cuda:0", batch)
+                row["torch_eager_fp32_exact"] = torch_row(make_model(name), batch, False, "eager", allow_tf32=False)
+            if "tf32" in precs:
+                row["tandem_tf32"] = tandem(path, "cuda:0/tf32", batch)
+                row["torch_eager_fp32"] = torch_row(make_model(name), batch, False, "eager")  # defaults: TF32 convs
             row["torch_eager_fp16_cl"] = torch_row(make_model(name), batch, True, "eager")
             for mode in compile_modes(batch):
                 try:
@@ -265,8 +270,9 @@ def main():
             print(json.dumps(row), flush=True)
             results["rows"].append(row)
             torch.cuda.empty_cache()
-    json.dump(results, open(os.path.join(args.out, "bench.json"), "w"), indent=1)
-    write_md()
+            # Written after every row: a run cut at its time limit keeps what it measured.
+            json.dump(results, open(os.path.join(args.out, "bench.json"), "w"), indent=1)
+            write_md()
 
 
 def ok(r):
@@ -321,7 +327,7 @@ def fp32_lines(rows):
              "| model | batch | tandem fp32 | torch eager fp32 no TF32 | ratio exact | tandem tf32 | torch eager fp32 default (TF32 convs) | ratio tf32 |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        f, fe, t, td = r["tandem_fp32"], r.get("torch_eager_fp32_exact"), r.get("tandem_tf32"), r["torch_eager_fp32"]
+        f, fe, t, td = r.get("tandem_fp32"), r.get("torch_eager_fp32_exact"), r.get("tandem_tf32"), r.get("torch_eager_fp32")
         lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
             r["model"], r["batch"], fmt(f), fmt(fe), ratio(ok(f) and f["images_per_second"], ok(fe) and fe["images_per_second"]),
             fmt(t), fmt(td), ratio(ok(t) and t["images_per_second"], ok(td) and td["images_per_second"])))
@@ -340,7 +346,7 @@ def split_lines(rows):
              "|---|---|---|---|---|---|---|---|---|---|"]
     g = lambda d, k, fmt_: (fmt_ % d[k]) if d and k in d else "-"
     for r in rows:
-        h, f, t = r["tandem_fp16"], r["tandem_fp32"], r.get("tandem_tf32")
+        h, f, t = r["tandem_fp16"], r.get("tandem_fp32"), r.get("tandem_tf32")
         lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["model"], r["batch"], g(h, "upload_ms", "%.3f"), g(h, "graph_ms", "%.3f"), g(h, "device_images_per_second", "%.0f"),
             g(f, "upload_ms", "%.3f"), g(f, "graph_ms", "%.3f"), g(f, "device_images_per_second", "%.0f"),

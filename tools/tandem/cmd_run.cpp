@@ -92,11 +92,14 @@ Result<Timing> run_generated(Engine& engine, const RunOptions& o) {
   t.compile_ms = ms_since(t0);
   for (int i = 0; i < o.warmup; ++i) TANDEM_RETURN_IF_ERROR(engine.run({x}).status());
   const int iterations = o.iterations > 0 ? o.iterations : 20;
-  // Latency: one batch at a time.
-  for (int i = 0; i < std::min(iterations, 10); ++i) {
+  // Latency: one batch at a time; up to `iterations` (at most 200) samples, stopping after 2 s
+  // once 10 are in, so a median at small batches rests on enough runs to be stable.
+  const auto lat_start = Clock::now();
+  for (int i = 0; i < std::min(iterations, 200); ++i) {
     auto ti = Clock::now();
     TANDEM_RETURN_IF_ERROR(engine.run({x}).status());
     t.latencies_ms.push_back(ms_since(ti));
+    if (i >= 9 && ms_since(lat_start) > 2000.0) break;
   }
   // Throughput: `iterations` batches streamed through the pipeline (stages overlap).
   engine.reset_report();

@@ -49,6 +49,35 @@ DevEpilogue to_dev_epilogue(const ir::Epilogue& e) {
   return d;
 }
 
+Result<float> time_steps(const RunEnv& env, const std::vector<Step>& steps, int reps) {
+  cudaEvent_t ev[2];
+  CUDA_TRY(cudaEventCreate(&ev[0]));
+  if (cudaError_t e = cudaEventCreate(&ev[1]); e != cudaSuccess) {
+    cudaEventDestroy(ev[0]);
+    return cuda_status(e, "cudaEventCreate");
+  }
+  auto run_all = [&]() -> Status {
+    for (const Step& s : steps) TANDEM_RETURN_IF_ERROR(s(env));
+    return Status::ok();
+  };
+  std::vector<float> ms;
+  Status st = run_all();  // warm-up
+  for (int r = 0; st.is_ok() && r < reps; ++r) {
+    cudaEventRecord(ev[0], env.stream);
+    st = run_all();
+    cudaEventRecord(ev[1], env.stream);
+    if (cudaError_t e = cudaEventSynchronize(ev[1]); st.is_ok() && e != cudaSuccess) st = cuda_status(e, "time_steps");
+    float t = 0.0f;
+    cudaEventElapsedTime(&t, ev[0], ev[1]);
+    ms.push_back(t);
+  }
+  cudaEventDestroy(ev[0]);
+  cudaEventDestroy(ev[1]);
+  TANDEM_RETURN_IF_ERROR(st);
+  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+  return ms[ms.size() / 2];
+}
+
 Result<void*> BuildContext::allocate(size_t bytes) {
   TANDEM_ASSIGN_OR_RETURN(auto mem, device_alloc(bytes));
   void* p = mem.get();

@@ -134,6 +134,9 @@ Step copy_step(const void* src, Elem src_elem, const Strides& src_strides, void*
 // Copies `src` into `dst` (same element count): a device memcpy when both are stored in the
 // same order, else a strided re-layout (NHWC <-> row-major). Used by Reshape and friends.
 Result<Step> relayout_step(const DevTensor& src, const DevTensor& dst);
+// Median time in ms of running `steps` in order on env.stream (after one warm-up run), for
+// choices measured at compile time. env.workspace must hold what the steps need.
+Result<float> time_steps(const RunEnv& env, const std::vector<Step>& steps, int reps = 5);
 // Status when a node's output beyond the first is used (Dropout mask, MaxPool indices).
 Status only_first_output(const ir::Graph& graph, const ir::Node& node);
 // Requires all non-constant inputs and outputs to be float32.

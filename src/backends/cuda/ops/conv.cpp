@@ -1,9 +1,11 @@
 // Conv: depthwise through our kernel (NHWC for fp16, NCHW for fp32/tf32; bias + activation fused,
-// one pass); everything else through cuDNN (algorithm found by measurement at compile time) followed by one
-// channel_affine pass for bias + residual + activation when any of them is present.
+// one pass); everything else through cuDNN (algorithm found by measurement at compile time), with
+// bias + residual + activation either fused into cuDNN's conv or in one channel_affine pass after
+// it, whichever measures faster on the real buffers at compile time.
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "backends/cuda/cuda_context.h"
 #include "backends/cuda/kernels/channel_affine.cuh"
@@ -124,36 +126,95 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
   return internal_error("cudnnFindConvolutionForwardAlgorithmEx found no algorithm that runs");
 }
 
-// Conv + bias (+ residual z) (+ Relu) in one cuDNN call: y = act(conv(x) + z + bias), rounded to
-// the element type once. Tried on the real buffers at compile time; false when cuDNN refuses
-// this configuration (the caller then runs the conv and one epilogue pass).
-Result<bool> try_fused(BuildContext& ctx, CudnnConv& c, const ir::Epilogue& act, const void* x, const void* w,
-                       const void* bias, const void* z, void* y) {
-  if (std::getenv("TANDEM_CUDA_NO_CONV_FUSION")) return false;
-  const bool relu = act.kind == ir::ActKind::kRelu;
-  CUDNN_TRY(cudnnCreateActivationDescriptor(&c.act));
-  CUDNN_TRY(cudnnSetActivationDescriptor(c.act, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
-                                         CUDNN_NOT_PROPAGATE_NAN, 0.0));
-  // cuDNN runs IDENTITY only with IMPLICIT_PRECOMP_GEMM; with RELU keep the measured choice.
-  const cudnnConvolutionFwdAlgo_t algos[2] = {c.algo, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM};
-  for (int i = relu ? 0 : 1; i < 2; ++i) {
-    size_t ws = 0;
-    if (cudnnGetConvolutionForwardWorkspaceSize(ctx.env().cudnn, c.x, c.w, c.conv, c.y, algos[i], &ws) !=
-        CUDNN_STATUS_SUCCESS)
-      continue;
-    TANDEM_ASSIGN_OR_RETURN(auto scratch, device_alloc(ws));
+// One way to run conv + bias (+ residual) (+ activation): its steps and the workspace they need.
+struct ConvPlan {
+  std::vector<Step> steps;
+  size_t workspace = 0;
+  const char* name = "";
+};
+
+// Conv + bias (+ residual z) (+ Relu) in one cuDNN call, y = act(conv(x) + z + bias), rounded to
+// the element type once, with algorithm `algo`; any other activation runs after it in one pass.
+// Empty when cuDNN refuses this configuration (tried once on the real buffers).
+Result<std::optional<ConvPlan>> fused_plan(BuildContext& ctx, const std::shared_ptr<CudnnConv>& c,
+                                           cudnnConvolutionFwdAlgo_t algo, const ir::Epilogue& act, const void* x,
+                                           const void* w, const void* bias, const void* z, void* y,
+                                           int64_t numel) {
+  size_t ws = 0;
+  if (cudnnGetConvolutionForwardWorkspaceSize(ctx.env().cudnn, c->x, c->w, c->conv, c->y, algo, &ws) !=
+      CUDNN_STATUS_SUCCESS)
+    return std::optional<ConvPlan>{};
+  ConvPlan p;
+  p.workspace = ws;
+  p.name = algo == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM ? "fused-precomp" : "fused";
+  p.steps.push_back([c, algo, ws, x, w, bias, z, y](const RunEnv& env) {
     const float one = 1.0f, zero = 0.0f;
-    cudnnStatus_t st = cudnnConvolutionBiasActivationForward(ctx.env().cudnn, &one, c.x, x, c.w, w, c.conv, algos[i],
-                                                             scratch.get(), ws, z ? &one : &zero, c.y, z ? z : y, c.b,
-                                                             bias, c.act, c.y, y);
-    if (st != CUDNN_STATUS_SUCCESS) continue;
-    CUDA_TRY(cudaStreamSynchronize(ctx.env().stream));
-    c.algo = algos[i];
-    c.workspace = ws;
-    return true;
+    CUDNN_TRY(cudnnConvolutionBiasActivationForward(env.cudnn, &one, c->x, x, c->w, w, c->conv, algo, env.workspace,
+                                                    ws, z ? &one : &zero, c->y, z ? z : y, c->b, bias, c->act, c->y,
+                                                    y));
+    return Status::ok();
+  });
+  if (act.kind != ir::ActKind::kRelu && !act.is_none()) {
+    ChannelAffineArgs e;
+    e.x = y; e.y = y; e.total = numel; e.act = to_dev_epilogue(act);
+    const Elem el = ctx.elem();
+    p.steps.push_back([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "activation"); });
   }
-  cudaGetLastError();  // a refused configuration leaves no sticky error; clear a launch one
-  return false;
+  return std::optional<ConvPlan>(std::move(p));
+}
+
+// cuDNN's conv (measured algorithm), then one channel_affine pass for bias + residual + activation.
+Result<ConvPlan> unfused_plan(BuildContext& ctx, const std::shared_ptr<CudnnConv>& c, const std::vector<float>& bias,
+                              const ir::Epilogue& act, const void* x, const void* w, const DevTensor& y,
+                              const DevTensor* res) {
+  ConvPlan p;
+  p.workspace = c->workspace;
+  p.name = "conv+epilogue";
+  void* yd = y.data;
+  p.steps.push_back([c, x, w, yd](const RunEnv& env) {
+    const float one = 1.0f, zero = 0.0f;
+    CUDNN_TRY(cudnnConvolutionForward(env.cudnn, &one, c->x, x, c->w, w, c->conv, c->algo, env.workspace,
+                                      c->workspace, &zero, c->y, yd));
+    return Status::ok();
+  });
+  if (bias.empty() && act.is_none() && !res) return p;
+  ChannelAffineArgs e;
+  e.x = yd; e.y = yd; e.residual = res ? res->data : nullptr;
+  if (!bias.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(e.bias, ctx.upload_f32(bias));
+  }
+  e.total = y.numel(); e.channels = y.shape[1]; e.inner = y.nhwc ? 1 : y.shape[2] * y.shape[3];
+  e.act = to_dev_epilogue(act);
+  const Elem el = ctx.elem();
+  p.steps.push_back([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "channel_affine"); });
+  return p;
+}
+
+// The fastest plan, timed on the real buffers. A plan whose steps fail (cuDNN refusing a fused
+// configuration at run time) is dropped; the unfused plan (first) always remains.
+Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans) {
+  if (plans.size() == 1) return std::move(plans[0]);
+  size_t ws = 0;
+  for (const auto& p : plans) ws = std::max(ws, p.workspace);
+  TANDEM_ASSIGN_OR_RETURN(auto scratch, device_alloc(ws));
+  RunEnv env = ctx.env();
+  env.workspace = scratch.get();
+  env.workspace_size = ws;
+  size_t best = 0;
+  float best_ms = 0.0f;
+  for (size_t i = 0; i < plans.size(); ++i) {
+    Result<float> ms = time_steps(env, plans[i].steps);
+    if (!ms.is_ok()) {
+      if (i == 0) return ms.status();
+      cudaGetLastError();  // a refused configuration leaves no sticky error; clear a launch one
+      continue;
+    }
+    if (i == 0 || *ms < best_ms) {
+      best = i;
+      best_ms = *ms;
+    }
+  }
+  return std::move(plans[best]);
 }
 
 // Asymmetric pads (TF/paddle "SAME"): x is copied each run into the interior of a buffer whose
@@ -184,53 +245,35 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
   TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y));
   TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
   const ir::Epilogue act = a.epilogue.is_none() ? op.act : a.epilogue;
-  const void* xd = x.data;
-  void* yd = y.data;
-  // Fused: bias (zeros when the node has none) + residual + Relu inside the conv; any other
-  // activation runs after it in one in-place pass (single rounding of conv + bias either way).
-  if (!bias.empty() || res) {
+  std::vector<ConvPlan> plans;
+  TANDEM_ASSIGN_OR_RETURN(ConvPlan unfused, unfused_plan(ctx, c, bias, act, x.data, wd, y, res));
+  plans.push_back(std::move(unfused));
+  // Fused candidates: bias (zeros when the node has none) + residual + Relu inside the conv.
+  // cuDNN runs an IDENTITY activation only with IMPLICIT_PRECOMP_GEMM; with RELU the measured
+  // algorithm is tried too. Which is fastest depends on shape and batch (at batch 1 the fused
+  // kernels can be several times slower), so all are timed.
+  if ((!bias.empty() || res) && !std::getenv("TANDEM_CUDA_NO_CONV_FUSION")) {
+    const bool relu = act.kind == ir::ActKind::kRelu;
     const cudnnDataType_t dt = ctx.elem() == Elem::kF16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     CUDNN_TRY(cudnnCreateTensorDescriptor(&c->b));
     CUDNN_TRY(cudnnSetTensor4dDescriptor(c->b, CUDNN_TENSOR_NCHW, dt, 1, int(y.shape[1]), 1, 1));
+    CUDNN_TRY(cudnnCreateActivationDescriptor(&c->act));
+    CUDNN_TRY(cudnnSetActivationDescriptor(c->act, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
+                                           CUDNN_NOT_PROPAGATE_NAN, 0.0));
     std::vector<float> bvals = bias.empty() ? std::vector<float>(size_t(y.shape[1]), 0.0f) : bias;
     TANDEM_ASSIGN_OR_RETURN(void* bd, ctx.upload_elem(bvals));
     const void* zd = res ? res->data : nullptr;
-    const bool relu_inside = act.kind == ir::ActKind::kRelu;
-    TANDEM_ASSIGN_OR_RETURN(bool fused, try_fused(ctx, *c, relu_inside ? act : ir::Epilogue{}, xd, wd, bd, zd, yd));
-    if (fused) {
-      ctx.need_workspace(c->workspace);
-      ctx.add_step([c, xd, wd, yd, bd, zd](const RunEnv& env) {
-        const float one = 1.0f, zero = 0.0f;
-        CUDNN_TRY(cudnnConvolutionBiasActivationForward(env.cudnn, &one, c->x, xd, c->w, wd, c->conv, c->algo,
-                                                        env.workspace, c->workspace, zd ? &one : &zero, c->y,
-                                                        zd ? zd : yd, c->b, bd, c->act, c->y, yd));
-        return Status::ok();
-      });
-      if (relu_inside || act.is_none()) return Status::ok();
-      ChannelAffineArgs e;
-      e.x = yd; e.y = yd; e.total = y.numel(); e.act = to_dev_epilogue(act);
-      const Elem el = ctx.elem();
-      ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "activation"); });
-      return Status::ok();
+    std::vector<cudnnConvolutionFwdAlgo_t> algos{CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM};
+    if (relu && c->algo != algos[0]) algos.push_back(c->algo);
+    for (auto algo : algos) {
+      TANDEM_ASSIGN_OR_RETURN(auto fused, fused_plan(ctx, c, algo, act, x.data, wd, bd, zd, y.data, y.numel()));
+      if (fused) plans.push_back(std::move(*fused));
     }
   }
-  ctx.need_workspace(c->workspace);
-  ctx.add_step([c, xd, wd, yd](const RunEnv& env) {
-    const float one = 1.0f, zero = 0.0f;
-    CUDNN_TRY(cudnnConvolutionForward(env.cudnn, &one, c->x, xd, c->w, wd, c->conv, c->algo, env.workspace,
-                                      c->workspace, &zero, c->y, yd));
-    return Status::ok();
-  });
-  if (bias.empty() && act.is_none() && !res) return Status::ok();
-  ChannelAffineArgs e;
-  e.x = yd; e.y = yd; e.residual = res ? res->data : nullptr;
-  if (!bias.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(e.bias, ctx.upload_f32(bias));
-  }
-  e.total = y.numel(); e.channels = y.shape[1]; e.inner = y.nhwc ? 1 : y.shape[2] * y.shape[3];
-  e.act = to_dev_epilogue(act);
-  const Elem el = ctx.elem();
-  ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "channel_affine"); });
+  TANDEM_ASSIGN_OR_RETURN(ConvPlan best, fastest_plan(ctx, std::move(plans)));
+  ctx.set_label(ctx.label() + " " + best.name);
+  ctx.need_workspace(best.workspace);
+  for (auto& s : best.steps) ctx.add_step(std::move(s));
   return Status::ok();
 }
 
