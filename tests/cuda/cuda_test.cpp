@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 
@@ -285,6 +287,41 @@ INSTANTIATE_TEST_SUITE_P(Models, CudaModels,
                          ::testing::Combine(::testing::ValuesIn(kModels), ::testing::Bool()),
                          [](const auto& info) {
                            return std::get<0>(info.param) + (std::get<1>(info.param) ? "_fp16" : "_fp32");
+                         });
+
+// Every kind of Conv plan (cuDNN conv + epilogue pass, cuDNN fused, cuBLASLt 1x1 product) must be
+// right, not only the one this GPU measures fastest: TANDEM_CUDA_CONV_PLAN forces one kind wherever
+// it applies. The bound is twice the model contract: the conv + epilogue plan rounds to fp16 twice
+// (as PyTorch's separate bias add does), and a wrong plan is off by O(1), not by 2e-2.
+class CudaConvPlans : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(CudaConvPlans, MatchOnnxruntime) {
+  if (auto b = make_backend("cuda"); !b.is_ok()) GTEST_SKIP() << "cuda: " << b.status().message();
+  const auto& [model, plan] = GetParam();
+  const std::string stem = std::string(TANDEM_MODELS_DIR) + "/" + model;
+  if (!std::filesystem::exists(stem + ".onnx")) GTEST_SKIP() << stem << ".onnx is missing (build tandem_models)";
+  ::setenv("TANDEM_CUDA_CONV_PLAN", plan.c_str(), 1);
+  EngineOptions options;
+  options.units = "cuda:0/fp16";
+  auto engine = Engine::load(stem + ".onnx", options);
+  ASSERT_TRUE(engine.is_ok()) << engine.status().message();
+  auto input = read_npy(stem + ".input_b3.npy");
+  auto want = read_npy(stem + ".output_b3.npy");
+  ASSERT_TRUE(input.is_ok() && want.is_ok()) << input.status().message() << want.status().message();
+  auto out = (*engine)->run({*input});  // compiles here, with the plan forced
+  ::unsetenv("TANDEM_CUDA_CONV_PLAN");
+  ASSERT_TRUE(out.is_ok()) << out.status().message();
+  EXPECT_LE(rel_l2(*want, (*out)[0]), 2 * kFp16RelL2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Plans, CudaConvPlans,
+                         ::testing::Combine(::testing::Values("mobilenet_v2", "resnet18"),
+                                            ::testing::Values("conv+epilogue", "fused", "gemm-lt")),
+                         [](const auto& info) {
+                           std::string p = std::get<1>(info.param);
+                           for (char& c : p)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return std::get<0>(info.param) + "_" + p;
                          });
 
 }  // namespace

@@ -48,6 +48,7 @@ struct RunEnv {
   cublasHandle_t cublas = nullptr;
   void* workspace = nullptr;
   size_t workspace_size = 0;
+  cublasLtHandle_t cublaslt = nullptr;
 };
 using Step = std::function<Status(const RunEnv&)>;
 

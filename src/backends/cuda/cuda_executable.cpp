@@ -27,6 +27,7 @@ struct Handles {
   cudaStream_t copy_stream = nullptr;  // input uploads
   cudnnHandle_t cudnn = nullptr;
   cublasHandle_t cublas = nullptr;
+  cublasLtHandle_t cublaslt = nullptr;
   cudaGraph_t graph[kSlots] = {};
   cudaGraphExec_t exec[kSlots] = {};
   cudaEvent_t uploaded[kSlots] = {};
@@ -38,6 +39,7 @@ struct Handles {
       if (uploaded[k]) cudaEventDestroy(uploaded[k]);
       if (done[k]) cudaEventDestroy(done[k]);
     }
+    if (cublaslt) cublasLtDestroy(cublaslt);
     if (cublas) cublasDestroy(cublas);
     if (cudnn) cudnnDestroy(cudnn);
     if (copy_stream) cudaStreamDestroy(copy_stream);
@@ -151,7 +153,8 @@ Status CudaExecutable::make_handles() {
   constexpr size_t kCublasWorkspace = size_t{32} << 20;
   TANDEM_ASSIGN_OR_RETURN(cublas_workspace_, device_alloc(kCublasWorkspace));
   CUBLAS_TRY(cublasSetWorkspace(h_.cublas, cublas_workspace_.get(), kCublasWorkspace));
-  env_ = RunEnv{h_.stream, h_.cudnn, h_.cublas, nullptr, 0};
+  CUBLAS_TRY(cublasLtCreate(&h_.cublaslt));
+  env_ = RunEnv{h_.stream, h_.cudnn, h_.cublas, nullptr, 0, h_.cublaslt};
   return Status::ok();
 }
 

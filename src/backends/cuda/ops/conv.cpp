@@ -3,6 +3,7 @@
 // bias + residual + activation either fused into cuDNN's conv or in one channel_affine pass after
 // it, whichever measures faster on the real buffers at compile time.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "backends/cuda/cuda_context.h"
 #include "backends/cuda/kernels/channel_affine.cuh"
 #include "backends/cuda/kernels/depthwise_conv.cuh"
+#include "backends/cuda/ops/conv_gemm.h"
 #include "backends/cuda/ops/cudnn_conv_desc.h"
 
 namespace tandem::cuda {
@@ -117,6 +119,14 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
   int found = 0;
   CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(ctx.env().cudnn, c.x, x.data, c.w, w, c.conv, c.y, y.data, kAlgos,
                                                    &found, perf, search.memory.get(), limit));
+  if (std::getenv("TANDEM_CUDA_CONV_LOG")) {
+    std::string log;
+    for (int i = 0; i < found && i < 4; ++i)
+      log += " algo" + std::to_string(int(perf[i].algo)) + "/math" + std::to_string(int(perf[i].mathType)) + "=" +
+             (perf[i].status == CUDNN_STATUS_SUCCESS ? std::to_string(perf[i].time * 1000.0f) + "us" : "n/a");
+    std::fprintf(stderr, "tandem-cuda-conv: %s find x%s w%s:%s\n", ctx.label().c_str(), shape_to_string(x.shape).c_str(),
+                 shape_to_string(c.y ? y.shape : y.shape).c_str(), log.c_str());
+  }
   for (int i = 0; i < found; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > limit) continue;
     c.algo = perf[i].algo;
@@ -125,13 +135,6 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
   }
   return internal_error("cudnnFindConvolutionForwardAlgorithmEx found no algorithm that runs");
 }
-
-// One way to run conv + bias (+ residual) (+ activation): its steps and the workspace they need.
-struct ConvPlan {
-  std::vector<Step> steps;
-  size_t workspace = 0;
-  const char* name = "";
-};
 
 // Conv + bias (+ residual z) (+ Relu) in one cuDNN call, y = act(conv(x) + z + bias), rounded to
 // the element type once, with algorithm `algo`; any other activation runs after it in one pass.
@@ -202,18 +205,32 @@ Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans) {
   env.workspace_size = ws;
   size_t best = 0;
   float best_ms = 0.0f;
+  std::string log;
   for (size_t i = 0; i < plans.size(); ++i) {
     Result<float> ms = time_steps(env, plans[i].steps);
     if (!ms.is_ok()) {
       if (i == 0) return ms.status();
+      log += std::string(" ") + plans[i].name + "=failed(" + ms.status().message() + ")";
       cudaGetLastError();  // a refused configuration leaves no sticky error; clear a launch one
       continue;
     }
+    log += std::string(" ") + plans[i].name + "=" + std::to_string(*ms * 1000.0f) + "us";
     if (i == 0 || *ms < best_ms) {
       best = i;
       best_ms = *ms;
     }
   }
+  // TANDEM_CUDA_CONV_PLAN=<name prefix> forces that kind of plan where one ran (tests use it to
+  // check every kind, not only the one this GPU finds fastest).
+  if (const char* force = std::getenv("TANDEM_CUDA_CONV_PLAN"); force && *force) {
+    for (size_t i = 0; i < plans.size(); ++i)
+      if (plans[i].name.rfind(force, 0) == 0 && log.find(" " + plans[i].name + "=failed") == std::string::npos) {
+        best = i;
+        break;
+      }
+  }
+  if (std::getenv("TANDEM_CUDA_CONV_LOG"))
+    std::fprintf(stderr, "tandem-cuda-conv: %s:%s -> %s\n", ctx.label().c_str(), log.c_str(), plans[best].name.c_str());
   return std::move(plans[best]);
 }
 
@@ -269,6 +286,15 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
       TANDEM_ASSIGN_OR_RETURN(auto fused, fused_plan(ctx, c, algo, act, x.data, wd, bd, zd, y.data, y.numel()));
       if (fused) plans.push_back(std::move(*fused));
     }
+  }
+  // A 1x1 conv on NHWC data as one cuBLASLt product, bias + residual + Relu in its epilogue.
+  if (conv_is_nhwc_gemm(a, x, y) && !std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
+    void* bias_elem = nullptr;
+    if (!bias.empty()) {
+      TANDEM_ASSIGN_OR_RETURN(bias_elem, ctx.upload_elem(bias));
+    }
+    TANDEM_ASSIGN_OR_RETURN(auto gemms, nhwc_gemm_plans(ctx, x, wd, bias_elem, res, act, y));
+    for (auto& g : gemms) plans.push_back(std::move(g));
   }
   TANDEM_ASSIGN_OR_RETURN(ConvPlan best, fastest_plan(ctx, std::move(plans)));
   ctx.set_label(ctx.label() + " " + best.name);

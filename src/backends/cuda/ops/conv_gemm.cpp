@@ -1,0 +1,120 @@
+#include "backends/cuda/ops/conv_gemm.h"
+
+#include <cstdint>
+#include <memory>
+
+#include "backends/cuda/kernels/channel_affine.cuh"
+
+namespace tandem::cuda {
+namespace {
+
+// Owns the cuBLASLt descriptors of one product; shared by its plans' steps.
+struct LtMatmul {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr, d = nullptr;
+  ~LtMatmul() {
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (c) cublasLtMatrixLayoutDestroy(c);
+    if (d) cublasLtMatrixLayoutDestroy(d);
+    if (op) cublasLtMatmulDescDestroy(op);
+  }
+};
+
+uint32_t alignment_of(const void* p) {
+  const auto v = reinterpret_cast<uintptr_t>(p);
+  uint32_t align = 256;
+  while (align > 1 && v % align != 0) align /= 2;
+  return align;
+}
+
+}  // namespace
+
+bool conv_is_nhwc_gemm(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y) {
+  if (!x.nhwc || !y.nhwc || a.group != 1 || a.kernel_shape.size() != 2) return false;
+  if (a.kernel_shape[0] != 1 || a.kernel_shape[1] != 1) return false;
+  for (int64_t s : a.strides)
+    if (s != 1) return false;
+  for (int64_t p : a.pads)
+    if (p != 0) return false;
+  return x.shape[2] == y.shape[2] && x.shape[3] == y.shape[3];
+}
+
+Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w, const void* bias,
+                                              const DevTensor* residual, const ir::Epilogue& act, const DevTensor& y,
+                                              int max_plans) {
+  std::vector<ConvPlan> plans;
+  if (!ctx.env().cublaslt) return plans;
+  const uint64_t m = uint64_t(x.shape[0] * x.shape[2] * x.shape[3]);  // pixels
+  const uint64_t k = uint64_t(x.shape[1]), n = uint64_t(y.shape[1]);
+  const cudaDataType_t dt = x.elem == Elem::kF16 ? CUDA_R_16F : CUDA_R_32F;
+  const cublasComputeType_t compute =
+      ctx.precision() == Precision::kTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  // Column-major view: D[n, m] = op(A)[n, k] B[k, m] with A = W stored [k, n] (transposed) and
+  // B = X stored [k, m]; D (and C, the residual) stored [n, m] with leading dimension n.
+  auto mm = std::make_shared<LtMatmul>();
+  CUBLAS_TRY(cublasLtMatmulDescCreate(&mm->op, compute, CUDA_R_32F));
+  const cublasOperation_t trans_a = CUBLAS_OP_T, trans_b = CUBLAS_OP_N;
+  CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a, sizeof(trans_a)));
+  CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b, sizeof(trans_b)));
+  const bool relu = act.kind == ir::ActKind::kRelu;
+  cublasLtEpilogue_t epi = bias ? (relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+  CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
+  if (bias) {
+    CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+    const cudaDataType_t bias_type = dt;
+    CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)));
+  }
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->a, dt, k, n, int64_t(k)));
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->b, dt, k, m, int64_t(k)));
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->c, dt, n, m, int64_t(n)));
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->d, dt, n, m, int64_t(n)));
+
+  const void* c_ptr = residual ? residual->data : y.data;
+  cublasLtMatmulPreference_t pref = nullptr;
+  CUBLAS_TRY(cublasLtMatmulPreferenceCreate(&pref));
+  std::unique_ptr<std::remove_pointer_t<cublasLtMatmulPreference_t>, decltype(&cublasLtMatmulPreferenceDestroy)> pref_owner(
+      pref, cublasLtMatmulPreferenceDestroy);
+  const uint64_t max_ws = uint64_t{32} << 20;
+  const uint32_t al_a = alignment_of(w), al_b = alignment_of(x.data), al_c = alignment_of(c_ptr),
+                 al_d = alignment_of(y.data);
+  CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &max_ws, sizeof(max_ws)));
+  CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_a, sizeof(al_a)));
+  CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_b, sizeof(al_b)));
+  CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c, sizeof(al_c)));
+  CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_d, sizeof(al_d)));
+  std::vector<cublasLtMatmulHeuristicResult_t> found(size_t(std::max(1, max_plans)));
+  int count = 0;
+  if (cublasLtMatmulAlgoGetHeuristic(ctx.env().cublaslt, mm->op, mm->a, mm->b, mm->c, mm->d, pref, int(found.size()),
+                                     found.data(), &count) != CUBLAS_STATUS_SUCCESS)
+    return plans;  // no algorithm for these shapes: cuDNN's plans remain
+
+  const float beta = residual ? 1.0f : 0.0f;
+  void* yd = y.data;
+  const void* xd = x.data;
+  for (int i = 0; i < count; ++i) {
+    if (found[size_t(i)].state != CUBLAS_STATUS_SUCCESS) continue;
+    const cublasLtMatmulAlgo_t algo = found[size_t(i)].algo;
+    const size_t ws = found[size_t(i)].workspaceSize;
+    ConvPlan p;
+    p.workspace = ws;
+    p.name = "gemm-lt#" + std::to_string(i);
+    p.steps.push_back([mm, algo, ws, w, xd, c_ptr, yd, beta](const RunEnv& env) {
+      const float one = 1.0f;
+      CUBLAS_TRY(cublasLtMatmul(env.cublaslt, mm->op, &one, w, mm->a, xd, mm->b, &beta, c_ptr, mm->c, yd, mm->d, &algo,
+                                env.workspace, ws, env.stream));
+      return Status::ok();
+    });
+    if (!relu && !act.is_none()) {
+      ChannelAffineArgs e;
+      e.x = yd; e.y = yd; e.total = y.numel(); e.act = to_dev_epilogue(act);
+      const Elem el = ctx.elem();
+      p.steps.push_back([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "activation"); });
+    }
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
+}  // namespace tandem::cuda

@@ -1,0 +1,35 @@
+// A 1x1 convolution (stride 1, no padding, one group) on NHWC data is a matrix product:
+// Y[N*H*W, Cout] = X[N*H*W, Cin] W[Cout, Cin]^T. cuBLASLt runs it with bias, residual and Relu in
+// its epilogue (one rounding to fp16), which at small batches is several times faster than
+// cuDNN's convolution kernels. Conv (conv.cpp) times these plans against cuDNN's and keeps the
+// fastest.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backends/cuda/cuda_context.h"
+
+namespace tandem::cuda {
+
+// One way to run a conv with its bias (+ residual) (+ activation): steps and the workspace
+// they need (from RunEnv::workspace).
+struct ConvPlan {
+  std::vector<Step> steps;
+  size_t workspace = 0;
+  std::string name;
+};
+
+// Whether the conv of `a` from x to y can run as one matrix product (1x1 kernel, unit stride,
+// zero pads, group 1, NHWC storage).
+bool conv_is_nhwc_gemm(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y);
+
+// cuBLASLt plans for y = act(x W^T + bias + residual): one per algorithm that cuBLASLt's
+// heuristic proposes (at most `max_plans`). `bias` is in the unit's element type (nullptr: none),
+// `residual` may be null. Relu runs in the epilogue; any other activation in one pass after it.
+// Empty when cuBLASLt proposes nothing for these shapes.
+Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w, const void* bias,
+                                              const DevTensor* residual, const ir::Epilogue& act, const DevTensor& y,
+                                              int max_plans = 4);
+
+}  // namespace tandem::cuda
