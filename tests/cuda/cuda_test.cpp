@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -276,7 +277,9 @@ TEST_P(CudaModels, MatchOnnxruntime) {
     auto out = (*engine)->run({*input});
     ASSERT_TRUE(out.is_ok()) << out.status().message();
     if (fp16) {
-      EXPECT_LE(rel_l2(*want, (*out)[0]), kFp16RelL2);
+      const double err = rel_l2(*want, (*out)[0]);
+      std::printf("%s fp16 batch %d: relative L2 error %.5f (bound %.3f)\n", model.c_str(), batch, err, kFp16RelL2);
+      EXPECT_LE(err, kFp16RelL2);
     } else {
       EXPECT_TRUE(optest::all_close(*want, (*out)[0], model));
     }
@@ -311,7 +314,9 @@ TEST_P(CudaConvPlans, MatchOnnxruntime) {
   auto out = (*engine)->run({*input});  // compiles here, with the plan forced
   ::unsetenv("TANDEM_CUDA_CONV_PLAN");
   ASSERT_TRUE(out.is_ok()) << out.status().message();
-  EXPECT_LE(rel_l2(*want, (*out)[0]), 2 * kFp16RelL2);
+  const double err = rel_l2(*want, (*out)[0]);
+  std::printf("%s fp16 batch 3, conv plan %s: relative L2 error %.5f\n", model.c_str(), plan.c_str(), err);
+  EXPECT_LE(err, 2 * kFp16RelL2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Plans, CudaConvPlans,

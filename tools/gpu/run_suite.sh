@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repo root, with .bundle carried (see tools/gpu/README.md):
-#   tools/gpu/run_suite.sh [--tests] [--memcheck] [--bench] [--bench-args "..."]
-# (no flag = --tests). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
+#   tools/gpu/run_suite.sh [--tests | --quick-tests] [--memcheck] [--bench] [--bench-args "..."]
+# (no flag = --tests; --quick-tests leaves out test_e2e, the CLI tests, ~1 min). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
 # bench.log, bench.json, bench.md, profile.txt. Prints a short summary last.
 set -uo pipefail
 OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-do_tests=0 do_memcheck=0 do_bench=0 bench_args=""
+do_tests=0 quick_tests=0 do_memcheck=0 do_bench=0 bench_args=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tests) do_tests=1 ;;
+    --quick-tests) do_tests=1 quick_tests=1 ;;
     --memcheck) do_memcheck=1 ;;
     --bench) do_bench=1 ;;
     --bench-args) bench_args="$2"; shift ;;
@@ -56,7 +57,7 @@ if [ $do_tests -eq 1 ]; then
   run_test test_cuda '*' 300
   run_test test_ops '*cuda*' 120
   run_test test_conformance '*cuda*' 120
-  run_test test_e2e '*' 200
+  [ $quick_tests -eq 0 ] && run_test test_e2e '*' 200
   run_test test_runtime '*' 120
 fi
 

@@ -40,9 +40,9 @@ bool conv_is_nhwc_gemm(const ir::ConvAttrs& a, const DevTensor& x, const DevTens
   return x.shape[2] == y.shape[2] && x.shape[3] == y.shape[3];
 }
 
-Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w, const void* bias,
-                                              const DevTensor* residual, const ir::Epilogue& act, const DevTensor& y,
-                                              int max_plans) {
+Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w,
+                                              const std::vector<float>& bias, const DevTensor* residual,
+                                              const ir::Epilogue& act, const DevTensor& y, int max_plans) {
   std::vector<ConvPlan> plans;
   if (!ctx.env().cublaslt) return plans;
   const uint64_t m = uint64_t(x.shape[0] * x.shape[2] * x.shape[3]);  // pixels
@@ -58,14 +58,10 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a, sizeof(trans_a)));
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b, sizeof(trans_b)));
   const bool relu = act.kind == ir::ActKind::kRelu;
-  cublasLtEpilogue_t epi = bias ? (relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
-                                : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+  const bool has_bias = !bias.empty();
+  cublasLtEpilogue_t epi = has_bias ? (relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                    : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
-  if (bias) {
-    CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
-    const cudaDataType_t bias_type = dt;
-    CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)));
-  }
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->a, dt, k, n, int64_t(k)));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->b, dt, k, m, int64_t(k)));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->c, dt, n, m, int64_t(n)));
@@ -86,9 +82,30 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
   CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_d, sizeof(al_d)));
   std::vector<cublasLtMatmulHeuristicResult_t> found(size_t(std::max(1, max_plans)));
   int count = 0;
-  if (cublasLtMatmulAlgoGetHeuristic(ctx.env().cublaslt, mm->op, mm->a, mm->b, mm->c, mm->d, pref, int(found.size()),
-                                     found.data(), &count) != CUBLAS_STATUS_SUCCESS)
-    return plans;  // no algorithm for these shapes: cuDNN's plans remain
+  auto propose = [&](const void* bias_ptr, cudaDataType_t bias_type) -> Status {
+    if (has_bias) {
+      CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias_ptr, sizeof(bias_ptr)));
+      CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)));
+    }
+    count = 0;
+    if (cublasLtMatmulAlgoGetHeuristic(ctx.env().cublaslt, mm->op, mm->a, mm->b, mm->c, mm->d, pref, int(found.size()),
+                                       found.data(), &count) != CUBLAS_STATUS_SUCCESS)
+      count = 0;
+    return Status::ok();
+  };
+  // The bias in fp32 where cuBLASLt takes it (added before the one rounding), else in the
+  // element type.
+  if (has_bias) {
+    TANDEM_ASSIGN_OR_RETURN(const float* b32, ctx.upload_f32(bias));
+    TANDEM_RETURN_IF_ERROR(propose(b32, CUDA_R_32F));
+    if (count == 0 && dt != CUDA_R_32F) {
+      TANDEM_ASSIGN_OR_RETURN(void* be, ctx.upload_elem(bias));
+      TANDEM_RETURN_IF_ERROR(propose(be, dt));
+    }
+  } else {
+    TANDEM_RETURN_IF_ERROR(propose(nullptr, dt));
+  }
+  if (count == 0) return plans;  // no algorithm for these shapes: cuDNN's plans remain
 
   const float beta = residual ? 1.0f : 0.0f;
   void* yd = y.data;

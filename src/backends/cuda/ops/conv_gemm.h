@@ -25,11 +25,11 @@ struct ConvPlan {
 bool conv_is_nhwc_gemm(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y);
 
 // cuBLASLt plans for y = act(x W^T + bias + residual): one per algorithm that cuBLASLt's
-// heuristic proposes (at most `max_plans`). `bias` is in the unit's element type (nullptr: none),
-// `residual` may be null. Relu runs in the epilogue; any other activation in one pass after it.
-// Empty when cuBLASLt proposes nothing for these shapes.
-Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w, const void* bias,
-                                              const DevTensor* residual, const ir::Epilogue& act, const DevTensor& y,
-                                              int max_plans = 4);
+// heuristic proposes (at most `max_plans`). `bias` may be empty (none), `residual` null. The bias
+// is added in fp32 where cuBLASLt allows it. Relu runs in the epilogue; any other activation in
+// one pass after it. Empty when cuBLASLt proposes nothing for these shapes.
+Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w,
+                                              const std::vector<float>& bias, const DevTensor* residual,
+                                              const ir::Epilogue& act, const DevTensor& y, int max_plans = 4);
 
 }  // namespace tandem::cuda
