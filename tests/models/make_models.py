@@ -15,7 +15,8 @@ Models (fp32, deterministic random weights, 1000 classes unless noted):
   unsupported_op.onnx opset 13, Relu then Det (an op Tandem does not implement): for CLI error tests
 
 For each of the first six: <model>.input_b1.npy / .output_b1.npy and _b3 (onnxruntime CPU,
-graph optimisations disabled, fixed random inputs).
+graph optimisations disabled, fixed random inputs), and <model>.fp16ideal_b1.npy / _b3: the same
+inputs through fp16_storage_model() (the error floor of any fp16 engine; see there).
 
 Weights: He-style init scaled so that every conv's pre-BatchNorm output has a second moment close
 to that BatchNorm's running variance (a scalar second-moment estimate is carried through the net),
@@ -421,21 +422,89 @@ def unsupported_op():
 
 
 # ---- reference outputs ---------------------------------------------------------------------
+# Tensors an fp16 engine must store (and so round): the inputs of these ops. What it fuses into
+# a producer (BatchNorm, activations) is not stored.
+STORED_INPUTS_OF = {"Conv", "Gemm", "MatMul", "Add", "Mul", "Concat", "AveragePool", "GlobalAveragePool", "MaxPool",
+                    "Resize", "Upsample", "Softmax", "Flatten", "Reshape", "Squeeze"}
+
+
+def fp16_storage_model(model):
+    """The best any fp16-storage engine can do, as an ONNX model onnxruntime runs: fp32 arithmetic,
+    but every float weight, and every tensor stored between fused ops (and the output), rounded to
+    fp16 once (Cast to fp16 and back). The fp16 tests bound Tandem's error by this model's error:
+    on randomly weighted MobileNets fp16 rounding alone moves the logits by about 1% relative L2."""
+    m = onnx.shape_inference.infer_shapes(model)
+    g = m.graph
+    floats = {v.name for v in list(g.value_info) + list(g.input) + list(g.output)
+              if v.type.tensor_type.elem_type == TensorProto.FLOAT}
+    for init in g.initializer:
+        a = numpy_helper.to_array(init)
+        if a.dtype == np.float32:
+            init.CopyFrom(numpy_helper.from_array(a.astype(np.float16).astype(np.float32), init.name))
+    consts = {i.name for i in g.initializer}
+    consts |= {o for n in g.node if n.op_type == "Constant" for o in n.output}
+    stored = {i for n in g.node if n.op_type in STORED_INPUTS_OF for i in n.input if i and i not in consts and i in floats}
+    stored |= {o.name for o in g.output}
+    stored |= {i.name for i in g.input}
+    rename, nodes = {}, []
+
+    def rounded(name):
+        h, r = name + "__fp16", name + "__fp16r"
+        nodes.append(helper.make_node("Cast", [name], [h], to=TensorProto.FLOAT16))
+        nodes.append(helper.make_node("Cast", [h], [r], to=TensorProto.FLOAT))
+        rename[name] = r
+
+    for i in g.input:
+        rounded(i.name)
+    for n in g.node:
+        c = onnx.NodeProto()
+        c.CopyFrom(n)
+        for k, name in enumerate(c.input):
+            if name in rename:
+                c.input[k] = rename[name]
+        nodes.append(c)
+        for o in n.output:
+            if o in stored and o not in {x.name for x in g.output}:
+                rounded(o)
+    outs = []
+    for o in g.output:  # the output too, under its own name
+        tmp = o.name + "__fp32"
+        for node in nodes:
+            for k, name in enumerate(node.output):
+                if name == o.name:
+                    node.output[k] = tmp
+            for k, name in enumerate(node.input):
+                if name == o.name:
+                    node.input[k] = tmp
+        nodes.append(helper.make_node("Cast", [tmp], [o.name + "__fp16"], to=TensorProto.FLOAT16))
+        nodes.append(helper.make_node("Cast", [o.name + "__fp16"], [o.name], to=TensorProto.FLOAT))
+        outs.append(o)
+    del g.node[:]
+    g.node.extend(nodes)
+    del g.value_info[:]
+    return m
+
+
 def reference_outputs(path, model, out_dir, seed, hw_b1=(224, 224), hw_b3=(224, 224)):
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     so.intra_op_num_threads = 2
     sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    ideal = ort.InferenceSession(fp16_storage_model(onnx.load(path)).SerializeToString(), so,
+                                 providers=["CPUExecutionProvider"])
     in_name = sess.get_inputs()[0].name
     rng = np.random.default_rng(seed)
     stem = os.path.join(out_dir, model)
     for b, (h, w) in ((1, hw_b1), (3, hw_b3)):
         x = rng.standard_normal((b, 3, h, w)).astype(np.float32)
         (y,) = sess.run(None, {in_name: x})
+        (y16,) = ideal.run(None, {in_name: x})
         np.save(f"{stem}.input_b{b}.npy", x)
         np.save(f"{stem}.output_b{b}.npy", y)
+        np.save(f"{stem}.fp16ideal_b{b}.npy", y16)
         check_sane(model, b, y)
+        print(f"  {model} b{b}: fp16-storage emulation off by {np.linalg.norm(y16 - y) / np.linalg.norm(y):.5f} relative L2")
 
 
 def check_sane(model, batch, y):
