@@ -302,10 +302,11 @@ INSTANTIATE_TEST_SUITE_P(Models, CudaModels,
                            return std::get<0>(info.param) + (std::get<1>(info.param) ? "_fp16" : "_fp32");
                          });
 
-// Every kind of Conv plan (cuDNN conv + epilogue pass, cuDNN fused, cuBLASLt 1x1 product) must be
-// right, not only the one this GPU measures fastest: TANDEM_CUDA_CONV_PLAN forces one kind wherever
-// it applies. The bound is twice the model contract: the conv + epilogue plan rounds to fp16 twice
-// (as PyTorch's separate bias add does), and a wrong plan is off by O(1), not by 2e-2.
+// Every kind of Conv plan (cuDNN conv + epilogue pass, cuDNN fused, cuBLASLt 1x1 product, im2col +
+// cuBLASLt product) must be right, not only the one this GPU measures fastest:
+// TANDEM_CUDA_CONV_PLAN forces one kind wherever it applies. The bound is twice the model
+// contract: the conv + epilogue plan rounds to fp16 twice (as PyTorch's separate bias add does),
+// and a wrong plan is off by O(1), not by 2e-2.
 class CudaConvPlans : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(CudaConvPlans, MatchOnnxruntime) {
@@ -331,7 +332,7 @@ TEST_P(CudaConvPlans, MatchOnnxruntime) {
 
 INSTANTIATE_TEST_SUITE_P(Plans, CudaConvPlans,
                          ::testing::Combine(::testing::Values("mobilenet_v2", "resnet18"),
-                                            ::testing::Values("conv+epilogue", "fused", "gemm-lt")),
+                                            ::testing::Values("conv+epilogue", "fused", "gemm-lt", "im2col-lt")),
                          [](const auto& info) {
                            std::string p = std::get<1>(info.param);
                            for (char& c : p)

@@ -264,7 +264,8 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
     a.pads = {0, 0, 0, 0};
   }
   const Tensor* w = ctx.constant(op.node->inputs[1]);
-  TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(weight_values(*w, x.nhwc, false)));
+  const std::vector<float> w_host = weight_values(*w, x.nhwc, false);
+  TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(w_host));
   TANDEM_ASSIGN_OR_RETURN(auto c, make_descriptors(ctx, a, x, y, w->shape()));
   TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y));
   TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
@@ -297,6 +298,10 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
   // A 1x1 conv on NHWC data as one cuBLASLt product, bias + residual + Relu in its epilogue.
   if (conv_is_nhwc_gemm(a, x, y) && !std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
     TANDEM_ASSIGN_OR_RETURN(auto gemms, nhwc_gemm_plans(ctx, x, wd, bias, res, act, y));
+    for (auto& g : gemms) plans.push_back(std::move(g));
+  } else if (conv_can_im2col(a, x, y) && !std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
+    // Any other conv (3x3, 7x7, strided 1x1): im2col into the workspace, then the same product.
+    TANDEM_ASSIGN_OR_RETURN(auto gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, bias, res, act, y));
     for (auto& g : gemms) plans.push_back(std::move(g));
   }
   TANDEM_ASSIGN_OR_RETURN(ConvPlan best, fastest_plan(ctx, std::move(plans)));

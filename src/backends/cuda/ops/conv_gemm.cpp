@@ -1,9 +1,11 @@
 #include "backends/cuda/ops/conv_gemm.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
 #include "backends/cuda/kernels/channel_affine.cuh"
+#include "backends/cuda/kernels/im2col.cuh"
 
 namespace tandem::cuda {
 namespace {
@@ -40,14 +42,20 @@ bool conv_is_nhwc_gemm(const ir::ConvAttrs& a, const DevTensor& x, const DevTens
   return x.shape[2] == y.shape[2] && x.shape[3] == y.shape[3];
 }
 
-Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w,
-                                              const std::vector<float>& bias, const DevTensor* residual,
-                                              const ir::Epilogue& act, const DevTensor& y, int max_plans) {
+namespace {
+
+// The product Y[m, n] = X[m, k] W[n, k]^T (+ bias + residual, Relu) through cuBLASLt, one plan per
+// proposed algorithm. X is `in` or, when `in_workspace`, the first `in_bytes` (rounded up to 256)
+// of RunEnv::workspace, written by `prologue` (run first); cuBLASLt's own workspace follows it.
+Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool in_workspace, size_t in_bytes,
+                                         const Step& prologue, uint64_t m, uint64_t k, const void* w,
+                                         const std::vector<float>& bias, const DevTensor* residual,
+                                         const ir::Epilogue& act, const DevTensor& y, int max_plans,
+                                         const std::string& name) {
   std::vector<ConvPlan> plans;
   if (!ctx.env().cublaslt) return plans;
-  const uint64_t m = uint64_t(x.shape[0] * x.shape[2] * x.shape[3]);  // pixels
-  const uint64_t k = uint64_t(x.shape[1]), n = uint64_t(y.shape[1]);
-  const cudaDataType_t dt = x.elem == Elem::kF16 ? CUDA_R_16F : CUDA_R_32F;
+  const uint64_t n = uint64_t(y.shape[1]);
+  const cudaDataType_t dt = y.elem == Elem::kF16 ? CUDA_R_16F : CUDA_R_32F;
   const cublasComputeType_t compute =
       ctx.precision() == Precision::kTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   // Column-major view: D[n, m] = op(A)[n, k] B[k, m] with A = W stored [k, n] (transposed) and
@@ -73,7 +81,7 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
   std::unique_ptr<std::remove_pointer_t<cublasLtMatmulPreference_t>, decltype(&cublasLtMatmulPreferenceDestroy)> pref_owner(
       pref, cublasLtMatmulPreferenceDestroy);
   const uint64_t max_ws = uint64_t{32} << 20;
-  const uint32_t al_a = alignment_of(w), al_b = alignment_of(x.data), al_c = alignment_of(c_ptr),
+  const uint32_t al_a = alignment_of(w), al_b = in_workspace ? 256u : alignment_of(in), al_c = alignment_of(c_ptr),
                  al_d = alignment_of(y.data);
   CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &max_ws, sizeof(max_ws)));
   // Split-K partial sums only in the compute type (fp32): a reduction in the output type (fp16)
@@ -113,19 +121,22 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
   if (count == 0) return plans;  // no algorithm for these shapes: cuDNN's plans remain
 
   const float beta = residual ? 1.0f : 0.0f;
+  const size_t in_off = in_workspace ? (in_bytes + 255) / 256 * 256 : 0;
   void* yd = y.data;
-  const void* xd = x.data;
   for (int i = 0; i < count; ++i) {
     if (found[size_t(i)].state != CUBLAS_STATUS_SUCCESS) continue;
     const cublasLtMatmulAlgo_t algo = found[size_t(i)].algo;
     const size_t ws = found[size_t(i)].workspaceSize;
     ConvPlan p;
-    p.workspace = ws;
-    p.name = "gemm-lt#" + std::to_string(i);
-    p.steps.push_back([mm, algo, ws, w, xd, c_ptr, yd, beta](const RunEnv& env) {
+    p.workspace = in_off + ws;
+    p.name = name + "#" + std::to_string(i);
+    if (prologue) p.steps.push_back(prologue);
+    p.steps.push_back([mm, algo, ws, in_off, w, in, in_workspace, c_ptr, yd, beta](const RunEnv& env) {
       const float one = 1.0f;
-      CUBLAS_TRY(cublasLtMatmul(env.cublaslt, mm->op, &one, w, mm->a, xd, mm->b, &beta, c_ptr, mm->c, yd, mm->d, &algo,
-                                env.workspace, ws, env.stream));
+      const void* b_ptr = in_workspace ? env.workspace : in;
+      void* lt_ws = static_cast<char*>(env.workspace) + in_off;
+      CUBLAS_TRY(cublasLtMatmul(env.cublaslt, mm->op, &one, w, mm->a, b_ptr, mm->b, &beta, c_ptr, mm->c, yd, mm->d,
+                                &algo, lt_ws, ws, env.stream));
       return Status::ok();
     });
     if (!relu && !act.is_none()) {
@@ -137,6 +148,60 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
     plans.push_back(std::move(p));
   }
   return plans;
+}
+
+}  // namespace
+
+Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w,
+                                              const std::vector<float>& bias, const DevTensor* residual,
+                                              const ir::Epilogue& act, const DevTensor& y, int max_plans) {
+  const uint64_t m = uint64_t(x.shape[0] * x.shape[2] * x.shape[3]);
+  return gemm_plans(ctx, x.data, false, 0, Step{}, m, uint64_t(x.shape[1]), w, bias, residual, act, y, max_plans,
+                    "gemm-lt");
+}
+
+bool conv_can_im2col(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y) {
+  if (!x.nhwc || !y.nhwc || x.elem != Elem::kF16 || a.group != 1 || a.kernel_shape.size() != 2) return false;
+  return im2col_bytes(a, x, y) <= kMaxIm2colBytes;
+}
+
+size_t im2col_bytes(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y) {
+  const int64_t k = a.kernel_shape[0] * a.kernel_shape[1] * x.shape[1];
+  const int64_t kpad = (k + 7) / 8 * 8;
+  return size_t(y.shape[0] * y.shape[2] * y.shape[3] * kpad) * 2;
+}
+
+Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
+                                                const std::vector<float>& w_ohwi, const void* w_dev,
+                                                const std::vector<float>& bias, const DevTensor* residual,
+                                                const ir::Epilogue& act, const DevTensor& y, int max_plans) {
+  const int64_t cin = x.shape[1], cout = y.shape[1];
+  const int64_t k = a.kernel_shape[0] * a.kernel_shape[1] * cin;
+  const int64_t kpad = (k + 7) / 8 * 8;
+  const void* w = w_dev;
+  if (kpad != k) {  // rows padded with zeros to match the padded columns of col
+    std::vector<float> padded(size_t(cout * kpad), 0.0f);
+    for (int64_t o = 0; o < cout; ++o)
+      std::copy_n(w_ohwi.begin() + o * k, k, padded.begin() + o * kpad);
+    TANDEM_ASSIGN_OR_RETURN(w, ctx.upload_elem(padded));
+  }
+  Im2colArgs args;
+  args.x = x.data;
+  args.n = int(x.shape[0]); args.c = int(cin); args.h = int(x.shape[2]); args.w = int(x.shape[3]);
+  args.oh = int(y.shape[2]); args.ow = int(y.shape[3]);
+  args.kh = int(a.kernel_shape[0]); args.kw = int(a.kernel_shape[1]);
+  args.stride_h = int(a.strides[0]); args.stride_w = int(a.strides[1]);
+  args.pad_t = int(a.pads[0]); args.pad_l = int(a.pads[1]);
+  args.dil_h = int(a.dilations[0]); args.dil_w = int(a.dilations[1]);
+  args.kpad = int(kpad);
+  Step im2col = [args](const RunEnv& env) {
+    Im2colArgs r = args;
+    r.col = env.workspace;
+    return launch_status(launch_im2col_nhwc_f16(r, env.stream), "im2col_nhwc");
+  };
+  const uint64_t m = uint64_t(y.shape[0] * y.shape[2] * y.shape[3]);
+  return gemm_plans(ctx, nullptr, true, im2col_bytes(a, x, y), im2col, m, uint64_t(kpad), w, bias, residual, act, y,
+                    max_plans, "im2col-lt");
 }
 
 }  // namespace tandem::cuda

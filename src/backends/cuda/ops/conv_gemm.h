@@ -32,4 +32,16 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
                                               const std::vector<float>& bias, const DevTensor* residual,
                                               const ir::Epilogue& act, const DevTensor& y, int max_plans = 4);
 
+// Any group-1 conv on NHWC fp16 data as im2col (kernels/im2col.cu, into the workspace) then one
+// cuBLASLt product against the OHWI weights: at small batches much faster than cuDNN's kernels for
+// 3x3, 7x7 and strided 1x1 convs. Offered only while the im2col matrix stays under
+// kMaxIm2colBytes. `w_ohwi` is the host copy of `w_dev` ([Cout][KH][KW][Cin]).
+constexpr size_t kMaxIm2colBytes = size_t{256} << 20;
+size_t im2col_bytes(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y);
+bool conv_can_im2col(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y);
+Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
+                                                const std::vector<float>& w_ohwi, const void* w_dev,
+                                                const std::vector<float>& bias, const DevTensor* residual,
+                                                const ir::Epilogue& act, const DevTensor& y, int max_plans = 4);
+
 }  // namespace tandem::cuda
