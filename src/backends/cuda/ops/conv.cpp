@@ -124,8 +124,8 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
     for (int i = 0; i < found && i < 4; ++i)
       log += " algo" + std::to_string(int(perf[i].algo)) + "/math" + std::to_string(int(perf[i].mathType)) + "=" +
              (perf[i].status == CUDNN_STATUS_SUCCESS ? std::to_string(perf[i].time * 1000.0f) + "us" : "n/a");
-    std::fprintf(stderr, "tandem-cuda-conv: %s find x%s w%s:%s\n", ctx.label().c_str(), shape_to_string(x.shape).c_str(),
-                 shape_to_string(c.y ? y.shape : y.shape).c_str(), log.c_str());
+    std::fprintf(stderr, "tandem-cuda-conv: %s find x%s y%s:%s\n", ctx.label().c_str(), shape_to_string(x.shape).c_str(),
+                 shape_to_string(y.shape).c_str(), log.c_str());
   }
   for (int i = 0; i < found; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].memory > limit) continue;
