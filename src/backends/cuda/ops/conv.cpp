@@ -1,7 +1,9 @@
 // Conv: depthwise through our kernel (NHWC for fp16, NCHW for fp32/tf32; bias + activation fused,
-// one pass); everything else through cuDNN (algorithm found by measurement at compile time), with
-// bias + residual + activation either fused into cuDNN's conv or in one channel_affine pass after
-// it, whichever measures faster on the real buffers at compile time.
+// one pass). Every other conv gets the fastest of several plans, timed on the real buffers at
+// compile time: cuDNN's conv (the algorithm its Find measures fastest) + one channel_affine pass
+// for bias + residual + activation; cuDNN's fused conv + bias + residual + Relu; and on NHWC data
+// a cuBLASLt product with those in its epilogue, directly for 1x1 convs or after im2col
+// (conv_gemm.h).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -141,7 +143,8 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
 
 // Conv + bias (+ residual z) (+ Relu) in one cuDNN call, y = act(conv(x) + z + bias), rounded to
 // the element type once, with algorithm `algo`; any other activation runs after it in one pass.
-// Empty when cuDNN refuses this configuration (tried once on the real buffers).
+// Empty when cuDNN has no workspace size for it; a configuration cuDNN refuses at run time is
+// dropped when fastest_plan() times it.
 Result<std::optional<ConvPlan>> fused_plan(BuildContext& ctx, const std::shared_ptr<CudnnConv>& c,
                                            cudnnConvolutionFwdAlgo_t algo, const ir::Epilogue& act, const void* x,
                                            const void* w, const void* bias, const void* z, void* y,
