@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/npy.h"
 
 namespace tandem {
@@ -167,6 +169,39 @@ TEST_F(CliTest, RunWritesOutputsMatchingOnnxruntime) {
     if (!(std::fabs(g - w) <= 1e-4 + 1e-3 * std::fabs(w))) ++bad;
   }
   EXPECT_EQ(bad, 0) << "of " << want->numel() << " outputs";
+}
+
+TEST_F(CliTest, BenchRejectsBadBatches) {
+  expect_one_line_error({"bench", model("mobilenet_v2.onnx"), "--units", "cpu", "--batches", "2,x"}, {"--batches"});
+  expect_one_line_error({"bench", model("mobilenet_v2.onnx"), "--units", "cpu", "--batches", "0"}, {"--batches"});
+}
+
+TEST_F(CliTest, BenchUnknownUnit) {
+  expect_one_line_error({"bench", model("mobilenet_v2.onnx"), "--units", "cpu,tpu:0", "--batches", "1"}, {"tpu"});
+}
+
+// A one-thread cpu unit and the reference interpreter on a small input: every unit alone, together, the best unit again; JSON and
+// CSV carry every row with its fields.
+TEST_F(CliTest, BenchWritesEveryRow) {
+  const std::string js = path("bench.json"), csv = path("bench.csv");
+  CmdResult r = tandem({"bench", model("paddle_style.onnx"), "--units", "cpu/threads=1,reference",
+                        "--batches", "2,3", "--shape", "1x3x64x64", "--seconds", "0.05", "--json", js, "--csv", csv});
+  ASSERT_EQ(r.rc, 0) << "stderr: " << r.err << "\nstdout: " << r.out;
+  EXPECT_NE(r.out.find("noise"), std::string::npos) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(slurp(js), nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(j.is_object()) << slurp(js);
+  ASSERT_EQ(j["rows"].size(), 2u) << j.dump(2);
+  for (const auto& row : j["rows"]) {
+    EXPECT_EQ(row["single"].size(), 2u) << row.dump(2);
+    for (const auto& [unit, ips] : row["single"].items()) EXPECT_TRUE(ips.is_number() && ips.get<double>() > 0) << unit;
+    EXPECT_GT(row["together"].get<double>(), 0.0) << row.dump(2);
+    EXPECT_GT(row["best_single_again"].get<double>(), 0.0) << row.dump(2);
+    EXPECT_GE(row["noise"].get<double>(), 0.0) << row.dump(2);
+    EXPECT_FALSE(row["plan"].get<std::string>().empty()) << row.dump(2);
+  }
+  const std::string c = slurp(csv);
+  EXPECT_EQ(std::count(c.begin(), c.end(), '\n'), 3) << c;
+  EXPECT_EQ(c.rfind("batch,", 0), 0u) << c;
 }
 
 }  // namespace
