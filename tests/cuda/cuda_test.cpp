@@ -93,6 +93,21 @@ TEST_F(Cuda, DepthwiseRelu6ThenProjectWithResidual) {  // MobileNetV2's inverted
   check(b.build());
 }
 
+// The producer's activation moves into the depthwise Conv's loads (cuda_schedule.cpp): from a
+// separate activation node after a residual Add, and from a Conv's own epilogue into a strided
+// depthwise whose padding must stay zero (HardSigmoid(0) = 0.5 would show if it were activated).
+TEST_F(Cuda, ActivationMovedIntoDepthwiseLoads) {
+  GraphBuilder b;
+  b.input("x", {2, 16, 9, 9}).weight("we", {16, 16, 1, 1}, -0.3f, 0.3f).weight("be", {16});
+  b.weight("wd", {16, 1, 3, 3}).weight("wd2", {16, 1, 3, 3});
+  b.node("Conv", {"x", "we", "be"}, {"e"}, conv(1, 1, 0, 1), {{2, 16, 9, 9}});
+  b.node("Add", {"e", "x"}, {"s"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {{2, 16, 9, 9}});
+  b.node("HardSwish", {"s"}, {"h"}, act(ir::ActKind::kHardSwish), {{2, 16, 9, 9}});
+  b.node("Conv", {"h", "wd"}, {"d"}, conv(3, 1, 1, 16, {ir::ActKind::kHardSigmoid, 1.0f / 6, 0.5f}), {{2, 16, 9, 9}});
+  b.node("Conv", {"d", "wd2"}, {"y"}, conv(3, 2, 1, 16), {{2, 16, 5, 5}}).output("y");
+  check(b.build());
+}
+
 TEST_F(Cuda, DepthwiseStridedHardSwish) {
   GraphBuilder b;
   b.input("x", {2, 24, 15, 15}).weight("wd", {24, 1, 5, 5}).weight("bd", {24});

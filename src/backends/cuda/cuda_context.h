@@ -60,6 +60,13 @@ struct OpInstance {
   ir::Epilogue act;      // activation of a fused follower node (none when none)
   std::string output;
   std::string label;     // "node 'x' (Conv)+Add+Relu", for errors
+  // An activation moved from the producer of input 0 into this op's loads (a depthwise Conv
+  // reading Conv -> Clip): `input` is the tensor read instead of node->inputs[0] ("" when none).
+  std::string input;
+  ir::Epilogue input_act;
+  // This Conv's own epilogue (ConvAttrs::epilogue) was moved into its reader's loads.
+  bool drop_own_epilogue = false;
+  const std::string& input0() const { return input.empty() ? node->inputs[0] : input; }
 };
 
 class BuildContext {

@@ -1,6 +1,8 @@
 #include "backends/cuda/cuda_schedule.h"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 namespace tandem::cuda {
 namespace {
@@ -25,18 +27,40 @@ int sole_consumer(const ir::Graph& g, const std::unordered_map<std::string, std:
   return (it == cons.end() || it->second.size() != 1) ? -1 : it->second[0];
 }
 
+// A depthwise Conv (group == input channels == output channels, one input channel per group):
+// our kernel can apply an activation to what it loads.
+bool is_depthwise_conv(const ir::Graph& g, const ir::Node& n) {
+  if (n.op_type != "Conv" || n.inputs.size() < 2) return false;
+  const auto& a = std::get<ir::ConvAttrs>(n.attrs);
+  const Tensor* w = g.constant(n.inputs[1]);
+  const auto* x = g.info(n.inputs[0]);
+  if (!w || !x || a.kernel_shape.size() != 2 || x->shape.size() != 4 || w->shape().size() != 4) return false;
+  return a.group > 1 && x->shape[1] == a.group && w->shape()[0] == a.group && w->shape()[1] == 1;
+}
+
 }  // namespace
 
 std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
   const auto cons = g.consumers();
   std::vector<bool> absorbed(g.nodes.size(), false);
+  // Activations moved into a depthwise Conv's loads: consumer index -> (tensor read, activation,
+  // op type). Saves the activation's own pass over the (6x expanded) tensor in MobileNet blocks.
+  std::map<int, std::tuple<std::string, ir::Epilogue, std::string>> moved;
   std::vector<std::pair<int, OpInstance>> placed;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     if (absorbed[i]) continue;
     const ir::Node& n = g.nodes[i];
     const CudaOp* op = find_cuda_op(n.op_type);
-    OpInstance inst{&n, "", {}, n.outputs[0], "node '" + n.name + "' (" + n.op_type + ")"};
+    OpInstance inst;
+    inst.node = &n;
+    inst.output = n.outputs[0];
+    inst.label = "node '" + n.name + "' (" + n.op_type + ")";
     int pos = int(i);
+    if (auto it = moved.find(int(i)); it != moved.end()) {
+      inst.input = std::get<0>(it->second);
+      inst.input_act = std::get<1>(it->second);
+      inst.label += "+in:" + std::get<2>(it->second);
+    }
     const bool free_epilogue = !has_own_epilogue(n);
     if (op && op->takes_residual && free_epilogue) {
       int j = sole_consumer(g, cons, inst.output);
@@ -56,6 +80,7 @@ std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
         }
       }
     }
+    const std::string before_act = inst.output;
     if (op && op->takes_act && free_epilogue) {
       int k = sole_consumer(g, cons, inst.output);
       if (k >= 0 && !absorbed[size_t(k)] && is_activation(g.nodes[size_t(k)].op_type)) {
@@ -67,6 +92,26 @@ std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
           absorbed[size_t(k)] = true;
           pos = std::max(pos, k);
         }
+      }
+    }
+    // The final activation (a fused follower, or a Conv's own epilogue) moves into the loads of a
+    // depthwise Conv that is the only reader: the producer writes the tensor before it, and the
+    // activation's own pass over that tensor (6x expanded in MobileNet blocks) disappears.
+    const auto* own = n.op_type == "Conv" ? &std::get<ir::ConvAttrs>(n.attrs).epilogue : nullptr;
+    const ir::Epilogue final_act = !inst.act.is_none() ? inst.act : own ? *own : ir::Epilogue{};
+    if (!final_act.is_none() && (!inst.act.is_none() || own)) {
+      const int d = sole_consumer(g, cons, inst.output);
+      if (d > pos && !absorbed[size_t(d)] && !moved.count(d) && is_depthwise_conv(g, g.nodes[size_t(d)]) &&
+          g.nodes[size_t(d)].inputs[0] == inst.output) {
+        if (!inst.act.is_none()) {
+          moved[d] = {before_act, inst.act, inst.label.substr(inst.label.rfind('+') + 1)};
+          inst.output = before_act;
+          inst.act = {};
+        } else {
+          moved[d] = {inst.output, *own, "epilogue of " + n.name};
+          inst.drop_own_epilogue = true;
+        }
+        inst.label += " (activation moved into the next depthwise Conv)";
       }
     }
     placed.emplace_back(pos, std::move(inst));
@@ -90,6 +135,7 @@ ArenaPlan plan_arena(const ir::Graph& g, const std::vector<OpInstance>& ops,
       if (it != lives.end()) it->second.last = std::max(it->second.last, i);
     };
     for (const auto& in : op.node->inputs) touch(in);
+    touch(op.input);
     touch(op.residual);
     lives[op.output] = {op.output, bytes_of(g, op.output, elem_size), i, i};
   }

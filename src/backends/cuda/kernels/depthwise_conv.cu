@@ -26,7 +26,7 @@ __global__ void depthwise_nhwc_kernel(DepthwiseArgs a, int64_t total) {
       for (int kx = 0; kx < a.kw; ++kx) {
         int ix = ox * a.stride_w - a.pad_l + kx * a.dil_w;
         if (ix < 0 || ix >= a.w_in) continue;
-        acc += load_f(x, img + (static_cast<int64_t>(iy) * a.w_in + ix) * a.c + c) *
+        acc += apply_act(a.in_act, load_f(x, img + (static_cast<int64_t>(iy) * a.w_in + ix) * a.c + c)) *
                load_f(w, (static_cast<int64_t>(ky) * a.kw + kx) * a.c + c);
       }
     }
@@ -66,8 +66,8 @@ __global__ void depthwise_nhwc_h8_kernel(DepthwiseArgs a, int total8) {
 #pragma unroll
         for (int k = 0; k < 4; ++k) {
           float2 xf = __half22float2(xh[k]), wf = __half22float2(wh[k]);
-          acc[2 * k] = fmaf(xf.x, wf.x, acc[2 * k]);
-          acc[2 * k + 1] = fmaf(xf.y, wf.y, acc[2 * k + 1]);
+          acc[2 * k] = fmaf(apply_act(a.in_act, xf.x), wf.x, acc[2 * k]);
+          acc[2 * k + 1] = fmaf(apply_act(a.in_act, xf.y), wf.y, acc[2 * k + 1]);
         }
       }
     }
@@ -108,7 +108,7 @@ __global__ void depthwise_nchw_f32_kernel(DepthwiseArgs a, Index total) {
       for (int kx = 0; kx < kw; ++kx) {
         const int ix = ix0 + kx * a.dil_w;
         if (ix < 0 || ix >= a.w_in) continue;
-        acc = fmaf(__ldg(row + ix), __ldg(wp + ky * kw + kx), acc);
+        acc = fmaf(apply_act(a.in_act, __ldg(row + ix)), __ldg(wp + ky * kw + kx), acc);
       }
     }
     y[i] = apply_act(a.act, acc);
@@ -150,7 +150,7 @@ __global__ void depthwise_nchw_f32_vec_kernel(DepthwiseArgs a, Index total) {
 #pragma unroll
       for (int j = 0; j < kSpan; ++j) {
         const int ix = ix0 + j;
-        in[j] = ix >= 0 && ix < a.w_in ? __ldg(row + ix) : 0.0f;
+        in[j] = ix >= 0 && ix < a.w_in ? apply_act(a.in_act, __ldg(row + ix)) : 0.0f;
       }
 #pragma unroll
       for (int kx = 0; kx < K; ++kx) {

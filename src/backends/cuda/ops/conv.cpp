@@ -30,6 +30,13 @@ struct CudnnConv : ConvDescriptors {
   }
 };
 
+// The node's attributes, without its own epilogue when the schedule moved that into the reader.
+ir::ConvAttrs conv_attrs(const OpInstance& op) {
+  ir::ConvAttrs a = std::get<ir::ConvAttrs>(op.node->attrs);
+  if (op.drop_own_epilogue) a.epilogue = {};
+  return a;
+}
+
 Status supports_conv(const ir::Graph& graph, const ir::Node& node) {
   TANDEM_RETURN_IF_ERROR(float_tensors_only(graph, node));
   const auto& a = std::get<ir::ConvAttrs>(node.attrs);
@@ -70,7 +77,7 @@ Result<std::vector<float>> bias_values(BuildContext& ctx, const ir::Node& node, 
 
 Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor& x, const DevTensor& y,
                        const DevTensor* res) {
-  const auto& a = std::get<ir::ConvAttrs>(op.node->attrs);
+  const ir::ConvAttrs a = conv_attrs(op);
   const Tensor* w = ctx.constant(op.node->inputs[1]);
   // NHWC wants [KH][KW][C]; NCHW keeps the ONNX [C][1][KH][KW] order.
   TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(weight_values(*w, x.nhwc, x.nhwc)));
@@ -90,6 +97,7 @@ Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor&
   d.dil_h = int(a.dilations[0]); d.dil_w = int(a.dilations[1]);
   const bool fuse_act = !res;  // with a residual, the activation runs after the add
   d.act = to_dev_epilogue(fuse_act ? (a.epilogue.is_none() ? op.act : a.epilogue) : a.epilogue);
+  d.in_act = to_dev_epilogue(op.input_act);
   const Elem e = ctx.elem();
   if (x.nhwc) {
     ctx.add_step([d, e](const RunEnv& env) { return launch_status(launch_depthwise_nhwc(d, e, env.stream), "depthwise_nhwc"); });
@@ -260,7 +268,7 @@ Result<DevTensor> padded_input(BuildContext& ctx, const ir::ConvAttrs& a, const 
 }
 
 Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_in, const DevTensor& y, const DevTensor* res) {
-  ir::ConvAttrs a = std::get<ir::ConvAttrs>(op.node->attrs);
+  ir::ConvAttrs a = conv_attrs(op);
   DevTensor x = x_in;
   if (a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3]) {
     TANDEM_ASSIGN_OR_RETURN(x, padded_input(ctx, a, x_in));
@@ -315,8 +323,8 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
 }
 
 Status build_conv(BuildContext& ctx, const OpInstance& op) {
-  const auto& a = std::get<ir::ConvAttrs>(op.node->attrs);
-  TANDEM_ASSIGN_OR_RETURN(const DevTensor* x, ctx.tensor(op.node->inputs[0]));
+  const ir::ConvAttrs a = conv_attrs(op);
+  TANDEM_ASSIGN_OR_RETURN(const DevTensor* x, ctx.tensor(op.input0()));
   TANDEM_ASSIGN_OR_RETURN(const DevTensor* y, ctx.tensor(op.output));
   const DevTensor* res = nullptr;
   if (!op.residual.empty()) {
@@ -331,6 +339,8 @@ Status build_conv(BuildContext& ctx, const OpInstance& op) {
     ctx.set_label(ctx.label() + " depthwise");
     return build_depthwise(ctx, op, *x, *y, res);
   }
+  if (!op.input_act.is_none())
+    return internal_error("an activation was moved into a Conv that does not run on the depthwise kernel");
   ctx.set_label(ctx.label() + (a.group > 1 ? " cudnn-grouped" : " cudnn"));
   return build_cudnn(ctx, op, *x, *y, res);
 }
