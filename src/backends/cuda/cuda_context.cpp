@@ -1,6 +1,7 @@
 #include "backends/cuda/cuda_context.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 
@@ -47,6 +48,19 @@ DevEpilogue to_dev_epilogue(const ir::Epilogue& e) {
   d.alpha = e.alpha;
   d.beta = e.beta;
   return d;
+}
+
+bool cuda_trial(std::string_view feature) {
+  const char* env = std::getenv("TANDEM_CUDA_TRY");
+  if (!env) return false;
+  std::string_view list(env);
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    if (list.substr(0, comma) == feature) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 Result<float> time_steps(const RunEnv& env, const std::vector<Step>& steps, int reps) {

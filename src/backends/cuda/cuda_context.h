@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backends/backend.h"
@@ -142,6 +143,9 @@ Step copy_step(const void* src, Elem src_elem, const Strides& src_strides, void*
 // Copies `src` into `dst` (same element count): a device memcpy when both are stored in the
 // same order, else a strided re-layout (NHWC <-> row-major). Used by Reshape and friends.
 Result<Step> relayout_step(const DevTensor& src, const DevTensor& dst);
+// Features built but not yet run on a GPU stay off unless named in the comma-separated
+// environment variable TANDEM_CUDA_TRY (e.g. "im2col-lt,dw-input-act"); the GPU tests name them.
+bool cuda_trial(std::string_view feature);
 // Median time in ms of running `steps` in order on env.stream (after one warm-up run), for
 // choices measured at compile time. env.workspace must hold what the steps need.
 Result<float> time_steps(const RunEnv& env, const std::vector<Step>& steps, int reps = 5);

@@ -310,7 +310,7 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
   if (conv_is_nhwc_gemm(a, x, y) && !std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
     TANDEM_ASSIGN_OR_RETURN(auto gemms, nhwc_gemm_plans(ctx, x, wd, bias, res, act, y));
     for (auto& g : gemms) plans.push_back(std::move(g));
-  } else if (conv_can_im2col(a, x, y) && !std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
+  } else if (conv_can_im2col(a, x, y) && !std::getenv("TANDEM_CUDA_NO_CONV_GEMM") && cuda_trial("im2col-lt")) {
     // Any other conv (3x3, 7x7, strided 1x1): im2col into the workspace, then the same product.
     TANDEM_ASSIGN_OR_RETURN(auto gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, bias, res, act, y));
     for (auto& g : gemms) plans.push_back(std::move(g));
