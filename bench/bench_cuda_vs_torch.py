@@ -14,7 +14,8 @@ models. For each batch:
 
 Usage (GPU machine): bench/bench_cuda_vs_torch.py --tandem PATH/tandem --out DIR
   [--models mobilenet_v2,resnet50] [--batches 1,16,64,256,1024] [--compile-batches 1,16,64,256,1024]
-  [--compile-reduce-overhead-batches 1-16] [--compile-default-batches 64-]
+  [--compile-reduce-overhead-batches 1-16] [--compile-default-batches 64-] [--precisions fp16,fp32,tf32]
+  [--try FEATURES] (Tandem fp16 once more with TANDEM_CUDA_TRY=FEATURES, same run)
 Writes DIR/bench.json and DIR/bench.md. torch is imported after the arguments are parsed, so
 --help works where torch is not installed.
 """
@@ -35,6 +36,9 @@ ap.add_argument("--profile-batches", default="", help="per-op Tandem profile (TA
 ap.add_argument("--profile-precisions", default="fp16", help="precisions to profile: fp16,fp32,tf32")
 ap.add_argument("--precisions", default="fp16,fp32,tf32",
                 help="Tandem precisions to time (fp32 also times PyTorch eager fp32 exact, tf32 PyTorch eager fp32)")
+ap.add_argument("--try", dest="try_features", default="",
+                help="also time Tandem fp16 with TANDEM_CUDA_TRY=<this> (features on trial, e.g. im2col-lt,dw-input-act), "
+                     "in the same run, as the column 'tandem fp16 + try'")
 ap.add_argument("--min-seconds", type=float, default=1.0, help="timed seconds per measurement (roughly)")
 args = ap.parse_args()
 
@@ -166,7 +170,7 @@ def timing_split(stderr, batch):
     return {"upload_ms": up, "graph_ms": gr, "output_ms": out, "device_images_per_second": batch / (gr * 1e-3)}
 
 
-def tandem(model_path, units, batch, env_extra=None, iters=None):
+def tandem(model_path, units, batch, env_extra=None, iters=None, env_more=None):
     """End-to-end `tandem run` (no timing instrumentation: uploads overlap compute), then, unless
     profiling, a shorter run with TANDEM_CUDA_TIMING for the upload/graph/output split (that mode
     synchronises after each part, so its own throughput is not the end-to-end figure)."""
@@ -193,12 +197,13 @@ def tandem(model_path, units, batch, env_extra=None, iters=None):
                "latency_ms_median": r["report"].get("latency_ms_median"), "cmd": r["cmd"], "stderr": p.stderr}
         out.update(timing_split(p.stderr, batch))
         return out
-    p, r = once({}, iters)
+    env_more = env_more or {}
+    p, r = once(dict(env_more), iters)
     if p is None:
         return r
     out = {"images_per_second": r["report"].get("images_per_second"),
-           "latency_ms_median": r["report"].get("latency_ms_median"), "cmd": r["cmd"]}
-    p2, _ = once({"TANDEM_CUDA_TIMING": "1"}, max(3, iters // 4))
+           "latency_ms_median": r["report"].get("latency_ms_median"), "cmd": r["cmd"], "env": env_more}
+    p2, _ = once(dict(env_more, TANDEM_CUDA_TIMING="1"), max(3, iters // 4))
     if p2 is not None:
         out.update(timing_split(p2.stderr, batch))
     return out
@@ -257,6 +262,8 @@ def main():
             row = {"model": name, "batch": batch}
             precs = args.precisions.split(",")
             row["tandem_fp16"] = tandem(path, "cuda:0/fp16", batch)
+            if args.try_features:
+                row["tandem_fp16_try"] = tandem(path, "cuda:0/fp16", batch, env_more={"TANDEM_CUDA_TRY": args.try_features})
             if "fp32" in precs:
                 row["tandem_fp32"] = tandem(path, "cuda:0", batch)
                 row["torch_eager_fp32_exact"] = torch_row(make_model(name), batch, False, "eager", allow_tf32=False)
@@ -307,6 +314,10 @@ def fp16_lines(rows):
              "| model | batch | tandem fp16 | torch eager fp16 CL | torch.compile default | torch.compile reduce-overhead "
              "| ratio tandem / compile, end-to-end | ratio tandem / compile, device-only |",
              "|---|---|---|---|---|---|---|---|"]
+    tried = any("tandem_fp16_try" in r for r in rows)
+    if tried:
+        lines[-2] = lines[-2].replace("| tandem fp16 |", "| tandem fp16 | tandem fp16 + try (%s) | graph ms / + try |" % args.try_features)
+        lines[-1] = "|---|---|---|---|---|---|---|---|---|---|"
     for r in rows:
         t = r["tandem_fp16"]
         best, mode = best_compile(r)
@@ -314,8 +325,13 @@ def fp16_lines(rows):
         dev_only = ratio(t.get("device_images_per_second"), best) if ok(t) else "-"
         if mode:
             e2e, dev_only = e2e + " (" + mode + ")", dev_only + " (" + mode + ")"
+        cells = [fmt(t)]
+        if tried:
+            tt = r.get("tandem_fp16_try") or {}
+            g = lambda d: ("%.3f" % d["graph_ms"]) if d and "graph_ms" in d else "-"
+            cells += [fmt(tt), "%s / %s" % (g(t), g(tt))]
         lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
-            r["model"], r["batch"], fmt(t), fmt(r["torch_eager_fp16_cl"]), fmt(r.get("torch_compile_default")),
+            r["model"], r["batch"], " | ".join(cells), fmt(r["torch_eager_fp16_cl"]), fmt(r.get("torch_compile_default")),
             fmt(r.get("torch_compile_reduce-overhead")), e2e, dev_only))
     return lines
 
