@@ -45,8 +45,8 @@ RuntimeImpl::RuntimeImpl(std::vector<plan::Unit> units, plan::Plan plan, plan::G
       plan_(std::move(plan)),
       graphs_(std::move(graphs)),
       options_(std::move(options)),
-      pool_(backends_of(units_)),
       fail_after_(units_.size(), -1),
+      pool_(backends_of(units_)),
       failed_(units_.size()) {
   for (const plan::Unit& u : units_) {
     std::shared_ptr<const Backend> backend = u.backend;

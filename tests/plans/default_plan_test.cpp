@@ -27,7 +27,9 @@ class DefaultPlan : public ::testing::Test {
     auto units = plan_test::units(spec);
     auto p = default_plan(*graph_, units, graphs_, o);
     EXPECT_TRUE(p.is_ok()) << p.status().to_string();
-    if (p) EXPECT_TRUE(bind_plan(*p, *graph_, units).is_ok());
+    if (p) {
+      EXPECT_TRUE(bind_plan(*p, *graph_, units).is_ok());
+    }
     return p.is_ok() ? *p : Plan::single_unit("?");
   }
   GraphForBatch graphs_;
