@@ -170,40 +170,41 @@ def timing_split(stderr, batch):
     return {"upload_ms": up, "graph_ms": gr, "output_ms": out, "device_images_per_second": batch / (gr * 1e-3)}
 
 
-def tandem(model_path, units, batch, env_extra=None, iters=None, env_more=None):
-    """End-to-end `tandem run` (no timing instrumentation: uploads overlap compute), then, unless
-    profiling, a shorter run with TANDEM_CUDA_TIMING for the upload/graph/output split (that mode
-    synchronises after each part, so its own throughput is not the end-to-end figure)."""
+def tandem(model_path, units, batch, env=None, iters=None, profile=False):
+    """End-to-end `tandem run` with `env` added to the environment (no timing instrumentation:
+    uploads overlap compute), then a shorter run with TANDEM_CUDA_TIMING for the upload/graph/output
+    split (that mode synchronises after each part, so its own throughput is not the end-to-end
+    figure). profile=True: one TANDEM_CUDA_TIMING run only, its stderr kept (for the per-op profile)."""
+    env = env or {}
     # Enough batches that filling the pipeline (the first batch's upload, not overlapped with any
     # compute) is a small share: with 5 batches at 1024 it was ~10% of the measured time.
     iters = iters or max(30, min(200, int(20000 / batch)))
 
-    def once(env_more, n):
+    def once(extra, n):
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
             rep = f.name
         cmd = [args.tandem, "run", model_path, "--units", units, "--batch", str(batch), "--iterations", str(n),
                "--warmup", "5", "--report", rep, "-q"]
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ, **env_more))
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ, **extra))
         if p.returncode != 0:
             return None, {"error": (p.stderr or p.stdout).strip().splitlines()[-1:] or ["rc %d" % p.returncode],
                           "cmd": " ".join(cmd)}
         return p, {"report": json.load(open(rep)), "cmd": " ".join(cmd)}
 
-    if env_extra:  # a profile run: its own clocks only
-        p, r = once(dict(env_extra, TANDEM_CUDA_TIMING="1"), iters)
+    if profile:  # its own clocks only
+        p, r = once(dict(env, TANDEM_CUDA_TIMING="1"), iters)
         if p is None:
             return r
         out = {"images_per_second": r["report"].get("images_per_second"),
                "latency_ms_median": r["report"].get("latency_ms_median"), "cmd": r["cmd"], "stderr": p.stderr}
         out.update(timing_split(p.stderr, batch))
         return out
-    env_more = env_more or {}
-    p, r = once(dict(env_more), iters)
+    p, r = once(env, iters)
     if p is None:
         return r
     out = {"images_per_second": r["report"].get("images_per_second"),
-           "latency_ms_median": r["report"].get("latency_ms_median"), "cmd": r["cmd"], "env": env_more}
-    p2, _ = once(dict(env_more, TANDEM_CUDA_TIMING="1"), max(3, iters // 4))
+           "latency_ms_median": r["report"].get("latency_ms_median"), "cmd": r["cmd"], "env": env}
+    p2, _ = once(dict(env, TANDEM_CUDA_TIMING="1"), max(3, iters // 4))
     if p2 is not None:
         out.update(timing_split(p2.stderr, batch))
     return out
@@ -255,7 +256,7 @@ def main():
         model_floor(name, model)
         for batch in [int(b) for b in args.profile_batches.split(",") if b]:
             for prec in args.profile_precisions.split(","):
-                r = tandem(path, "cuda:0/" + prec, batch, {"TANDEM_CUDA_PROFILE": "1"}, iters=5)
+                r = tandem(path, "cuda:0/" + prec, batch, env={"TANDEM_CUDA_PROFILE": "1"}, iters=5, profile=True)
                 with open(os.path.join(args.out, "profile.txt"), "a") as f:
                     f.write("==== %s batch %d %s\n%s\n" % (name, batch, prec, r.get("stderr") or r.get("error")))
         for batch in [int(b) for b in args.batches.split(",")]:
@@ -263,7 +264,7 @@ def main():
             precs = args.precisions.split(",")
             row["tandem_fp16"] = tandem(path, "cuda:0/fp16", batch)
             if args.try_features:
-                row["tandem_fp16_try"] = tandem(path, "cuda:0/fp16", batch, env_more={"TANDEM_CUDA_TRY": args.try_features})
+                row["tandem_fp16_try"] = tandem(path, "cuda:0/fp16", batch, env={"TANDEM_CUDA_TRY": args.try_features})
             if "fp32" in precs:
                 row["tandem_fp32"] = tandem(path, "cuda:0", batch)
                 row["torch_eager_fp32_exact"] = torch_row(make_model(name), batch, False, "eager", allow_tf32=False)

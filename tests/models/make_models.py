@@ -444,8 +444,7 @@ def fp16_storage_model(model):
     consts = {i.name for i in g.initializer}
     consts |= {o for n in g.node if n.op_type == "Constant" for o in n.output}
     stored = {i for n in g.node if n.op_type in STORED_INPUTS_OF for i in n.input if i and i not in consts and i in floats}
-    stored |= {o.name for o in g.output}
-    stored |= {i.name for i in g.input}
+    out_names = {o.name for o in g.output}  # rounded at the end, under their own names
     rename, nodes = {}, []
 
     def rounded(name):
@@ -464,10 +463,9 @@ def fp16_storage_model(model):
                 c.input[k] = rename[name]
         nodes.append(c)
         for o in n.output:
-            if o in stored and o not in {x.name for x in g.output}:
+            if o in stored and o not in out_names:
                 rounded(o)
-    outs = []
-    for o in g.output:  # the output too, under its own name
+    for o in g.output:
         tmp = o.name + "__fp32"
         for node in nodes:
             for k, name in enumerate(node.output):
@@ -478,7 +476,6 @@ def fp16_storage_model(model):
                     node.input[k] = tmp
         nodes.append(helper.make_node("Cast", [tmp], [o.name + "__fp16"], to=TensorProto.FLOAT16))
         nodes.append(helper.make_node("Cast", [o.name + "__fp16"], [o.name], to=TensorProto.FLOAT))
-        outs.append(o)
     del g.node[:]
     g.node.extend(nodes)
     del g.value_info[:]

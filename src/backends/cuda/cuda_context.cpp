@@ -50,6 +50,16 @@ DevEpilogue to_dev_epilogue(const ir::Epilogue& e) {
   return d;
 }
 
+Step channel_affine_step(const ChannelAffineArgs& args, Elem elem, const char* what) {
+  return [args, elem, what](const RunEnv& env) { return cuda_status(launch_channel_affine(args, elem, env.stream), what); };
+}
+
+Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem) {
+  ChannelAffineArgs e;
+  e.x = y; e.y = y; e.total = numel; e.act = to_dev_epilogue(act);
+  return channel_affine_step(e, elem, "activation");
+}
+
 bool cuda_trial(std::string_view feature) {
   const char* env = std::getenv("TANDEM_CUDA_TRY");
   if (!env) return false;

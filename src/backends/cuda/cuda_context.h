@@ -14,6 +14,7 @@
 
 #include "backends/backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/kernels/channel_affine.cuh"
 #include "backends/cuda/kernels/kernel_types.cuh"
 
 namespace tandem::cuda {
@@ -143,6 +144,10 @@ Step copy_step(const void* src, Elem src_elem, const Strides& src_strides, void*
 // Copies `src` into `dst` (same element count): a device memcpy when both are stored in the
 // same order, else a strided re-layout (NHWC <-> row-major). Used by Reshape and friends.
 Result<Step> relayout_step(const DevTensor& src, const DevTensor& dst);
+// A step running one channel_affine pass (`what` names it in errors).
+Step channel_affine_step(const ChannelAffineArgs& args, Elem elem, const char* what);
+// In place on y[0, numel): y = act(y).
+Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem);
 // Features built but not yet run on a GPU stay off unless named in the comma-separated
 // environment variable TANDEM_CUDA_TRY (e.g. "im2col-lt,dw-input-act"); the GPU tests name them.
 bool cuda_trial(std::string_view feature);

@@ -20,11 +20,11 @@ Status build_activation(BuildContext& ctx, const OpInstance& op) {
   const Elem el = ctx.elem();
   ChannelAffineArgs e;
   e.x = x->data; e.y = y->data; e.total = y->numel(); e.act = to_dev_epilogue(at.act);
-  ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "activation"); });
+  ctx.add_step(channel_affine_step(e, el, "activation"));
   if (!op.act.is_none()) {
     ChannelAffineArgs f = e;
     f.x = y->data; f.act = to_dev_epilogue(op.act);
-    ctx.add_step([f, el](const RunEnv& env) { return launch_status(launch_channel_affine(f, el, env.stream), "activation"); });
+    ctx.add_step(channel_affine_step(f, el, "activation"));
   }
   return Status::ok();
 }

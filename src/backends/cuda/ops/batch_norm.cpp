@@ -41,7 +41,7 @@ Status build_bn(BuildContext& ctx, const OpInstance& op) {
   TANDEM_ASSIGN_OR_RETURN(e.bias, ctx.upload_f32(t));
   e.act = to_dev_epilogue(op.act);
   const Elem el = ctx.elem();
-  ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "batch_norm"); });
+  ctx.add_step(channel_affine_step(e, el, "batch_norm"));
   return Status::ok();
 }
 

@@ -107,7 +107,7 @@ Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor&
   if (res) {
     ChannelAffineArgs c;
     c.x = y.data; c.y = y.data; c.residual = res->data; c.total = y.numel(); c.act = to_dev_epilogue(op.act);
-    ctx.add_step([c, e](const RunEnv& env) { return launch_status(launch_channel_affine(c, e, env.stream), "channel_affine"); });
+    ctx.add_step(channel_affine_step(c, e, "channel_affine"));
   }
   return Status::ok();
 }
@@ -172,18 +172,14 @@ Result<std::optional<ConvPlan>> fused_plan(BuildContext& ctx, const std::shared_
     return Status::ok();
   });
   if (act.kind != ir::ActKind::kRelu && !act.is_none()) {
-    ChannelAffineArgs e;
-    e.x = y; e.y = y; e.total = numel; e.act = to_dev_epilogue(act);
-    const Elem el = ctx.elem();
-    p.steps.push_back([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "activation"); });
+    p.steps.push_back(activation_step(y, numel, act, ctx.elem()));
   }
   return std::optional<ConvPlan>(std::move(p));
 }
 
 // cuDNN's conv (measured algorithm), then one channel_affine pass for bias + residual + activation.
-Result<ConvPlan> unfused_plan(BuildContext& ctx, const std::shared_ptr<CudnnConv>& c, const std::vector<float>& bias,
-                              const ir::Epilogue& act, const void* x, const void* w, const DevTensor& y,
-                              const DevTensor* res) {
+ConvPlan unfused_plan(BuildContext& ctx, const std::shared_ptr<CudnnConv>& c, const float* bias, const ir::Epilogue& act,
+                      const void* x, const void* w, const DevTensor& y, const DevTensor* res) {
   ConvPlan p;
   p.workspace = c->workspace;
   p.name = "conv+epilogue";
@@ -194,16 +190,13 @@ Result<ConvPlan> unfused_plan(BuildContext& ctx, const std::shared_ptr<CudnnConv
                                       c->workspace, &zero, c->y, yd));
     return Status::ok();
   });
-  if (bias.empty() && act.is_none() && !res) return p;
+  if (!bias && act.is_none() && !res) return p;
   ChannelAffineArgs e;
-  e.x = yd; e.y = yd; e.residual = res ? res->data : nullptr;
-  if (!bias.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(e.bias, ctx.upload_f32(bias));
-  }
+  e.x = yd; e.y = yd; e.residual = res ? res->data : nullptr; e.bias = bias;
   e.total = y.numel(); e.channels = y.shape[1]; e.inner = y.nhwc ? 1 : y.shape[2] * y.shape[3];
   e.act = to_dev_epilogue(act);
   const Elem el = ctx.elem();
-  p.steps.push_back([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "channel_affine"); });
+  p.steps.push_back(channel_affine_step(e, el, "channel_affine"));
   return p;
 }
 
@@ -222,8 +215,10 @@ Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans) {
   bool found = false;
   Status first_error;
   std::string log;
+  std::vector<bool> ran(plans.size(), false);
   for (size_t i = 0; i < plans.size(); ++i) {
     Result<float> ms = time_steps(env, plans[i].steps);
+    ran[i] = ms.is_ok();
     if (!ms.is_ok()) {
       if (first_error.is_ok()) first_error = ms.status();
       log += std::string(" ") + plans[i].name + "=failed(" + ms.status().message() + ")";
@@ -242,7 +237,7 @@ Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans) {
   // check every kind, not only the one this GPU finds fastest).
   if (const char* force = std::getenv("TANDEM_CUDA_CONV_PLAN"); force && *force) {
     for (size_t i = 0; i < plans.size(); ++i)
-      if (plans[i].name.rfind(force, 0) == 0 && log.find(" " + plans[i].name + "=failed") == std::string::npos) {
+      if (ran[i] && plans[i].name.rfind(force, 0) == 0) {
         best = i;
         break;
       }
@@ -281,9 +276,18 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
   TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y));
   TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
   const ir::Epilogue act = a.epilogue.is_none() ? op.act : a.epilogue;
+  // The bias on the device once for every plan: fp32 and in the unit's element type.
+  DevBias db;
+  if (!bias.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(db.f32, ctx.upload_f32(bias));
+    if (ctx.elem() == Elem::kF32) {
+      db.elem = db.f32;
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(db.elem, ctx.upload_elem(bias));
+    }
+  }
   std::vector<ConvPlan> plans;
-  TANDEM_ASSIGN_OR_RETURN(ConvPlan unfused, unfused_plan(ctx, c, bias, act, x.data, wd, y, res));
-  plans.push_back(std::move(unfused));
+  plans.push_back(unfused_plan(ctx, c, db.f32, act, x.data, wd, y, res));
   // Fused candidates: bias (zeros when the node has none) + residual + Relu inside the conv.
   // cuDNN runs an IDENTITY activation only with IMPLICIT_PRECOMP_GEMM; with RELU the measured
   // algorithm is tried too. Which is fastest depends on shape and batch (at batch 1 the fused
@@ -296,8 +300,10 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
     CUDNN_TRY(cudnnCreateActivationDescriptor(&c->act));
     CUDNN_TRY(cudnnSetActivationDescriptor(c->act, relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
                                            CUDNN_NOT_PROPAGATE_NAN, 0.0));
-    std::vector<float> bvals = bias.empty() ? std::vector<float>(size_t(y.shape[1]), 0.0f) : bias;
-    TANDEM_ASSIGN_OR_RETURN(void* bd, ctx.upload_elem(bvals));
+    const void* bd = db.elem;  // cuDNN's fused call needs a bias: zeros when the node has none
+    if (!bd) {
+      TANDEM_ASSIGN_OR_RETURN(bd, ctx.upload_elem(std::vector<float>(size_t(y.shape[1]), 0.0f)));
+    }
     const void* zd = res ? res->data : nullptr;
     std::vector<cudnnConvolutionFwdAlgo_t> algos{CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM};
     if (relu && c->algo != algos[0]) algos.push_back(c->algo);
@@ -306,13 +312,15 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
       if (fused) plans.push_back(std::move(*fused));
     }
   }
-  // A 1x1 conv on NHWC data as one cuBLASLt product, bias + residual + Relu in its epilogue.
-  if (conv_is_nhwc_gemm(a, x, y) && !std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
-    TANDEM_ASSIGN_OR_RETURN(auto gemms, nhwc_gemm_plans(ctx, x, wd, bias, res, act, y));
-    for (auto& g : gemms) plans.push_back(std::move(g));
-  } else if (conv_can_im2col(a, x, y) && !std::getenv("TANDEM_CUDA_NO_CONV_GEMM") && cuda_trial("im2col-lt")) {
-    // Any other conv (3x3, 7x7, strided 1x1): im2col into the workspace, then the same product.
-    TANDEM_ASSIGN_OR_RETURN(auto gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, bias, res, act, y));
+  // On NHWC data, a cuBLASLt product with bias + residual + Relu in its epilogue: directly for a
+  // 1x1 conv, after im2col into the workspace for any other (3x3, 7x7, strided 1x1).
+  if (!std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
+    std::vector<ConvPlan> gemms;
+    if (conv_is_nhwc_gemm(a, x, y)) {
+      TANDEM_ASSIGN_OR_RETURN(gemms, nhwc_gemm_plans(ctx, x, wd, db, res, act, y));
+    } else if (conv_can_im2col(a, x, y) && cuda_trial("im2col-lt")) {
+      TANDEM_ASSIGN_OR_RETURN(gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, db, res, act, y));
+    }
     for (auto& g : gemms) plans.push_back(std::move(g));
   }
   TANDEM_ASSIGN_OR_RETURN(ConvPlan best, fastest_plan(ctx, std::move(plans)));

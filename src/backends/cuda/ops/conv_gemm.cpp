@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <memory>
 
-#include "backends/cuda/kernels/channel_affine.cuh"
 #include "backends/cuda/kernels/im2col.cuh"
 
 namespace tandem::cuda {
@@ -49,7 +48,7 @@ namespace {
 // of RunEnv::workspace, written by `prologue` (run first); cuBLASLt's own workspace follows it.
 Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool in_workspace, size_t in_bytes,
                                          const Step& prologue, uint64_t m, uint64_t k, const void* w,
-                                         const std::vector<float>& bias, const DevTensor* residual,
+                                         const DevBias& bias, const DevTensor* residual,
                                          const ir::Epilogue& act, const DevTensor& y, int max_plans,
                                          const std::string& name) {
   std::vector<ConvPlan> plans;
@@ -66,7 +65,7 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a, sizeof(trans_a)));
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b, sizeof(trans_b)));
   const bool relu = act.kind == ir::ActKind::kRelu;
-  const bool has_bias = !bias.empty();
+  const bool has_bias = bias.f32 != nullptr;
   cublasLtEpilogue_t epi = has_bias ? (relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
                                     : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
@@ -109,12 +108,8 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
   // The bias in fp32 where cuBLASLt takes it (added before the one rounding), else in the
   // element type.
   if (has_bias) {
-    TANDEM_ASSIGN_OR_RETURN(const float* b32, ctx.upload_f32(bias));
-    TANDEM_RETURN_IF_ERROR(propose(b32, CUDA_R_32F));
-    if (count == 0 && dt != CUDA_R_32F) {
-      TANDEM_ASSIGN_OR_RETURN(void* be, ctx.upload_elem(bias));
-      TANDEM_RETURN_IF_ERROR(propose(be, dt));
-    }
+    TANDEM_RETURN_IF_ERROR(propose(bias.f32, CUDA_R_32F));
+    if (count == 0 && dt != CUDA_R_32F) TANDEM_RETURN_IF_ERROR(propose(bias.elem, dt));
   } else {
     TANDEM_RETURN_IF_ERROR(propose(nullptr, dt));
   }
@@ -140,10 +135,7 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
       return Status::ok();
     });
     if (!relu && !act.is_none()) {
-      ChannelAffineArgs e;
-      e.x = yd; e.y = yd; e.total = y.numel(); e.act = to_dev_epilogue(act);
-      const Elem el = ctx.elem();
-      p.steps.push_back([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "activation"); });
+      p.steps.push_back(activation_step(yd, y.numel(), act, ctx.elem()));
     }
     plans.push_back(std::move(p));
   }
@@ -153,7 +145,7 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
 }  // namespace
 
 Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w,
-                                              const std::vector<float>& bias, const DevTensor* residual,
+                                              const DevBias& bias, const DevTensor* residual,
                                               const ir::Epilogue& act, const DevTensor& y, int max_plans) {
   const uint64_t m = uint64_t(x.shape[0] * x.shape[2] * x.shape[3]);
   return gemm_plans(ctx, x.data, false, 0, Step{}, m, uint64_t(x.shape[1]), w, bias, residual, act, y, max_plans,
@@ -165,19 +157,24 @@ bool conv_can_im2col(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor
   return im2col_bytes(a, x, y) <= kMaxIm2colBytes;
 }
 
+namespace {
+// Columns of the im2col matrix: KH * KW * C, rounded up to a multiple of 8.
+int64_t im2col_width(const ir::ConvAttrs& a, const DevTensor& x) {
+  return (a.kernel_shape[0] * a.kernel_shape[1] * x.shape[1] + 7) / 8 * 8;
+}
+}  // namespace
+
 size_t im2col_bytes(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y) {
-  const int64_t k = a.kernel_shape[0] * a.kernel_shape[1] * x.shape[1];
-  const int64_t kpad = (k + 7) / 8 * 8;
-  return size_t(y.shape[0] * y.shape[2] * y.shape[3] * kpad) * 2;
+  return size_t(y.shape[0] * y.shape[2] * y.shape[3] * im2col_width(a, x)) * 2;
 }
 
 Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
                                                 const std::vector<float>& w_ohwi, const void* w_dev,
-                                                const std::vector<float>& bias, const DevTensor* residual,
+                                                const DevBias& bias, const DevTensor* residual,
                                                 const ir::Epilogue& act, const DevTensor& y, int max_plans) {
   const int64_t cin = x.shape[1], cout = y.shape[1];
   const int64_t k = a.kernel_shape[0] * a.kernel_shape[1] * cin;
-  const int64_t kpad = (k + 7) / 8 * 8;
+  const int64_t kpad = im2col_width(a, x);
   const void* w = w_dev;
   if (kpad != k) {  // rows padded with zeros to match the padded columns of col
     std::vector<float> padded(size_t(cout * kpad), 0.0f);

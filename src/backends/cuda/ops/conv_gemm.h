@@ -20,16 +20,23 @@ struct ConvPlan {
   std::string name;
 };
 
+// A conv's bias on the device, uploaded once for all its plans: fp32, and in the unit's element
+// type (the same buffer for fp32 units). Both null when the conv has no bias.
+struct DevBias {
+  const float* f32 = nullptr;
+  const void* elem = nullptr;
+};
+
 // Whether the conv of `a` from x to y can run as one matrix product (1x1 kernel, unit stride,
 // zero pads, group 1, NHWC storage).
 bool conv_is_nhwc_gemm(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y);
 
 // cuBLASLt plans for y = act(x W^T + bias + residual): one per algorithm that cuBLASLt's
-// heuristic proposes (at most `max_plans`). `bias` may be empty (none), `residual` null. The bias
-// is added in fp32 where cuBLASLt allows it. Relu runs in the epilogue; any other activation in
+// heuristic proposes (at most `max_plans`). `residual` may be null. The bias is added in fp32
+// where cuBLASLt allows it, else in the element type. Relu runs in the epilogue; any other activation in
 // one pass after it. Empty when cuBLASLt proposes nothing for these shapes.
 Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor& x, const void* w,
-                                              const std::vector<float>& bias, const DevTensor* residual,
+                                              const DevBias& bias, const DevTensor* residual,
                                               const ir::Epilogue& act, const DevTensor& y, int max_plans = 4);
 
 // Any group-1 conv on NHWC fp16 data as im2col (kernels/im2col.cu, into the workspace) then one
@@ -41,7 +48,7 @@ size_t im2col_bytes(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor&
 bool conv_can_im2col(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y);
 Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
                                                 const std::vector<float>& w_ohwi, const void* w_dev,
-                                                const std::vector<float>& bias, const DevTensor* residual,
+                                                const DevBias& bias, const DevTensor* residual,
                                                 const ir::Epilogue& act, const DevTensor& y, int max_plans = 4);
 
 }  // namespace tandem::cuda

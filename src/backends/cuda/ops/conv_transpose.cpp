@@ -134,7 +134,7 @@ Status build_conv_transpose(BuildContext& ctx, const OpInstance& op) {
   e.total = y->numel(); e.channels = y->shape[1]; e.inner = y->nhwc ? 1 : y->shape[2] * y->shape[3];
   e.act = to_dev_epilogue(act);
   const Elem el = ctx.elem();
-  ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "channel_affine"); });
+  ctx.add_step(channel_affine_step(e, el, "channel_affine"));
   return Status::ok();
 }
 

@@ -25,7 +25,7 @@ Status add_gemm_epilogue(BuildContext& ctx, const DevTensor& y, std::vector<floa
   }
   e.act = to_dev_epilogue(act);
   const Elem el = ctx.elem();
-  ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "channel_affine"); });
+  ctx.add_step(channel_affine_step(e, el, "channel_affine"));
   return Status::ok();
 }
 

@@ -62,7 +62,7 @@ Status build_gemm(BuildContext& ctx, const OpInstance& op) {
     TANDEM_ASSIGN_OR_RETURN(e.residual, ctx.upload_elem(vals));
   }
   const Elem el = ctx.elem();
-  ctx.add_step([e, el](const RunEnv& env) { return launch_status(launch_channel_affine(e, el, env.stream), "gemm_c"); });
+  ctx.add_step(channel_affine_step(e, el, "gemm_c"));
   return Status::ok();
 }
 
