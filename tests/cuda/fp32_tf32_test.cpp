@@ -111,6 +111,12 @@ TEST_F(CudaPrecision, Depthwise5x5Stride2Pad2) {  // MnasNet / EfficientNet wind
 TEST_F(CudaPrecision, Depthwise7x7Dilated) {  // the runtime-window kernel, with dilation
   check(depthwise_graph({1, 12, 19, 21, 7, 1, {3, 6, 3, 6}, 2, true, kRelu6}));
 }
+TEST_F(CudaPrecision, Depthwise5x5Stride1NarrowOutput) {  // fewer output columns than the window
+  check(depthwise_graph({2, 48, 6, 3, 5, 1, {2, 2, 2, 2}, 1, true, kRelu6}));
+}
+TEST_F(CudaPrecision, Depthwise3x3Stride1WideRow) {  // a wide odd row
+  check(depthwise_graph({2, 64, 5, 23, 3, 1, {1, 1, 1, 1}, 1, false, kClipNarrow}));
+}
 TEST_F(CudaPrecision, DepthwiseTinySpatialLargeBatch) {  // 1x1 output planes, pads larger than the input
   check(depthwise_graph({3, 9, 2, 3, 3, 2, {1, 1, 1, 1}, 1, true, kRelu}));
 }

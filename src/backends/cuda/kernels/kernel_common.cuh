@@ -12,19 +12,39 @@ __device__ __forceinline__ float load_f(const __half* p, int64_t i) { return __h
 __device__ __forceinline__ void store_f(float* p, int64_t i, float v) { p[i] = v; }
 __device__ __forceinline__ void store_f(__half* p, int64_t i, float v) { p[i] = __float2half(v); }
 
+// One activation kind fixed at compile time (K = DevEpilogue::kind): no branch in a hot loop.
+template <int K>
+__device__ __forceinline__ float act_of(const DevEpilogue& e, float x) {
+  if constexpr (K == 1) return fmaxf(x, 0.0f);
+  else if constexpr (K == 2) return fminf(fmaxf(x, e.alpha), e.beta);
+  else if constexpr (K == 3) return fminf(fmaxf(e.alpha * x + e.beta, 0.0f), 1.0f);
+  else if constexpr (K == 4) return x * fminf(fmaxf(x * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
+  else if constexpr (K == 5) return 1.0f / (1.0f + __expf(-x));
+  else if constexpr (K == 6) return x / (1.0f + __expf(-x));
+  else if constexpr (K == 7) return x >= 0.0f ? x : e.alpha * x;
+  else if constexpr (K == 8) return tanhf(x);
+  else return x;
+}
+
 __device__ __forceinline__ float apply_act(const DevEpilogue& e, float x) {
   switch (e.kind) {
-    case 0: return x;
-    case 1: return fmaxf(x, 0.0f);
-    case 2: return fminf(fmaxf(x, e.alpha), e.beta);
-    case 3: return fminf(fmaxf(e.alpha * x + e.beta, 0.0f), 1.0f);
-    case 4: return x * fminf(fmaxf(x * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
-    case 5: return 1.0f / (1.0f + __expf(-x));
-    case 6: return x / (1.0f + __expf(-x));
-    case 7: return x >= 0.0f ? x : e.alpha * x;
-    case 8: return tanhf(x);
+    case 1: return act_of<1>(e, x);
+    case 2: return act_of<2>(e, x);
+    case 3: return act_of<3>(e, x);
+    case 4: return act_of<4>(e, x);
+    case 5: return act_of<5>(e, x);
+    case 6: return act_of<6>(e, x);
+    case 7: return act_of<7>(e, x);
+    case 8: return act_of<8>(e, x);
   }
   return x;
+}
+
+// K >= 0: that kind, fixed at compile time; K < 0: the kind read at run time.
+template <int K>
+__device__ __forceinline__ float act_k(const DevEpilogue& e, float x) {
+  if constexpr (K < 0) return apply_act(e, x);
+  else return act_of<K>(e, x);
 }
 
 inline unsigned grid_for(int64_t n, int block) {
@@ -44,4 +64,32 @@ inline unsigned grid_for(int64_t n, int block) {
       using T = __half;                             \
       __VA_ARGS__;                                  \
     }                                               \
+  } while (0)
+
+// Instantiates `launch_body` with `constexpr int A` = the activation kind `kind` for the kinds
+// hot loops meet (none, Relu, Clip, HardSwish), A = -1 (read at run time) for the others.
+#define TANDEM_DISPATCH_ACT(kind, ...)   \
+  do {                                   \
+    switch (kind) {                      \
+      case 0: {                          \
+        constexpr int A = 0;             \
+        __VA_ARGS__;                     \
+      } break;                           \
+      case 1: {                          \
+        constexpr int A = 1;             \
+        __VA_ARGS__;                     \
+      } break;                           \
+      case 2: {                          \
+        constexpr int A = 2;             \
+        __VA_ARGS__;                     \
+      } break;                           \
+      case 4: {                          \
+        constexpr int A = 4;             \
+        __VA_ARGS__;                     \
+      } break;                           \
+      default: {                         \
+        constexpr int A = -1;            \
+        __VA_ARGS__;                     \
+      } break;                           \
+    }                                    \
   } while (0)
