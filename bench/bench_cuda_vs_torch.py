@@ -16,6 +16,7 @@ Usage (GPU machine): bench/bench_cuda_vs_torch.py --tandem PATH/tandem --out DIR
   [--models mobilenet_v2,resnet50] [--batches 1,16,64,256,1024] [--compile-batches 1,16,64,256,1024]
   [--compile-reduce-overhead-batches 1-16] [--compile-default-batches 64-] [--precisions fp16,fp32,tf32]
   [--try FEATURES] (Tandem fp16 once more with TANDEM_CUDA_TRY=FEATURES, same run)
+  [--off FEATURES] (Tandem fp16 once more with TANDEM_CUDA_OFF=FEATURES: default features off)
 Writes DIR/bench.json and DIR/bench.md. torch is imported after the arguments are parsed, so
 --help works where torch is not installed.
 """
@@ -39,8 +40,17 @@ ap.add_argument("--precisions", default="fp16,fp32,tf32",
 ap.add_argument("--try", dest="try_features", default="",
                 help="also time Tandem fp16 with TANDEM_CUDA_TRY=<this> (features on trial, e.g. im2col-lt,dw-input-act), "
                      "in the same run, as the column 'tandem fp16 + try'")
+ap.add_argument("--off", dest="off_features", default="",
+                help="also time Tandem fp16 with TANDEM_CUDA_OFF=<this> (default features turned off, e.g. "
+                     "im2col-lt,dw-input-act,c8-input), in the same run, as the column 'tandem fp16 - off'")
 ap.add_argument("--min-seconds", type=float, default=1.0, help="timed seconds per measurement (roughly)")
 args = ap.parse_args()
+
+if args.try_features and args.off_features:
+    ap.error("--try and --off each add one column: give one of them")
+# The second Tandem fp16 column: (its heading, its environment).
+VARIANT = (("+ try (%s)" % args.try_features, {"TANDEM_CUDA_TRY": args.try_features}) if args.try_features else
+           ("- off (%s)" % args.off_features, {"TANDEM_CUDA_OFF": args.off_features}) if args.off_features else None)
 
 import torch  # noqa: E402 - after parse_args so that --help needs no torch
 import torchvision  # noqa: E402
@@ -263,8 +273,8 @@ def main():
             row = {"model": name, "batch": batch}
             precs = args.precisions.split(",")
             row["tandem_fp16"] = tandem(path, "cuda:0/fp16", batch)
-            if args.try_features:
-                row["tandem_fp16_try"] = tandem(path, "cuda:0/fp16", batch, env={"TANDEM_CUDA_TRY": args.try_features})
+            if VARIANT:
+                row["tandem_fp16_variant"] = tandem(path, "cuda:0/fp16", batch, env=VARIANT[1])
             if "fp32" in precs:
                 row["tandem_fp32"] = tandem(path, "cuda:0", batch)
                 row["torch_eager_fp32_exact"] = torch_row(make_model(name), batch, False, "eager", allow_tf32=False)
@@ -315,9 +325,9 @@ def fp16_lines(rows):
              "| model | batch | tandem fp16 | torch eager fp16 CL | torch.compile default | torch.compile reduce-overhead "
              "| ratio tandem / compile, end-to-end | ratio tandem / compile, device-only |",
              "|---|---|---|---|---|---|---|---|"]
-    tried = any("tandem_fp16_try" in r for r in rows)
+    tried = any("tandem_fp16_variant" in r for r in rows)
     if tried:
-        lines[-2] = lines[-2].replace("| tandem fp16 |", "| tandem fp16 | tandem fp16 + try (%s) | graph ms / + try |" % args.try_features)
+        lines[-2] = lines[-2].replace("| tandem fp16 |", "| tandem fp16 | tandem fp16 %s | graph ms / %s |" % (VARIANT[0], VARIANT[0].split(" (")[0]))
         lines[-1] = "|---|---|---|---|---|---|---|---|---|---|"
     for r in rows:
         t = r["tandem_fp16"]
@@ -328,7 +338,7 @@ def fp16_lines(rows):
             e2e, dev_only = e2e + " (" + mode + ")", dev_only + " (" + mode + ")"
         cells = [fmt(t)]
         if tried:
-            tt = r.get("tandem_fp16_try") or {}
+            tt = r.get("tandem_fp16_variant") or {}
             g = lambda d: ("%.3f" % d["graph_ms"]) if d and "graph_ms" in d else "-"
             cells += [fmt(tt), "%s / %s" % (g(t), g(tt))]
         lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (

@@ -103,7 +103,7 @@ TEST_F(Cuda, DepthwiseRelu6ThenProjectWithResidual) {  // MobileNetV2's inverted
 // The producer's activation moves into the depthwise Conv's loads (cuda_schedule.cpp): from a
 // separate activation node after a residual Add, and from a Conv's own epilogue into a strided
 // depthwise whose padding must stay zero (HardSigmoid(0) = 0.5 would show if it were activated).
-TEST_F(Cuda, ActivationMovedIntoDepthwiseLoads) {
+ir::Graph activations_before_depthwise() {
   GraphBuilder b;
   b.input("x", {2, 16, 9, 9}).weight("we", {16, 16, 1, 1}, -0.3f, 0.3f).weight("be", {16});
   b.weight("wd", {16, 1, 3, 3}).weight("wd2", {16, 1, 3, 3});
@@ -112,8 +112,14 @@ TEST_F(Cuda, ActivationMovedIntoDepthwiseLoads) {
   b.node("HardSwish", {"s"}, {"h"}, act(ir::ActKind::kHardSwish), {{2, 16, 9, 9}});
   b.node("Conv", {"h", "wd"}, {"d"}, conv(3, 1, 1, 16, {ir::ActKind::kHardSigmoid, 1.0f / 6, 0.5f}), {{2, 16, 9, 9}});
   b.node("Conv", {"d", "wd2"}, {"y"}, conv(3, 2, 1, 16), {{2, 16, 5, 5}}).output("y");
-  ScopedEnv trial("TANDEM_CUDA_TRY", "dw-input-act");  // on trial until this passes on a GPU
-  check(b.build());
+  return b.build();
+}
+
+TEST_F(Cuda, ActivationMovedIntoDepthwiseLoads) { check(activations_before_depthwise()); }
+
+TEST_F(Cuda, ActivationKeptWhenMovingIsOff) {  // TANDEM_CUDA_OFF: each activation runs where it is
+  ScopedEnv off("TANDEM_CUDA_OFF", "dw-input-act");
+  check(activations_before_depthwise());
 }
 
 TEST_F(Cuda, DepthwiseStridedHardSwish) {
@@ -326,7 +332,7 @@ INSTANTIATE_TEST_SUITE_P(Models, CudaModels,
                          });
 
 // Every kind of Conv plan (cuDNN conv + epilogue pass, cuDNN fused, cuBLASLt 1x1 product, im2col +
-// cuBLASLt product) must be right, not only the one this GPU measures fastest:
+// cuBLASLt product, any of them on the input padded to 8 channels) must be right, not only the one this GPU measures fastest:
 // TANDEM_CUDA_CONV_PLAN forces one kind wherever it applies. The bound is twice the model
 // contract: the conv + epilogue plan rounds to fp16 twice (as PyTorch's separate bias add does),
 // and a wrong plan is off by O(1), not by 2e-2.
@@ -338,7 +344,6 @@ TEST_P(CudaConvPlans, MatchOnnxruntime) {
   const std::string stem = std::string(TANDEM_MODELS_DIR) + "/" + model;
   if (!std::filesystem::exists(stem + ".onnx")) GTEST_SKIP() << stem << ".onnx is missing (build tandem_models)";
   ScopedEnv force("TANDEM_CUDA_CONV_PLAN", plan);
-  ScopedEnv trial("TANDEM_CUDA_TRY", "im2col-lt");  // on trial until this passes on a GPU
   EngineOptions options;
   options.units = "cuda:0/fp16";
   auto engine = Engine::load(stem + ".onnx", options);
@@ -353,15 +358,17 @@ TEST_P(CudaConvPlans, MatchOnnxruntime) {
   EXPECT_LE(err, 2 * kFp16RelL2);
 }
 
+std::string plan_test_name(const ::testing::TestParamInfo<std::tuple<std::string, std::string>>& info) {
+  std::string p = std::get<1>(info.param);
+  for (char& c : p)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return std::get<0>(info.param) + "_" + p;
+}
+
 INSTANTIATE_TEST_SUITE_P(Plans, CudaConvPlans,
                          ::testing::Combine(::testing::Values("mobilenet_v2", "resnet18"),
-                                            ::testing::Values("conv+epilogue", "fused", "gemm-lt", "im2col-lt")),
-                         [](const auto& info) {
-                           std::string p = std::get<1>(info.param);
-                           for (char& c : p)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return std::get<0>(info.param) + "_" + p;
-                         });
+                                            ::testing::Values("conv+epilogue", "fused", "gemm-lt", "im2col-lt", "c8-")),
+                         plan_test_name);
 
 }  // namespace
 }  // namespace tandem

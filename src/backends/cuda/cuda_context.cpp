@@ -60,8 +60,10 @@ Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem)
   return channel_affine_step(e, elem, "activation");
 }
 
-bool cuda_trial(std::string_view feature) {
-  const char* env = std::getenv("TANDEM_CUDA_TRY");
+namespace {
+// Whether the comma-separated list in environment variable `var` names `feature`.
+bool env_lists(const char* var, std::string_view feature) {
+  const char* env = std::getenv(var);
   if (!env) return false;
   std::string_view list(env);
   while (!list.empty()) {
@@ -72,31 +74,56 @@ bool cuda_trial(std::string_view feature) {
   }
   return false;
 }
+}  // namespace
+
+bool cuda_feature(std::string_view feature) {
+  static constexpr std::string_view kOnByDefault[] = {"dw-input-act", "im2col-lt", "c8-input"};
+  for (auto f : kOnByDefault)
+    if (f == feature) return !env_lists("TANDEM_CUDA_OFF", feature);
+  return env_lists("TANDEM_CUDA_TRY", feature);
+}
 
 Result<float> time_steps(const RunEnv& env, const std::vector<Step>& steps, int reps) {
-  cudaEvent_t ev[2];
-  CUDA_TRY(cudaEventCreate(&ev[0]));
-  if (cudaError_t e = cudaEventCreate(&ev[1]); e != cudaSuccess) {
-    cudaEventDestroy(ev[0]);
-    return cuda_status(e, "cudaEventCreate");
-  }
+  // Candidates are timed back to back after about 2 ms of warm-up runs: timed one run at a time
+  // from an idle GPU, they read about 2x their in-graph time on an H200 (its clocks had dropped
+  // between compile steps), and more so for compute-bound kernels than for memory-bound ones,
+  // which made im2col plans win at compile time and lose in the graph.
+  constexpr float kWarmMs = 2.0f;
+  constexpr int kMaxWarmRuns = 50;
+  std::vector<cudaEvent_t> ev(size_t(reps) + 1, nullptr);
+  Status st;
+  for (auto& e : ev)
+    if (st.is_ok()) st = cuda_status(cudaEventCreate(&e), "cudaEventCreate");
   auto run_all = [&]() -> Status {
     for (const Step& s : steps) TANDEM_RETURN_IF_ERROR(s(env));
     return Status::ok();
   };
+  auto elapsed = [&](cudaEvent_t a, cudaEvent_t b) -> float {
+    float t = 0.0f;
+    if (cudaError_t e = cudaEventSynchronize(b); st.is_ok() && e != cudaSuccess) st = cuda_status(e, "time_steps");
+    cudaEventElapsedTime(&t, a, b);
+    return t;
+  };
   std::vector<float> ms;
-  Status st = run_all();  // warm-up
-  for (int r = 0; st.is_ok() && r < reps; ++r) {
+  if (st.is_ok()) {  // one run to size the warm-up
     cudaEventRecord(ev[0], env.stream);
     st = run_all();
     cudaEventRecord(ev[1], env.stream);
-    if (cudaError_t e = cudaEventSynchronize(ev[1]); st.is_ok() && e != cudaSuccess) st = cuda_status(e, "time_steps");
-    float t = 0.0f;
-    cudaEventElapsedTime(&t, ev[0], ev[1]);
-    ms.push_back(t);
   }
-  cudaEventDestroy(ev[0]);
-  cudaEventDestroy(ev[1]);
+  if (st.is_ok()) {
+    const float once = elapsed(ev[0], ev[1]);
+    const int warm = once <= 0.0f ? kMaxWarmRuns : std::min(kMaxWarmRuns, int(kWarmMs / once) + 1);
+    for (int r = 0; st.is_ok() && r < warm; ++r) st = run_all();
+  }
+  if (st.is_ok()) cudaEventRecord(ev[0], env.stream);
+  for (int r = 0; st.is_ok() && r < reps; ++r) {
+    st = run_all();
+    cudaEventRecord(ev[size_t(r) + 1], env.stream);
+  }
+  for (int r = 0; st.is_ok() && r < reps; ++r) ms.push_back(elapsed(ev[size_t(r)], ev[size_t(r) + 1]));
+  cudaStreamSynchronize(env.stream);  // nothing left running on a failed step's buffers
+  for (auto e : ev)
+    if (e) cudaEventDestroy(e);
   TANDEM_RETURN_IF_ERROR(st);
   std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
   return ms[ms.size() / 2];

@@ -148,11 +148,14 @@ Result<Step> relayout_step(const DevTensor& src, const DevTensor& dst);
 Step channel_affine_step(const ChannelAffineArgs& args, Elem elem, const char* what);
 // In place on y[0, numel): y = act(y).
 Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem);
-// Features built but not yet run on a GPU stay off unless named in the comma-separated
-// environment variable TANDEM_CUDA_TRY (e.g. "im2col-lt,dw-input-act"); the GPU tests name them.
-bool cuda_trial(std::string_view feature);
-// Median time in ms of running `steps` in order on env.stream (after one warm-up run), for
-// choices measured at compile time. env.workspace must hold what the steps need.
+// Optional code paths, by name. Those on by default ("dw-input-act": a producer's activation
+// moved into a depthwise conv's loads; "im2col-lt": im2col + cuBLASLt conv plans; "c8-input":
+// conv plans on an input padded to 8 channels) are turned off by naming them in the
+// comma-separated environment variable TANDEM_CUDA_OFF, to compare; features on trial (built,
+// not yet run on a GPU) are on only when named in TANDEM_CUDA_TRY.
+bool cuda_feature(std::string_view feature);
+// Median time in ms of running `steps` in order on env.stream (after about 2 ms of warm-up runs,
+// the reps back to back), for choices measured at compile time. env.workspace must hold what the steps need.
 Result<float> time_steps(const RunEnv& env, const std::vector<Step>& steps, int reps = 5);
 // Status when a node's output beyond the first is used (Dropout mask, MaxPool indices).
 Status only_first_output(const ir::Graph& graph, const ir::Node& node);

@@ -99,7 +99,7 @@ std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
     // activation's own pass over that tensor (6x expanded in MobileNet blocks) disappears.
     const auto* own = n.op_type == "Conv" ? &std::get<ir::ConvAttrs>(n.attrs).epilogue : nullptr;
     const ir::Epilogue final_act = !inst.act.is_none() ? inst.act : own ? *own : ir::Epilogue{};
-    if (!final_act.is_none() && (!inst.act.is_none() || own) && cuda_trial("dw-input-act")) {
+    if (!final_act.is_none() && (!inst.act.is_none() || own) && cuda_feature("dw-input-act")) {
       const int d = sole_consumer(g, cons, inst.output);
       if (d > pos && !absorbed[size_t(d)] && !moved.count(d) && is_depthwise_conv(g, g.nodes[size_t(d)]) &&
           g.nodes[size_t(d)].inputs[0] == inst.output) {

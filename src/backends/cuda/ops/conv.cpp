@@ -262,37 +262,20 @@ Result<DevTensor> padded_input(BuildContext& ctx, const ir::ConvAttrs& a, const 
   return p;
 }
 
-Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_in, const DevTensor& y, const DevTensor* res) {
-  ir::ConvAttrs a = conv_attrs(op);
-  DevTensor x = x_in;
-  if (a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3]) {
-    TANDEM_ASSIGN_OR_RETURN(x, padded_input(ctx, a, x_in));
-    a.pads = {0, 0, 0, 0};
-  }
-  const Tensor* w = ctx.constant(op.node->inputs[1]);
-  const std::vector<float> w_host = weight_values(*w, x.nhwc, false);
+// The candidate plans of one cuDNN-descriptor conv of x (NHWC: w_host in OHWI order) into y.
+Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
+                                          const std::vector<float>& w_host, const Shape& wshape, const DevBias& db,
+                                          const DevTensor* res, const ir::Epilogue& act, const DevTensor& y) {
   TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(w_host));
-  TANDEM_ASSIGN_OR_RETURN(auto c, make_descriptors(ctx, a, x, y, w->shape()));
+  TANDEM_ASSIGN_OR_RETURN(auto c, make_descriptors(ctx, a, x, y, wshape));
   TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y));
-  TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
-  const ir::Epilogue act = a.epilogue.is_none() ? op.act : a.epilogue;
-  // The bias on the device once for every plan: fp32 and in the unit's element type.
-  DevBias db;
-  if (!bias.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(db.f32, ctx.upload_f32(bias));
-    if (ctx.elem() == Elem::kF32) {
-      db.elem = db.f32;
-    } else {
-      TANDEM_ASSIGN_OR_RETURN(db.elem, ctx.upload_elem(bias));
-    }
-  }
   std::vector<ConvPlan> plans;
   plans.push_back(unfused_plan(ctx, c, db.f32, act, x.data, wd, y, res));
   // Fused candidates: bias (zeros when the node has none) + residual + Relu inside the conv.
   // cuDNN runs an IDENTITY activation only with IMPLICIT_PRECOMP_GEMM; with RELU the measured
   // algorithm is tried too. Which is fastest depends on shape and batch (at batch 1 the fused
   // kernels can be several times slower), so all are timed.
-  if ((!bias.empty() || res) && !std::getenv("TANDEM_CUDA_NO_CONV_FUSION")) {
+  if ((db.f32 || res) && !std::getenv("TANDEM_CUDA_NO_CONV_FUSION")) {
     const bool relu = act.kind == ir::ActKind::kRelu;
     const cudnnDataType_t dt = ctx.elem() == Elem::kF16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     CUDNN_TRY(cudnnCreateTensorDescriptor(&c->b));
@@ -313,15 +296,71 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
     }
   }
   // On NHWC data, a cuBLASLt product with bias + residual + Relu in its epilogue: directly for a
-  // 1x1 conv, after im2col into the workspace for any other (3x3, 7x7, strided 1x1).
+  // 1x1 conv, after im2col into the workspace for any other (3x3, 7x7, strided 1x1). im2col is
+  // offered only for products of at most kIm2colRows rows: on an H200 (2026-12-01) it made
+  // ResNet-50's graph 17% faster at batch 1 and 16, yet 5-20% slower at 64 and 256, where the
+  // compile-time timing had still preferred it for the large layers.
   if (!std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
+    constexpr int64_t kIm2colRows = 65536;
     std::vector<ConvPlan> gemms;
     if (conv_is_nhwc_gemm(a, x, y)) {
       TANDEM_ASSIGN_OR_RETURN(gemms, nhwc_gemm_plans(ctx, x, wd, db, res, act, y));
-    } else if (conv_can_im2col(a, x, y) && cuda_trial("im2col-lt")) {
+    } else if (cuda_feature("im2col-lt") && conv_can_im2col(a, x, y) && y.shape[0] * y.shape[2] * y.shape[3] <= kIm2colRows) {
       TANDEM_ASSIGN_OR_RETURN(gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, db, res, act, y));
     }
     for (auto& g : gemms) plans.push_back(std::move(g));
+  }
+  return plans;
+}
+
+// x with its channels padded by zeros to a multiple of 8 (NHWC fp16): the copy runs each time,
+// the zeros are written once.
+Result<std::pair<DevTensor, Step>> channel_padded(BuildContext& ctx, const DevTensor& x) {
+  DevTensor p = x;
+  p.shape[1] = (x.shape[1] + 7) / 8 * 8;
+  TANDEM_ASSIGN_OR_RETURN(p.data, ctx.allocate(p.nbytes()));
+  CUDA_TRY(cudaMemset(p.data, 0, p.nbytes()));
+  return std::make_pair(p, copy_step(x.data, x.elem, logical_strides(x), p.data, p.elem, logical_strides(p), x.shape));
+}
+
+Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_in, const DevTensor& y, const DevTensor* res) {
+  ir::ConvAttrs a = conv_attrs(op);
+  DevTensor x = x_in;
+  if (a.pads[0] != a.pads[2] || a.pads[1] != a.pads[3]) {
+    TANDEM_ASSIGN_OR_RETURN(x, padded_input(ctx, a, x_in));
+    a.pads = {0, 0, 0, 0};
+  }
+  const Tensor* w = ctx.constant(op.node->inputs[1]);
+  const std::vector<float> w_host = weight_values(*w, x.nhwc, false);
+  TANDEM_ASSIGN_OR_RETURN(auto bias, bias_values(ctx, *op.node, y.shape[1]));
+  const ir::Epilogue act = a.epilogue.is_none() ? op.act : a.epilogue;
+  // The bias on the device once for every plan: fp32 and in the unit's element type.
+  DevBias db;
+  if (!bias.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(db.f32, ctx.upload_f32(bias));
+    if (ctx.elem() == Elem::kF32) {
+      db.elem = db.f32;
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(db.elem, ctx.upload_elem(bias));
+    }
+  }
+  TANDEM_ASSIGN_OR_RETURN(auto plans, cudnn_plans(ctx, a, x, w_host, w->shape(), db, res, act, y));
+  // fp16 NHWC with C % 8 != 0 (an RGB stem): cuDNN has no tensor-core kernel for it, and its FMA
+  // kernels took 12 ms for ResNet-50's 7x7 stem at batch 1024 on an H200. The same conv on the
+  // input copied into 8 channels (zero channels and zero weights after C) is timed too ("c8-").
+  if (x.nhwc && x.elem == Elem::kF16 && a.group == 1 && x.shape[1] % 8 != 0 && cuda_feature("c8-input")) {
+    TANDEM_ASSIGN_OR_RETURN(auto padded, channel_padded(ctx, x));
+    const int64_t c = x.shape[1], c8 = padded.first.shape[1];
+    std::vector<float> w8(w_host.size() / size_t(c) * size_t(c8), 0.0f);  // OHWI, I = c8
+    for (size_t i = 0; i < w_host.size(); ++i) w8[i / size_t(c) * size_t(c8) + i % size_t(c)] = w_host[i];
+    Shape ws8 = w->shape();
+    ws8[1] = c8;
+    TANDEM_ASSIGN_OR_RETURN(auto plans8, cudnn_plans(ctx, a, padded.first, w8, ws8, db, res, act, y));
+    for (auto& p : plans8) {
+      p.name = "c8-" + p.name;
+      p.steps.insert(p.steps.begin(), padded.second);
+      plans.push_back(std::move(p));
+    }
   }
   TANDEM_ASSIGN_OR_RETURN(ConvPlan best, fastest_plan(ctx, std::move(plans)));
   ctx.set_label(ctx.label() + " " + best.name);
