@@ -332,10 +332,11 @@ INSTANTIATE_TEST_SUITE_P(Models, CudaModels,
                          });
 
 // Every kind of Conv plan (cuDNN conv + epilogue pass, cuDNN fused, cuBLASLt 1x1 product, im2col +
-// cuBLASLt product, any of them on the input padded to 8 channels) must be right, not only the one this GPU measures fastest:
-// TANDEM_CUDA_CONV_PLAN forces one kind wherever it applies. The bound is twice the model
-// contract: the conv + epilogue plan rounds to fp16 twice (as PyTorch's separate bias add does),
-// and a wrong plan is off by O(1), not by 2e-2.
+// cuBLASLt product, any of them on the input padded to 8 channels) must be right, not only the one
+// this GPU measures fastest: TANDEM_CUDA_CONV_PLAN forces one kind wherever it applies, and the
+// conv log (TANDEM_CUDA_CONV_LOG) must show that it ran on at least one conv. The bound is twice
+// the model contract: the conv + epilogue plan rounds to fp16 twice (as PyTorch's separate bias
+// add does), and a wrong plan is off by O(1), not by 2e-2.
 class CudaConvPlans : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(CudaConvPlans, MatchOnnxruntime) {
@@ -344,6 +345,7 @@ TEST_P(CudaConvPlans, MatchOnnxruntime) {
   const std::string stem = std::string(TANDEM_MODELS_DIR) + "/" + model;
   if (!std::filesystem::exists(stem + ".onnx")) GTEST_SKIP() << stem << ".onnx is missing (build tandem_models)";
   ScopedEnv force("TANDEM_CUDA_CONV_PLAN", plan);
+  ScopedEnv log("TANDEM_CUDA_CONV_LOG", "1");
   EngineOptions options;
   options.units = "cuda:0/fp16";
   auto engine = Engine::load(stem + ".onnx", options);
@@ -351,8 +353,11 @@ TEST_P(CudaConvPlans, MatchOnnxruntime) {
   auto input = read_npy(stem + ".input_b3.npy");
   auto want = read_npy(stem + ".output_b3.npy");
   ASSERT_TRUE(input.is_ok() && want.is_ok()) << input.status().message() << want.status().message();
+  ::testing::internal::CaptureStderr();
   auto out = (*engine)->run({*input});  // compiles here, with the plan forced
+  const std::string conv_log = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(out.is_ok()) << out.status().message();
+  EXPECT_NE(conv_log.find(" -> " + plan), std::string::npos) << "no conv ran a '" << plan << "' plan:\n" << conv_log;
   const double err = rel_l2(*want, (*out)[0]);
   std::printf("%s fp16 batch 3, conv plan %s: relative L2 error %.5f\n", model.c_str(), plan.c_str(), err);
   EXPECT_LE(err, 2 * kFp16RelL2);
@@ -365,9 +370,13 @@ std::string plan_test_name(const ::testing::TestParamInfo<std::tuple<std::string
   return std::get<0>(info.param) + "_" + p;
 }
 
+// ResNet-18 has no stride-1 1x1 conv, so no gemm-lt plan applies to it.
 INSTANTIATE_TEST_SUITE_P(Plans, CudaConvPlans,
-                         ::testing::Combine(::testing::Values("mobilenet_v2", "resnet18"),
-                                            ::testing::Values("conv+epilogue", "fused", "gemm-lt", "im2col-lt", "c8-")),
+                         ::testing::Values(std::make_tuple("mobilenet_v2", "conv+epilogue"), std::make_tuple("mobilenet_v2", "fused"),
+                                           std::make_tuple("mobilenet_v2", "gemm-lt"), std::make_tuple("mobilenet_v2", "im2col-lt"),
+                                           std::make_tuple("mobilenet_v2", "c8-"), std::make_tuple("resnet18", "conv+epilogue"),
+                                           std::make_tuple("resnet18", "fused"), std::make_tuple("resnet18", "im2col-lt"),
+                                           std::make_tuple("resnet18", "c8-")),
                          plan_test_name);
 
 }  // namespace
