@@ -68,28 +68,18 @@ inline unsigned grid_for(int64_t n, int block) {
 
 // Instantiates `launch_body` with `constexpr int A` = the activation kind `kind` for the kinds
 // hot loops meet (none, Relu, Clip, HardSwish), A = -1 (read at run time) for the others.
-#define TANDEM_DISPATCH_ACT(kind, ...)   \
-  do {                                   \
-    switch (kind) {                      \
-      case 0: {                          \
-        constexpr int A = 0;             \
-        __VA_ARGS__;                     \
-      } break;                           \
-      case 1: {                          \
-        constexpr int A = 1;             \
-        __VA_ARGS__;                     \
-      } break;                           \
-      case 2: {                          \
-        constexpr int A = 2;             \
-        __VA_ARGS__;                     \
-      } break;                           \
-      case 4: {                          \
-        constexpr int A = 4;             \
-        __VA_ARGS__;                     \
-      } break;                           \
-      default: {                         \
-        constexpr int A = -1;            \
-        __VA_ARGS__;                     \
-      } break;                           \
-    }                                    \
+#define TANDEM_ACT_CASE(label, k, ...) \
+  label: {                             \
+    constexpr int A = k;               \
+    __VA_ARGS__;                       \
+  } break
+#define TANDEM_DISPATCH_ACT(kind, ...)                   \
+  do {                                                   \
+    switch (kind) {                                      \
+      TANDEM_ACT_CASE(case 0, 0, __VA_ARGS__);           \
+      TANDEM_ACT_CASE(case 1, 1, __VA_ARGS__);           \
+      TANDEM_ACT_CASE(case 2, 2, __VA_ARGS__);           \
+      TANDEM_ACT_CASE(case 4, 4, __VA_ARGS__);           \
+      TANDEM_ACT_CASE(default, -1, __VA_ARGS__);         \
+    }                                                    \
   } while (0)
