@@ -298,8 +298,9 @@ Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs
   // On NHWC data, a cuBLASLt product with bias + residual + Relu in its epilogue: directly for a
   // 1x1 conv, after im2col into the workspace for any other (3x3, 7x7, strided 1x1). im2col is
   // offered only for products of at most kIm2colRows rows: on an H200 (2026-12-01) it made
-  // ResNet-50's graph 17% faster at batch 1 and 16, yet 5-20% slower at 64 and 256, where the
-  // compile-time timing had still preferred it for the large layers.
+  // ResNet-50's graph 10-20% faster at batch 1 and 16, and no faster beyond (within 3% at 64-1024
+  // once time_steps warmed the GPU up; 5-23% slower before), where its larger layers would also
+  // need an im2col matrix of hundreds of MB.
   if (!std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
     constexpr int64_t kIm2colRows = 65536;
     std::vector<ConvPlan> gemms;
