@@ -296,17 +296,13 @@ Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs
     }
   }
   // On NHWC data, a cuBLASLt product with bias + residual + Relu in its epilogue: directly for a
-  // 1x1 conv, after im2col into the workspace for any other (3x3, 7x7, strided 1x1). im2col is
-  // offered only for products of at most kIm2colRows rows: on an H200 (2026-12-01) it made
-  // ResNet-50's graph 10-20% faster at batch 1 and 16, and no faster beyond (within 3% at 64-1024
-  // once time_steps warmed the GPU up; 5-23% slower before), where its larger layers would also
-  // need an im2col matrix of hundreds of MB.
+  // 1x1 conv, after im2col into the workspace for any other (3x3, 7x7, strided 1x1) where
+  // conv_can_im2col() says it pays.
   if (!std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
-    constexpr int64_t kIm2colRows = 65536;
     std::vector<ConvPlan> gemms;
     if (conv_is_nhwc_gemm(a, x, y)) {
       TANDEM_ASSIGN_OR_RETURN(gemms, nhwc_gemm_plans(ctx, x, wd, db, res, act, y));
-    } else if (cuda_feature("im2col-lt") && conv_can_im2col(a, x, y) && y.shape[0] * y.shape[2] * y.shape[3] <= kIm2colRows) {
+    } else if (cuda_feature("im2col-lt") && conv_can_im2col(a, x, y)) {
       TANDEM_ASSIGN_OR_RETURN(gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, db, res, act, y));
     }
     for (auto& g : gemms) plans.push_back(std::move(g));
@@ -363,11 +359,9 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
   if (x.nhwc && x.elem == Elem::kF16 && a.group == 1 && x.shape[1] % 8 != 0 && cuda_feature("c8-input")) {
     TANDEM_ASSIGN_OR_RETURN(padded, channel_padded(x));
     const int64_t c = x.shape[1], c8 = padded.x.shape[1];
-    std::vector<float> w8(w_host.size() / size_t(c) * size_t(c8), 0.0f);  // OHWI, I = c8
-    for (size_t i = 0; i < w_host.size(); ++i) w8[i / size_t(c) * size_t(c8) + i % size_t(c)] = w_host[i];
     Shape ws8 = w->shape();
     ws8[1] = c8;
-    TANDEM_ASSIGN_OR_RETURN(auto plans8, cudnn_plans(ctx, a, padded.x, w8, ws8, db, res, act, y));
+    TANDEM_ASSIGN_OR_RETURN(auto plans8, cudnn_plans(ctx, a, padded.x, pad_rows(w_host, c, c8), ws8, db, res, act, y));
     for (auto& p : plans8) {
       p.name = "c8-" + p.name;
       p.steps.insert(p.steps.begin(), padded.copy);

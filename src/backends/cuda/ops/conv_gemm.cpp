@@ -154,7 +154,15 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
 
 bool conv_can_im2col(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y) {
   if (!x.nhwc || !y.nhwc || x.elem != Elem::kF16 || a.group != 1 || a.kernel_shape.size() != 2) return false;
-  return im2col_bytes(a, x, y) <= kMaxIm2colBytes;
+  return y.shape[0] * y.shape[2] * y.shape[3] <= kMaxIm2colRows && im2col_bytes(a, x, y) <= kMaxIm2colBytes;
+}
+
+std::vector<float> pad_rows(const std::vector<float>& v, int64_t width, int64_t padded_width) {
+  const size_t rows = v.size() / size_t(width);
+  std::vector<float> out(rows * size_t(padded_width), 0.0f);
+  for (size_t r = 0; r < rows; ++r)
+    std::copy_n(v.begin() + int64_t(r) * width, width, out.begin() + int64_t(r) * padded_width);
+  return out;
 }
 
 namespace {
@@ -172,15 +180,12 @@ Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::Con
                                                 const std::vector<float>& w_ohwi, const void* w_dev,
                                                 const DevBias& bias, const DevTensor* residual,
                                                 const ir::Epilogue& act, const DevTensor& y, int max_plans) {
-  const int64_t cin = x.shape[1], cout = y.shape[1];
+  const int64_t cin = x.shape[1];
   const int64_t k = a.kernel_shape[0] * a.kernel_shape[1] * cin;
   const int64_t kpad = im2col_width(a, x);
   const void* w = w_dev;
   if (kpad != k) {  // rows padded with zeros to match the padded columns of col
-    std::vector<float> padded(size_t(cout * kpad), 0.0f);
-    for (int64_t o = 0; o < cout; ++o)
-      std::copy_n(w_ohwi.begin() + o * k, k, padded.begin() + o * kpad);
-    TANDEM_ASSIGN_OR_RETURN(w, ctx.upload_elem(padded));
+    TANDEM_ASSIGN_OR_RETURN(w, ctx.upload_elem(pad_rows(w_ohwi, k, kpad)));
   }
   Im2colArgs args;
   args.x = x.data;
