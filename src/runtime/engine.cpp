@@ -16,6 +16,7 @@
 #include "plan/plan.h"
 #include "plan/unit_spec.h"
 #include "runtime/runtime.h"
+#include "runtime/scatter.h"
 
 namespace tandem {
 namespace {
@@ -44,7 +45,7 @@ Result<double> time_runtime(runtime::Runtime& rt, const std::vector<Tensor>& inp
   TANDEM_RETURN_IF_ERROR(rt.run(inputs).status());
   TANDEM_RETURN_IF_ERROR(rt.run(inputs).status());
   const double one = std::chrono::duration<double>(Clock::now() - t0).count() / 2;
-  const int runs = std::clamp(static_cast<int>(min_seconds / std::max(one, 1e-6)), 3, 50);
+  const int runs = std::clamp(static_cast<int>(min_seconds / std::max(one, 1e-6)), 3, 1000);
   std::vector<std::vector<Tensor>> batches(static_cast<size_t>(runs), inputs);
   t0 = Clock::now();
   TANDEM_RETURN_IF_ERROR(rt.run_all(batches).status());
@@ -188,16 +189,29 @@ class PlanEngine final : public Engine {
     plan::DefaultPlanOptions dpo;
     dpo.calibration_batch = std::max<int64_t>(4, inputs[0].shape()[0] / static_cast<int64_t>(units_.size()));
     TANDEM_ASSIGN_OR_RETURN(plan::Plan seed, plan::default_plan(graph, units_, c.graphs, dpo));
-    // Candidates in timing order; `co` marks plans that spread work over several units.
+    // Candidates in timing order, each as it runs at this batch (runtime::plan_at_batch), without repeats;
+    // `co` marks plans that spread work over several units.
     struct Candidate {
       plan::Plan plan;
       bool co;
     };
-    std::vector<Candidate> candidates{{seed, true}};
+    std::vector<Candidate> candidates;
+    const int64_t batch = inputs[0].shape()[0];
+    // Adds `p` at `pos` (the end when past it) unless it is there already; whether it was added.
+    auto add = [&](const plan::Plan& p, size_t pos) {
+      plan::Plan run = per_batch_plans() ? runtime::plan_at_batch(p, batch) : p;
+      for (const auto& cand : candidates)
+        if (cand.plan == run) return false;
+      const bool co = run.stages().size() + run.stages()[0].units.size() > 2;
+      candidates.insert(candidates.begin() + static_cast<std::ptrdiff_t>(std::min(pos, candidates.size())),
+                        Candidate{std::move(run), co});
+      return true;
+    };
+    add(seed, 0);
     if (per_batch_plans() && seed.stages().size() + seed.stages()[0].units.size() > 2) {
       const int n = static_cast<int>(graph.nodes.size());
       for (const auto& u : units_)
-        if (u.supports_range(graph, 0, n).is_ok()) candidates.push_back({plan::Plan::single_unit(u.name()), false});
+        if (u.supports_range(graph, 0, n).is_ok()) add(plan::Plan::single_unit(u.name()), candidates.size());
     }
     std::ostringstream why;
     double best_ips = -1;
@@ -227,9 +241,8 @@ class PlanEngine final : public Engine {
       TANDEM_ASSIGN_OR_RETURN(auto timed, try_candidate(candidates[i]));
       // The seed's shares come from each unit timed alone; running together, units slow each
       // other (shared memory bandwidth, host threads). One rebalancing from the co-run itself.
-      if (i == 0)
-        if (auto balanced = rebalanced(candidates[i].plan, timed.second))
-          candidates.insert(candidates.begin() + 1, Candidate{*balanced, true});
+      if (i == 0 && candidates[i].co)
+        if (auto balanced = rebalanced(candidates[i].plan, timed.second)) add(*balanced, 1);
       if (!candidates[i].co) alone.emplace_back(timed.first, candidates[i].plan.stages()[0].units[0].unit);
     }
     // Data-parallel over the fastest k units (k = 2 .. all), shares by their rates alone: the
@@ -244,12 +257,8 @@ class PlanEngine final : public Engine {
       st.name = "all";
       for (size_t j = 0; j < k; ++j) st.units.push_back(plan::StageUnit{alone[j].second, alone[j].first / total});
       auto made = plan::Plan::make({st});
-      if (!made.is_ok()) continue;
-      bool seen = false;
-      for (const auto& cand : candidates) seen = seen || cand.plan == *made;
-      if (seen) continue;
-      candidates.push_back({*made, true});
-      TANDEM_RETURN_IF_ERROR(try_candidate(candidates.back()).status());
+      if (made.is_ok() && add(*made, candidates.size()))
+        TANDEM_RETURN_IF_ERROR(try_candidate(candidates.back()).status());
     }
     c.rt->reset_report();
     TANDEM_ASSIGN_OR_RETURN(auto bound, plan::bind_plan(c.rt->plan(), graph, units_));

@@ -36,4 +36,30 @@ std::vector<int64_t> split_rows(int64_t batch, const std::vector<double>& shares
   return rows;
 }
 
+// Why: at batch 1 an 85/15 data-parallel split sends every image to one unit, so that plan is the
+// unit alone and must compete as such. On the H200 machine it won once (by noise, past the 3%
+// margin given to co-execution), and ran GPU-only through the several-unit runtime's host staging.
+plan::Plan plan_at_batch(const plan::Plan& p, int64_t batch) {
+  std::vector<plan::Stage> stages;
+  for (const plan::Stage& st : p.stages()) {
+    std::vector<double> shares;
+    for (const auto& su : st.units) shares.push_back(su.share);
+    const std::vector<int64_t> rows = split_rows(batch, shares);
+    plan::Stage kept{st.name, st.end, {}};
+    for (size_t i = 0; i < st.units.size(); ++i)
+      if (rows[i] > 0)
+        kept.units.push_back({st.units[i].unit, static_cast<double>(rows[i]) / static_cast<double>(batch)});
+    if (kept.units.empty()) return p;  // cannot happen for batch >= 1; keep the plan as given
+    const bool merge = !stages.empty() && kept.units.size() == 1 && stages.back().units.size() == 1 &&
+                       stages.back().units[0].unit == kept.units[0].unit;
+    if (merge)
+      stages.back().end = kept.end;
+    else
+      stages.push_back(std::move(kept));
+  }
+  if (stages.size() == 1 && stages[0].units.size() == 1) return plan::Plan::single_unit(stages[0].units[0].unit);
+  auto made = plan::Plan::make(std::move(stages));
+  return made.is_ok() ? *made : p;
+}
+
 }  // namespace tandem::runtime

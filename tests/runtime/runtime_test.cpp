@@ -26,6 +26,38 @@ TEST(SplitRows, LargestRemainderCoversTheBatch) {
   }
 }
 
+// A plan as it runs at one batch size: the seed's front/tail split at batch 1 is the GPU alone.
+TEST(PlanAtBatch, UnitsWithoutRowsLeaveAndSameUnitStagesMerge) {
+  auto seed = plan::parse_plan("front@t5: gpu:0=0.85, cpu:1-15=0.15 | tail: gpu:0");
+  ASSERT_TRUE(seed.is_ok()) << seed.status().message();
+  EXPECT_EQ(plan_at_batch(*seed, 1), plan::Plan::single_unit("gpu:0"));
+  // At batch 16 the CPU gets 2 rows (13.6 and 2.4 round to 14 and 2): both stages stay.
+  auto at16 = plan_at_batch(*seed, 16);
+  ASSERT_EQ(at16.stages().size(), 2u);
+  ASSERT_EQ(at16.stages()[0].units.size(), 2u);
+  EXPECT_EQ(split_rows(16, {at16.stages()[0].units[0].share, at16.stages()[0].units[1].share}),
+            split_rows(16, {0.85, 0.15}));
+  EXPECT_EQ(at16.stages()[0].end, "t5");
+  // A data-parallel split where only the small unit is dropped keeps the rest of the stage.
+  auto three = plan::parse_plan("all: a=0.6, b=0.38, c=0.02");
+  ASSERT_TRUE(three.is_ok());
+  auto at10 = plan_at_batch(*three, 10);
+  ASSERT_EQ(at10.stages().size(), 1u);
+  ASSERT_EQ(at10.stages()[0].units.size(), 2u);
+  EXPECT_DOUBLE_EQ(at10.stages()[0].units[0].share, 0.6);
+  EXPECT_DOUBLE_EQ(at10.stages()[0].units[1].share, 0.4);
+  // Three stages on x, x, y: the first two merge and keep the second one's end.
+  auto chain = plan::parse_plan("a@t1: x=0.9, y=0.1 | b@t2: x | c: y");
+  ASSERT_TRUE(chain.is_ok());
+  auto merged = plan_at_batch(*chain, 1);
+  ASSERT_EQ(merged.stages().size(), 2u);
+  EXPECT_EQ(merged.stages()[0].name, "a");
+  EXPECT_EQ(merged.stages()[0].end, "t2");
+  EXPECT_EQ(merged.stages()[1].units[0].unit, "y");
+  // A plan already as it runs comes back unchanged.
+  EXPECT_EQ(plan_at_batch(*chain, 100), plan_at_batch(plan_at_batch(*chain, 100), 100));
+}
+
 TEST(BufferPoolTest, ReusesReleasedBuffers) {
   BufferPool pool;
   void* a = pool.acquire(1000);
