@@ -180,8 +180,8 @@ TEST_F(CliTest, BenchUnknownUnit) {
   expect_one_line_error({"bench", model("mobilenet_v2.onnx"), "--units", "cpu,tpu:0", "--batches", "1"}, {"tpu"});
 }
 
-// A one-thread cpu unit and the reference interpreter on a small input: every unit alone, together, the best unit again; JSON and
-// CSV carry every row with its fields.
+// A one-thread cpu unit and the reference interpreter on a small input: every unit alone, then together in rounds interleaved
+// with the best unit; JSON and CSV carry every row with its fields.
 TEST_F(CliTest, BenchWritesEveryRow) {
   const std::string js = path("bench.json"), csv = path("bench.csv");
   CmdResult r = tandem({"bench", model("paddle_style.onnx"), "--units", "cpu/threads=1,reference",
@@ -195,7 +195,12 @@ TEST_F(CliTest, BenchWritesEveryRow) {
     EXPECT_EQ(row["single"].size(), 2u) << row.dump(2);
     for (const auto& [unit, ips] : row["single"].items()) EXPECT_TRUE(ips.is_number() && ips.get<double>() > 0) << unit;
     EXPECT_GT(row["together"].get<double>(), 0.0) << row.dump(2);
-    EXPECT_GT(row["best_single_again"].get<double>(), 0.0) << row.dump(2);
+    EXPECT_GT(row["best_single_interleaved"].get<double>(), 0.0) << row.dump(2);
+    ASSERT_EQ(row["rounds"]["best_single"].size(), 4u) << row.dump(2);
+    ASSERT_EQ(row["rounds"]["together"].size(), 4u) << row.dump(2);
+    double sum = 0;
+    for (const auto& v : row["rounds"]["together"]) sum += v.get<double>();
+    EXPECT_NEAR(row["together"].get<double>(), sum / 4, 1e-6 * sum) << row.dump(2);
     EXPECT_GE(row["noise"].get<double>(), 0.0) << row.dump(2);
     EXPECT_FALSE(row["plan"].get<std::string>().empty()) << row.dump(2);
   }

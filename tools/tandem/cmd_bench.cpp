@@ -1,8 +1,9 @@
 // `tandem bench`: the seed's experiment. For each batch size: every unit alone, then all units
-// together under the plan (the default seed plan unless --plan), then the best unit alone again;
-// images/s, the speedup over the best single unit (the mean of its two runs), the ratio to the
-// ideal (the sum of the units' standalone throughputs), and the noise (how far the best unit's two
-// runs differ).
+// together under the plan (the default seed plan unless --plan) in rounds interleaved with the best
+// unit alone (best, all, all, best, best, all, all, best: drift in clocks or temperature over the
+// run cancels instead of favouring whichever ran first); images/s, the speedup over the best single
+// unit, the ratio to the ideal (the sum of the units' standalone throughputs), and the noise (how
+// far the best unit's own rounds differ).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -25,21 +26,43 @@ struct Measurement {
   std::string error;  // non-empty: this configuration could not run
 };
 
-// Streams batches through the engine for about `seconds` (at least 3 batches) after a warm-up,
-// in windows of at most 200 batches (a window fills and drains the pipeline once; at batch 1 a
-// single window of 200 would last only a few milliseconds on a GPU).
-Result<double> time_engine(Engine& engine, const Tensor& x, double seconds) {
-  TANDEM_RETURN_IF_ERROR(engine.run({x}).status());  // compile + plan
+// A loaded engine warmed up on `x` (compiled, its plan chosen), with the time of one batch.
+struct Warm {
+  std::unique_ptr<Engine> engine;
+  double one_batch_s = 0;
+  std::string error;  // non-empty: this configuration could not run
+};
+
+Warm load_warm(const BenchOptions& o, const std::string& units, const std::string& plan, const Tensor& x) {
+  EngineOptions eo;
+  eo.units = units;
+  eo.plan = plan;
+  Warm w;
+  auto engine = Engine::load(o.model, eo);
+  if (!engine.is_ok()) {
+    w.error = engine.status().message();
+    return w;
+  }
+  w.engine = std::move(*engine);
+  Status st = w.engine->run({x}).status();  // compile + plan
   auto t0 = Clock::now();
-  TANDEM_RETURN_IF_ERROR(engine.run({x}).status());
-  const double one = std::chrono::duration<double>(Clock::now() - t0).count();
-  const int window = std::clamp(static_cast<int>(std::ceil(seconds / std::max(one, 1e-6))), 3, 200);
+  if (st.is_ok()) st = w.engine->run({x}).status();
+  w.one_batch_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!st.is_ok()) w.error = st.message();
+  return w;
+}
+
+// Streams batches through a warm engine for about `seconds` (at least 3 batches), in windows of at
+// most 200 batches (a window fills and drains the pipeline once; at batch 1 a single window of
+// 200 would last only a few milliseconds on a GPU). Images/s.
+Result<double> time_engine(const Warm& w, const Tensor& x, double seconds) {
+  const int window = std::clamp(static_cast<int>(std::ceil(seconds / std::max(w.one_batch_s, 1e-6))), 3, 200);
   const std::vector<std::vector<Tensor>> in(static_cast<size_t>(window), std::vector<Tensor>{x});
   int64_t batches = 0;
   auto start = Clock::now();
   double s = 0;
   do {
-    TANDEM_RETURN_IF_ERROR(engine.run_many(in).status());
+    TANDEM_RETURN_IF_ERROR(w.engine->run_many(in).status());
     batches += window;
     s = std::chrono::duration<double>(Clock::now() - start).count();
   } while (s < seconds);
@@ -47,23 +70,50 @@ Result<double> time_engine(Engine& engine, const Tensor& x, double seconds) {
 }
 
 Measurement measure(const BenchOptions& o, const std::string& units, const std::string& plan, const Tensor& x) {
-  EngineOptions eo;
-  eo.units = units;
-  eo.plan = plan;
   Measurement m;
-  auto engine = Engine::load(o.model, eo);
-  if (!engine.is_ok()) {
-    m.error = engine.status().message();
-    return m;
-  }
-  auto ips = time_engine(**engine, x, o.seconds);
+  Warm w = load_warm(o, units, plan, x);
+  auto ips = w.error.empty() ? time_engine(w, x, o.seconds) : Result<double>(invalid_argument(w.error));
   if (!ips.is_ok()) {
     m.error = ips.status().message();
     return m;
   }
   m.images_per_s = *ips;
-  m.plan = (*engine)->plan_description();
+  m.plan = w.engine->plan_description();
   return m;
+}
+
+// The best unit alone and all units together, in rounds of `seconds / 4` ordered best, all, all,
+// best, best, all, all, best: each configuration gets `seconds` in all.
+struct Interleaved {
+  std::vector<double> best, together;
+  std::string plan, error;
+};
+
+Interleaved interleave(const BenchOptions& o, const std::string& best_unit, const Tensor& x) {
+  Interleaved r;
+  Warm best = load_warm(o, best_unit, "", x);
+  Warm co = load_warm(o, o.units, o.plan, x);
+  if (!co.error.empty() || !best.error.empty()) {
+    r.error = !co.error.empty() ? co.error : "the best unit alone: " + best.error;
+    return r;
+  }
+  r.plan = co.engine->plan_description();
+  for (int k = 0; k < 8; ++k) {
+    const bool co_turn = (k % 4 == 1) || (k % 4 == 2);
+    auto ips = time_engine(co_turn ? co : best, x, o.seconds / 4);
+    if (!ips.is_ok()) {
+      r.error = ips.status().message();
+      return r;
+    }
+    (co_turn ? r.together : r.best).push_back(*ips);
+  }
+  return r;
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
 }
 
 std::vector<int64_t> parse_batches(const std::string& text) {
@@ -118,17 +168,25 @@ Status run_bench(const BenchOptions& o) {
       std::printf(" %14.1f", m.images_per_s);
       std::fflush(stdout);
     }
-    Measurement co = specs.size() > 1 ? measure(o, o.units, o.plan, x) : Measurement{best, "", ""};
-    // The best unit once more, after the co-run: the two runs of the same configuration show the
-    // run-to-run noise, and the speedup is over their mean.
-    double again = best, noise = 0;
+    // With several units: all of them together, interleaved with the best unit alone; their
+    // rounds give the speedup (mean over mean) and the noise (the spread of the best unit's rounds).
+    Measurement co{best, "", ""};
+    double baseline = best, noise = 0;
     if (specs.size() > 1 && best > 0) {
-      again = measure(o, singles[best_i], "", x).images_per_s;
-      noise = std::abs(again - best) / std::max(again, best);
-      row["best_single_again"] = again;
+      Interleaved il = interleave(o, singles[best_i], x);
+      co.error = il.error;
+      co.plan = il.plan;
+      co.images_per_s = 0;
+      if (il.error.empty()) {
+        co.images_per_s = mean(il.together);
+        baseline = mean(il.best);
+        const auto [lo, hi] = std::minmax_element(il.best.begin(), il.best.end());
+        noise = (*hi - *lo) / *hi;
+        row["rounds"] = {{"best_single", il.best}, {"together", il.together}};
+      }
+      row["best_single_interleaved"] = baseline;
       row["noise"] = noise;
     }
-    const double baseline = again > 0 ? (best + again) / 2 : best;
     const double speedup = baseline > 0 ? co.images_per_s / baseline : 0;
     const double of_ideal = ideal > 0 ? co.images_per_s / ideal : 0;
     row["together"] = co.images_per_s;
