@@ -379,5 +379,55 @@ INSTANTIATE_TEST_SUITE_P(Plans, CudaConvPlans,
                                            std::make_tuple("resnet18", "c8-")),
                          plan_test_name);
 
+// The choice cache: a second engine of the same model in the process runs the convs' plans the
+// first one timed ("chosen before" in the conv log, no timing), so its outputs are those of the
+// same kernels; TANDEM_CUDA_OFF=choice-cache times every compile afresh.
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+TEST(CudaChoiceCache, SecondEngineRunsTheSamePlans) {
+  if (auto b = make_backend("cuda"); !b.is_ok()) GTEST_SKIP() << "cuda: " << b.status().message();
+  const std::string stem = std::string(TANDEM_MODELS_DIR) + "/resnet18";
+  if (!std::filesystem::exists(stem + ".onnx")) GTEST_SKIP() << stem << ".onnx is missing (build tandem_models)";
+  auto input = read_npy(stem + ".input_b3.npy");
+  auto want = read_npy(stem + ".output_b3.npy");
+  ASSERT_TRUE(input.is_ok() && want.is_ok()) << input.status().message() << want.status().message();
+  ScopedEnv log("TANDEM_CUDA_CONV_LOG", "1");
+  // One compile and run of a fresh engine: the conv log and the output.
+  auto compile_and_run = [&](std::string& conv_log) -> Tensor {
+    EngineOptions options;
+    options.units = "cuda:0/fp16";
+    auto engine = Engine::load(stem + ".onnx", options);
+    EXPECT_TRUE(engine.is_ok()) << engine.status().message();
+    if (!engine.is_ok()) return Tensor();
+    ::testing::internal::CaptureStderr();
+    auto out = (*engine)->run({*input});
+    conv_log = ::testing::internal::GetCapturedStderr();
+    EXPECT_TRUE(out.is_ok()) << out.status().message();
+    return out.is_ok() ? (*out)[0] : Tensor();
+  };
+  std::string first_log, second_log, off_log;
+  const Tensor first = compile_and_run(first_log);
+  const Tensor second = compile_and_run(second_log);
+  // Every conv with several plans logs one " -> " line: timed, or chosen before.
+  const int convs = count_of(first_log, " -> ");
+  ASSERT_GT(convs, 0) << first_log;
+  EXPECT_EQ(count_of(second_log, "chosen before -> "), convs) << second_log;
+  EXPECT_EQ(count_of(second_log, " find "), 0) << "cuDNN's Find ran again:\n" << second_log;
+  ASSERT_EQ(first.numel(), second.numel());
+  EXPECT_LE(rel_l2(first, second), 1e-6) << "the second engine ran other kernels";
+  EXPECT_LE(rel_l2(*want, second), kFp16RelL2);
+  {
+    ScopedEnv off("TANDEM_CUDA_OFF", "choice-cache");
+    const Tensor fresh = compile_and_run(off_log);
+    EXPECT_EQ(count_of(off_log, "chosen before"), 0) << off_log;
+    EXPECT_EQ(count_of(off_log, " -> "), convs) << off_log;
+    EXPECT_LE(rel_l2(*want, fresh), kFp16RelL2);
+  }
+}
+
 }  // namespace
 }  // namespace tandem

@@ -77,7 +77,7 @@ bool env_lists(const char* var, std::string_view feature) {
 }  // namespace
 
 bool cuda_feature(std::string_view feature) {
-  static constexpr std::string_view kOnByDefault[] = {"dw-input-act", "im2col-lt", "c8-input"};
+  static constexpr std::string_view kOnByDefault[] = {"dw-input-act", "im2col-lt", "c8-input", "choice-cache"};
   for (auto f : kOnByDefault)
     if (f == feature) return !env_lists("TANDEM_CUDA_OFF", feature);
   return env_lists("TANDEM_CUDA_TRY", feature);

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <sstream>
 
+#include "backends/cuda/choice_cache.h"
 #include "backends/cuda/cuda_context.h"
 #include "backends/cuda/kernels/channel_affine.cuh"
 #include "backends/cuda/kernels/depthwise_conv.cuh"
@@ -35,6 +37,24 @@ ir::ConvAttrs conv_attrs(const OpInstance& op) {
   ir::ConvAttrs a = std::get<ir::ConvAttrs>(op.node->attrs);
   if (op.drop_own_epilogue) a.epilogue = {};
   return a;
+}
+
+// The conv problem, for the choice cache: element type and math, layout, shapes, geometry.
+std::string conv_key(const BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y,
+                     const Shape& wshape) {
+  std::ostringstream k;
+  auto list = [&](const std::vector<int64_t>& v) {
+    for (int64_t e : v) k << e << ',';
+  };
+  k << "conv p" << int(ctx.precision()) << (x.nhwc ? " nhwc" : " nchw") << " x" << shape_to_string(x.shape) << " y"
+    << shape_to_string(y.shape) << " w" << shape_to_string(wshape) << " pads";
+  list(a.pads);
+  k << " strides";
+  list(a.strides);
+  k << " dil";
+  list(a.dilations);
+  k << " g" << a.group;
+  return k.str();
 }
 
 Status supports_conv(const ir::Graph& graph, const ir::Node& node) {
@@ -120,8 +140,23 @@ Result<std::shared_ptr<CudnnConv>> make_descriptors(BuildContext& ctx, const ir:
   return c;
 }
 
-// Measures the candidate algorithms on the real buffers and keeps the fastest that fits.
-Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, const void* w, const DevTensor& y) {
+// Measures the candidate algorithms on the real buffers and keeps the fastest that fits (or the one
+// this process chose before for `key`).
+Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, const void* w, const DevTensor& y,
+                        const std::string& key) {
+  if (auto known = remembered_choice("find " + key)) {
+    int algo = -1, math = -1;
+    size_t ws = 0;
+    std::istringstream(*known) >> algo >> math;
+    if (algo >= 0 && math >= 0 &&
+        cudnnSetConvolutionMathType(c.conv, cudnnMathType_t(math)) == CUDNN_STATUS_SUCCESS &&
+        cudnnGetConvolutionForwardWorkspaceSize(ctx.env().cudnn, c.x, c.w, c.conv, c.y, cudnnConvolutionFwdAlgo_t(algo),
+                                                &ws) == CUDNN_STATUS_SUCCESS) {
+      c.algo = cudnnConvolutionFwdAlgo_t(algo);
+      c.workspace = ws;
+      return Status::ok();
+    }
+  }
   TANDEM_ASSIGN_OR_RETURN(SearchWorkspace search, algorithm_search_workspace());
   const size_t limit = search.bytes;
   constexpr int kAlgos = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
@@ -144,6 +179,7 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
     CUDNN_TRY(cudnnSetConvolutionMathType(c.conv, perf[i].mathType));
     c.algo = perf[i].algo;
     c.workspace = perf[i].memory;
+    remember_choice("find " + key, std::to_string(int(perf[i].algo)) + " " + std::to_string(int(perf[i].mathType)));
     return Status::ok();
   }
   return internal_error("cudnnFindConvolutionForwardAlgorithmEx found no algorithm that runs");
@@ -200,10 +236,22 @@ ConvPlan unfused_plan(BuildContext& ctx, const std::shared_ptr<CudnnConv>& c, co
   return p;
 }
 
-// The fastest plan, timed on the real buffers. A plan whose steps fail (cuDNN refusing a
-// configuration at run time) is dropped; an error only when every plan fails.
-Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans) {
+// The fastest plan, timed on the real buffers (or the one this process chose before for `key` and
+// the same candidates). A plan whose steps fail (cuDNN refusing a configuration at run time) is
+// dropped; an error only when every plan fails.
+Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans, std::string key) {
   if (plans.size() == 1) return std::move(plans[0]);
+  const char* force = std::getenv("TANDEM_CUDA_CONV_PLAN");
+  const bool forced = force && *force;
+  for (const auto& p : plans) key += " " + p.name;
+  if (auto known = remembered_choice("plan " + key); known && !forced) {
+    for (auto& p : plans)
+      if (p.name == *known) {
+        if (std::getenv("TANDEM_CUDA_CONV_LOG"))
+          std::fprintf(stderr, "tandem-cuda-conv: %s: chosen before -> %s\n", ctx.label().c_str(), p.name.c_str());
+        return std::move(p);
+      }
+  }
   size_t ws = 0;
   for (const auto& p : plans) ws = std::max(ws, p.workspace);
   TANDEM_ASSIGN_OR_RETURN(auto scratch, device_alloc(ws));
@@ -233,9 +281,10 @@ Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans) {
     }
   }
   if (!found) return first_error;
+  if (!forced) remember_choice("plan " + key, plans[best].name);
   // TANDEM_CUDA_CONV_PLAN=<name prefix> forces that kind of plan where one ran (tests use it to
-  // check every kind, not only the one this GPU finds fastest).
-  if (const char* force = std::getenv("TANDEM_CUDA_CONV_PLAN"); force && *force) {
+  // check every kind, not only the one this GPU finds fastest); the cache neither serves nor keeps it.
+  if (forced) {
     for (size_t i = 0; i < plans.size(); ++i)
       if (ran[i] && plans[i].name.rfind(force, 0) == 0) {
         best = i;
@@ -268,7 +317,7 @@ Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs
                                           const DevTensor* res, const ir::Epilogue& act, const DevTensor& y) {
   TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(w_host));
   TANDEM_ASSIGN_OR_RETURN(auto c, make_descriptors(ctx, a, x, y, wshape));
-  TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y));
+  TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y, conv_key(ctx, a, x, y, wshape)));
   std::vector<ConvPlan> plans;
   plans.push_back(unfused_plan(ctx, c, db.f32, act, x.data, wd, y, res));
   // Fused candidates: bias (zeros when the node has none) + residual + Relu inside the conv.
@@ -368,7 +417,10 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
       plans.push_back(std::move(p));
     }
   }
-  TANDEM_ASSIGN_OR_RETURN(ConvPlan best, fastest_plan(ctx, std::move(plans)));
+  // The plan's key adds what changes the candidates' cost: bias, residual, activation.
+  const std::string key = conv_key(ctx, a, x, y, w->shape()) + (bias.empty() ? "" : " bias") + (res ? " res" : "") +
+                          " act" + std::to_string(int(act.kind));
+  TANDEM_ASSIGN_OR_RETURN(ConvPlan best, fastest_plan(ctx, std::move(plans), key));
   if (best.name.rfind("c8-", 0) == 0) ctx.owned().push_back(std::move(padded.memory));
   ctx.set_label(ctx.label() + " " + best.name);
   ctx.need_workspace(best.workspace);
