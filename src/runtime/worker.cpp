@@ -37,21 +37,25 @@ Result<TensorView> slice_view(const Tensor& full, int64_t batch_rows, int64_t fi
 }
 
 // The cores for a unit that names none (a GPU's worker, which feeds the device): those of this
-// process that no other unit claims, so it is never preempted by a CPU unit's compute threads. At
-// batch 1 the GPU's rate is its host thread's rate (0.25 ms per batch, 2-3% lost when it shared a
-// core with oneDNN's threads on the H200 machine). Empty (no pinning) when no unit claims cores or
-// the units claim them all.
-std::vector<int> unclaimed_cores(const std::vector<plan::Unit>& units) {
+// process that no unit of `p` with a share of the work claims, so the worker is not preempted by a
+// CPU unit's compute threads. Empty (no pinning) when no such unit claims cores, or when they
+// claim them all. A plan that leaves the CPU out pins nothing: its engine then runs exactly like
+// the GPU alone.
+std::vector<int> unclaimed_cores(const std::vector<plan::Unit>& units, const plan::Plan& p) {
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) != 0) return {};
   bool claimed = false;
-  for (const plan::Unit& u : units)
-    for (int c : u.options().cpus)
-      if (c >= 0 && c < CPU_SETSIZE) {
-        CPU_CLR(c, &set);
-        claimed = true;
-      }
+  for (const plan::Stage& st : p.stages())
+    for (const plan::StageUnit& su : st.units) {
+      auto idx = plan::find_unit(units, su.unit);
+      if (!idx.is_ok() || su.share <= 0) continue;
+      for (int c : units[*idx].options().cpus)
+        if (c >= 0 && c < CPU_SETSIZE) {
+          CPU_CLR(c, &set);
+          claimed = true;
+        }
+    }
   std::vector<int> left;
   for (int c = 0; claimed && c < CPU_SETSIZE; ++c)
     if (CPU_ISSET(c, &set)) left.push_back(c);
@@ -90,7 +94,7 @@ void UnitWorker::loop() {
   const plan::Unit& unit = rt_.unit(unit_);
   depth_ = std::max(1, unit.backend->max_runs_in_flight());
   Status bound = pin_thread(unit.options().cpus);
-  if (unit.options().cpus.empty()) (void)pin_thread(unclaimed_cores(rt_.units()));  // best effort
+  if (unit.options().cpus.empty()) (void)pin_thread(unclaimed_cores(rt_.units(), rt_.plan()));  // best effort
   if (bound.is_ok()) bound = unit.backend->bind_thread(unit.options());
   bool bind_failed = !bound.is_ok();
   for (;;) {
