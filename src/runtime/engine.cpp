@@ -53,6 +53,9 @@ Result<double> time_runtime(runtime::Runtime& rt, const std::vector<Tensor>& inp
   return static_cast<double>(runs) * static_cast<double>(inputs[0].shape()[0]) / std::max(s, 1e-9);
 }
 
+// Whether `p` spreads the work over more than one unit (several stages, or several units in one).
+bool spreads(const plan::Plan& p) { return p.stages().size() + p.stages()[0].units.size() > 2; }
+
 class PlanEngine final : public Engine {
  public:
   PlanEngine(std::shared_ptr<const ir::Graph> model, std::vector<plan::Unit> units, std::optional<plan::Plan> plan,
@@ -202,13 +205,13 @@ class PlanEngine final : public Engine {
       plan::Plan run = per_batch_plans() ? runtime::plan_at_batch(p, batch) : p;
       for (const auto& cand : candidates)
         if (cand.plan == run) return false;
-      const bool co = run.stages().size() + run.stages()[0].units.size() > 2;
+      const bool co = spreads(run);
       candidates.insert(candidates.begin() + static_cast<std::ptrdiff_t>(std::min(pos, candidates.size())),
                         Candidate{std::move(run), co});
       return true;
     };
     add(seed, 0);
-    if (per_batch_plans() && seed.stages().size() + seed.stages()[0].units.size() > 2) {
+    if (per_batch_plans() && spreads(seed)) {
       const int n = static_cast<int>(graph.nodes.size());
       for (const auto& u : units_)
         if (u.supports_range(graph, 0, n).is_ok()) add(plan::Plan::single_unit(u.name()), candidates.size());
