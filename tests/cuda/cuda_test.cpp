@@ -10,6 +10,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include "core/npy.h"
 #include "ops/op_test_util.h"
@@ -427,6 +431,48 @@ TEST(CudaChoiceCache, SecondEngineRunsTheSamePlans) {
     EXPECT_EQ(count_of(off_log, " -> "), convs) << off_log;
     EXPECT_LE(rel_l2(*want, fresh), kFp16RelL2);
   }
+}
+
+// The choice cache across processes: a second `tandem run` reads the first one's cache file and
+// times nothing; TANDEM_CACHE_DIR=none keeps nothing on disk.
+std::string stderr_of(const std::string& command, int& rc) {
+  std::string out;
+  FILE* p = ::popen((command + " 2>&1 >/dev/null").c_str(), "r");
+  if (!p) {
+    rc = -1;
+    return out;
+  }
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  rc = ::pclose(p);
+  return out;
+}
+
+TEST(CudaChoiceCache, LaterProcessReadsTheFile) {
+  if (auto b = make_backend("cuda"); !b.is_ok()) GTEST_SKIP() << "cuda: " << b.status().message();
+  const std::string model = std::string(TANDEM_MODELS_DIR) + "/resnet18.onnx";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << model << " is missing (build tandem_models)";
+  const auto dir = std::filesystem::temp_directory_path() / ("tandem_choices_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string run = std::string(TANDEM_BINARY) + " run " + model + " --units cuda:0/fp16 --batch 3 --iterations 1";
+  int rc = 0;
+  const std::string first = stderr_of("TANDEM_CUDA_CONV_LOG=1 TANDEM_CACHE_DIR=" + dir.string() + " " + run, rc);
+  ASSERT_EQ(rc, 0) << first;
+  const int convs = count_of(first, " -> ");
+  ASSERT_GT(convs, 0) << first;
+  EXPECT_GT(count_of(first, " find "), 0) << first;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].filename().string().rfind("cuda-choices-v1-", 0), 0u) << files[0];
+  const std::string second = stderr_of("TANDEM_CUDA_CONV_LOG=1 TANDEM_CACHE_DIR=" + dir.string() + " " + run, rc);
+  ASSERT_EQ(rc, 0) << second;
+  EXPECT_EQ(count_of(second, "chosen before -> "), convs) << second;
+  EXPECT_EQ(count_of(second, " find "), 0) << "cuDNN's Find ran again:\n" << second;
+  const std::string none = stderr_of("TANDEM_CUDA_CONV_LOG=1 TANDEM_CACHE_DIR=none " + run, rc);
+  ASSERT_EQ(rc, 0) << none;
+  EXPECT_EQ(count_of(none, "chosen before"), 0) << none;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

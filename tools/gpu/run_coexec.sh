@@ -48,7 +48,7 @@ if [ $do_gpu -eq 1 ]; then
   batches=${BATCHES:-1,16,64,256,1024,2048}
   [ $quick -eq 1 ] && batches=16,256
   # Core 0 is left to the runtime's and the GPU unit's threads.
-  "$T" bench "$M/mobilenet_v2.onnx" --units cuda:0/fp16,cpu:1-15 --batches $batches --seconds ${SECONDS_PER:-1} \
+  TANDEM_CACHE_DIR=$(mktemp -d) "$T" bench "$M/mobilenet_v2.onnx" --units cuda:0/fp16,cpu:1-15 --batches $batches --seconds ${SECONDS_PER:-1} \
     --json "$RES/gpu_cpu_coexec_h100.json" --csv "$RES/gpu_cpu_coexec_h100.csv" > "$RES/gpu_cpu.log" 2>&1
   sed 's/^/gpu+cpu: /' "$RES/gpu_cpu.log" >> "$SUMMARY"
 fi

@@ -47,7 +47,7 @@ run_test() {  # name, gtest filter, timeout
   [ -x "$exe" ] || { echo "$1: not in the bundle" >> "$SUMMARY"; return; }
   echo "===== $1 $2" >> "$OUT/tests.log"
   local t0=$(date +%s)
-  timeout "$3" "$exe" --gtest_filter="$2" --gtest_brief=1 >> "$OUT/tests.log" 2>&1
+  TANDEM_CACHE_DIR=none timeout "$3" "$exe" --gtest_filter="$2" --gtest_brief=1 >> "$OUT/tests.log" 2>&1
   local rc=$?
   local res=$(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$OUT/tests.log" | tail -3 | tr '\n' ' ')
   echo "$1 [$2]: rc=$rc in $(( $(date +%s) - t0 ))s  $res" >> "$SUMMARY"
@@ -63,14 +63,17 @@ fi
 
 if [ $do_memcheck -eq 1 ]; then
   t0=$(date +%s)
-  timeout 240 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 3 "$B/bin/test_cuda" \
+  # No cache file: choices timed under the sanitizer are meaningless.
+  TANDEM_CACHE_DIR=none timeout 240 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 3 "$B/bin/test_cuda" \
     --gtest_filter='Cuda.*:CudaModels.*mobilenet_v2_fp16*:*CudaConvPlans*mobilenet_v2*:*MultiUnit*mobilenet_v2-*TwoGpus*' --gtest_brief=1 > "$OUT/memcheck.log" 2>&1
   echo "memcheck test_cuda: rc=$? in $(( $(date +%s) - t0 ))s  $(grep -E 'ERROR SUMMARY' "$OUT/memcheck.log" | tail -1)" >> "$SUMMARY"
 fi
 
 if [ $do_bench -eq 1 ]; then
   t0=$(date +%s)
-  PYTHONUNBUFFERED=1 python3 "$ROOT/bench/bench_cuda_vs_torch.py" --tandem "$B/bin/tandem" --out "$OUT" $bench_args > "$OUT/bench.log" 2>&1
+  # A fresh cache folder: the first Tandem process of each model and batch times its convs, the
+  # later ones (other modes, --off columns) run the same choices.
+  TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 python3 "$ROOT/bench/bench_cuda_vs_torch.py" --tandem "$B/bin/tandem" --out "$OUT" $bench_args > "$OUT/bench.log" 2>&1
   echo "bench: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   [ -f "$OUT/bench.md" ] && cat "$OUT/bench.md" >> "$SUMMARY"
   # Per-op profile (--bench-args "--profile-batches 256"): the timing line and the top rows.

@@ -1,0 +1,73 @@
+#include "core/cache_file.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace tandem {
+namespace {
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path() / ("tandem_cache_test_" + std::to_string(::getpid()) + "_" + name);
+  std::filesystem::remove_all(d);
+  return d;
+}
+
+TEST(CacheFile, AppendsAndLoadsEntriesFirstValueStands) {
+  const auto dir = fresh_dir("append");
+  const std::string path = (dir / "sub" / "choices.tsv").string();  // folders are created
+  EXPECT_TRUE(load_cache_file(path).empty());
+  ASSERT_TRUE(append_cache_entry(path, "conv x[1,3,224,224]", "1 2"));
+  ASSERT_TRUE(append_cache_entry(path, "plan a b", "fused"));
+  ASSERT_TRUE(append_cache_entry(path, "conv x[1,3,224,224]", "7 0"));  // a later process disagreed
+  auto m = load_cache_file(path);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m["conv x[1,3,224,224]"], "1 2");
+  EXPECT_EQ(m["plan a b"], "fused");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CacheFile, RefusesTabsAndLineBreaksAndSkipsBrokenLines) {
+  const auto dir = fresh_dir("broken");
+  const std::string path = (dir / "c.tsv").string();
+  EXPECT_FALSE(append_cache_entry(path, "a\tb", "v"));
+  EXPECT_FALSE(append_cache_entry(path, "a", "v\nw"));
+  EXPECT_FALSE(append_cache_entry(path, "", "v"));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(path, std::ios::app);
+    f << "no tab here\n\tno key\nkey\tvalue\ncut\tsho";  // the last line lost its end
+  }
+  auto m = load_cache_file(path);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m["key"], "value");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CacheFile, UnwritablePathIsFalseNotACrash) {
+  EXPECT_FALSE(append_cache_entry("/proc/tandem_no_such_dir/x.tsv", "k", "v"));
+  EXPECT_TRUE(load_cache_file("/proc/tandem_no_such_dir/x.tsv").empty());
+}
+
+TEST(CacheFile, DirectoryFromTheEnvironment) {
+  const char* saved = std::getenv("TANDEM_CACHE_DIR");
+  const std::string keep = saved ? saved : "";
+  ::setenv("TANDEM_CACHE_DIR", "/tmp/tc", 1);
+  EXPECT_EQ(cache_dir(), "/tmp/tc");
+  ::setenv("TANDEM_CACHE_DIR", "none", 1);
+  EXPECT_EQ(cache_dir(), "");
+  ::unsetenv("TANDEM_CACHE_DIR");
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  if (xdg && *xdg)
+    EXPECT_EQ(cache_dir(), std::string(xdg) + "/tandem");
+  else if (home && *home)
+    EXPECT_EQ(cache_dir(), std::string(home) + "/.cache/tandem");
+  if (saved) ::setenv("TANDEM_CACHE_DIR", keep.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace tandem
