@@ -10,6 +10,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BATCHES=${1:-1} PREC=${2:-fp16}
 B=/tmp/tandem_bundle
 [ -x "$B/bin/tandem" ] || { rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz"; } || exit 1
+# A fresh cache folder: the logged run times every conv, the plain run after it runs the same choices.
+export TANDEM_CACHE_DIR=$(mktemp -d)
 source "$B/env.sh"
 M=/tmp/tandem_torch_models; mkdir -p "$M"
 for m in mobilenet_v2 resnet50; do
