@@ -4,6 +4,7 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <set>
@@ -73,19 +74,6 @@ void remember_choice(const std::string& key, const std::string& value) {
   // The first choice stays: every engine after it agrees.
   if (c.memo.emplace(std::to_string(device) + "|" + key, value).second && !c.file[device].empty())
     append_cache_entry(c.file[device], key, value);  // best effort: unwritable means in memory only
-}
-
-void forget_remembered_choices() {
-  Choices& c = choices();
-  std::lock_guard<std::mutex> lock(c.mu);
-  c.memo.clear();
-  c.file.clear();
-}
-
-std::string choice_cache_file() {
-  Choices& c = choices();
-  std::lock_guard<std::mutex> lock(c.mu);
-  return c.file[current_device(c)];
 }
 
 }  // namespace tandem::cuda

@@ -20,9 +20,4 @@ std::optional<std::string> remembered_choice(const std::string& key);
 // Remembers `value` under `key` unless a value is there already (the first choice stays).
 void remember_choice(const std::string& key, const std::string& value);
 
-// For tests: forgets what is in memory (the next use reads the file again), and the current
-// device's cache file ("" when none is kept).
-void forget_remembered_choices();
-std::string choice_cache_file();
-
 }  // namespace tandem::cuda
