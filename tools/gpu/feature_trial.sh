@@ -2,11 +2,12 @@
 # Runs on the GPU machine, from the repo root, with .bundle carried (after run_suite.sh, which
 # unpacks the bundle and writes the test models):
 #   tools/gpu/feature_trial.sh MODEL BATCHES FEATURE[,FEATURE...] [ROUNDS]
-#   e.g. tools/gpu/feature_trial.sh mobilenet_v2 256,1024 dw-fixed,dw-pair 2
+#   e.g. tools/gpu/feature_trial.sh mobilenet_v2 256,1024 <feature>,<feature> 2
 # Times Tandem cuda:0/fp16 on a test model with each feature on trial (TANDEM_CUDA_TRY=<feature>)
 # against the default, alternating them for ROUNDS rounds (default 2), in separate `tandem run`
 # processes that share one fresh choice-cache folder (so every other conv runs the same plan), and
-# checks each feature's fp16 accuracy on the test models (CudaModels.*fp16). Appends to
+# checks each feature's fp16 accuracy on the test models (the fp16 CudaModels tests and the
+# depthwise/activation ones). Appends to
 # $OUT/trial.txt.
 set -uo pipefail
 OUT=${OUT:-/tmp/tandem_out}; mkdir -p "$OUT"
@@ -30,7 +31,7 @@ for b in ${BATCHES//,/ }; do
   done
 done
 for f in ${FEATURES//,/ }; do
-  res=$(TANDEM_CUDA_TRY=$f "$B/bin/test_cuda" --gtest_filter='CudaModels.*fp16*:Cuda.*Depthwise*:Cuda.*Activation*' --gtest_brief=1 2>&1 |
+  res=$(TANDEM_CUDA_TRY=$f "$B/bin/test_cuda" --gtest_filter='*CudaModels.*fp16*:Cuda.*Depthwise*:Cuda.*Activation*' --gtest_brief=1 2>&1 |
         grep -E "^\[  (PASSED|FAILED) |relative L2" | tr '\n' ' ')
   echo "tests with $f: $res" >> "$R"
 done

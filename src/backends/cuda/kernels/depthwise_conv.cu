@@ -39,6 +39,11 @@ __global__ void depthwise_nhwc_kernel(DepthwiseArgs a, int64_t total) {
 
 // fp16, C % 8 == 0: one thread per output pixel and 8 channels; 16-byte loads and stores,
 // 32-bit index arithmetic (the caller checks the sizes fit), fp32 accumulation.
+// Tried and measured slower on an H200 (MobileNetV2 at batch 256 and 1024, whole model):
+// the window and stride fixed at compile time with unrolled loops, -14% (80 registers against
+// fewer here, so fewer warps to hide the loads); the same with two outputs along W sharing input
+// columns and weights, -8%; four outputs per thread, slower on every layer
+// (bench/results/depthwise_trial_h200.md).
 template <int IA>
 __global__ void depthwise_nhwc_h8_kernel(DepthwiseArgs a, int total8) {
   const int c8 = a.c / 8;
@@ -81,106 +86,6 @@ __global__ void depthwise_nhwc_h8_kernel(DepthwiseArgs a, int total8) {
     for (int k = 0; k < 4; ++k) oh[k] = __floats2half2_rn(apply_act(a.act, acc[2 * k]), apply_act(a.act, acc[2 * k + 1]));
     y[i] = out;
   }
-}
-
-// fp16, C % 8 == 0, a KxK window at stride S without dilation, fixed at compile time: one thread
-// per P neighbouring output pixels along W and 8 channels. The window's loops unroll, so a thread
-// issues its loads back to back; with P = 2 the (P - 1) * S + K input columns of a row and the
-// weights serve both outputs from registers (at 3x3 stride 1, 6 loads per output instead of 9, and
-// half the weight loads). Zero padding stays zero: the input activation applies to loaded values.
-template <int K, int S, int P, int IA>
-__global__ void depthwise_nhwc_h8_fixed_kernel(DepthwiseArgs a, int total) {
-  constexpr int kSpan = (P - 1) * S + K;
-  const int c8 = a.c / 8;
-  const int owp = (a.ow + P - 1) / P;
-  const uint4* x = static_cast<const uint4*>(a.x);
-  const uint4* w = static_cast<const uint4*>(a.w);
-  uint4* y = static_cast<uint4*>(a.y);
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
-    const int cv = i % c8;
-    int r = i / c8;
-    const int ox0 = (r % owp) * P;
-    r /= owp;
-    const int oy = r % a.oh;
-    const int n = r / a.oh;
-    float acc[P][8];
-#pragma unroll
-    for (int k = 0; k < 8; ++k) {
-      const float b = a.bias ? a.bias[cv * 8 + k] : 0.0f;
-#pragma unroll
-      for (int p = 0; p < P; ++p) acc[p][k] = b;
-    }
-    const uint4* img = x + static_cast<int64_t>(n) * a.h * a.w_in * c8;
-    const int iy0 = oy * S - a.pad_t, ix0 = ox0 * S - a.pad_l;
-#pragma unroll
-    for (int ky = 0; ky < K; ++ky) {
-      const int iy = iy0 + ky;
-      if (iy < 0 || iy >= a.h) continue;
-      float in[kSpan][8];
-#pragma unroll
-      for (int j = 0; j < kSpan; ++j) {
-        const int ix = ix0 + j;
-        if (ix >= 0 && ix < a.w_in) {
-          const uint4 v = __ldg(img + (iy * a.w_in + ix) * c8 + cv);
-          const __half2* h = reinterpret_cast<const __half2*>(&v);
-#pragma unroll
-          for (int k = 0; k < 4; ++k) {
-            const float2 f = __half22float2(h[k]);
-            in[j][2 * k] = act_k<IA>(a.in_act, f.x);
-            in[j][2 * k + 1] = act_k<IA>(a.in_act, f.y);
-          }
-        } else {
-#pragma unroll
-          for (int k = 0; k < 8; ++k) in[j][k] = 0.0f;
-        }
-      }
-#pragma unroll
-      for (int kx = 0; kx < K; ++kx) {
-        const uint4 wv = __ldg(w + (ky * K + kx) * c8 + cv);
-        const __half2* wh = reinterpret_cast<const __half2*>(&wv);
-#pragma unroll
-        for (int k = 0; k < 4; ++k) {
-          const float2 wf = __half22float2(wh[k]);
-#pragma unroll
-          for (int p = 0; p < P; ++p) {
-            acc[p][2 * k] = fmaf(in[p * S + kx][2 * k], wf.x, acc[p][2 * k]);
-            acc[p][2 * k + 1] = fmaf(in[p * S + kx][2 * k + 1], wf.y, acc[p][2 * k + 1]);
-          }
-        }
-      }
-    }
-    uint4* yp = y + ((static_cast<int64_t>(n) * a.oh + oy) * a.ow + ox0) * c8 + cv;
-#pragma unroll
-    for (int p = 0; p < P; ++p) {
-      if (ox0 + p >= a.ow) break;
-      uint4 out;
-      __half2* oh = reinterpret_cast<__half2*>(&out);
-#pragma unroll
-      for (int k = 0; k < 4; ++k)
-        oh[k] = __floats2half2_rn(apply_act(a.act, acc[p][2 * k]), apply_act(a.act, acc[p][2 * k + 1]));
-      yp[p * c8] = out;
-    }
-  }
-}
-
-template <int K, int S, int P>
-void launch_h8_fixed(const DepthwiseArgs& a, cudaStream_t stream) {
-  constexpr int kBlock = 256;
-  const int total = a.n * a.oh * ((a.ow + P - 1) / P) * (a.c / 8);
-  TANDEM_DISPATCH_ACT(a.in_act.kind, depthwise_nhwc_h8_fixed_kernel<K, S, P, A><<<grid_for(total, kBlock), kBlock, 0, stream>>>(a, total));
-}
-
-// The fixed-window kernel for a.kh x a.kw at a.stride_h when it has one (3x3 or 5x5, stride 1 or 2,
-// no dilation) and a.fixed_outputs asks for it; false otherwise.
-bool launch_h8_fixed_any(const DepthwiseArgs& a, cudaStream_t stream) {
-  const int k = a.kh, s = a.stride_h, p = a.fixed_outputs;
-  if (p < 1 || p > 2 || a.kw != k || a.stride_w != s || a.dil_h != 1 || a.dil_w != 1) return false;
-  if ((k != 3 && k != 5) || (s != 1 && s != 2)) return false;
-  if (k == 3 && s == 1) p == 1 ? launch_h8_fixed<3, 1, 1>(a, stream) : launch_h8_fixed<3, 1, 2>(a, stream);
-  if (k == 3 && s == 2) p == 1 ? launch_h8_fixed<3, 2, 1>(a, stream) : launch_h8_fixed<3, 2, 2>(a, stream);
-  if (k == 5 && s == 1) p == 1 ? launch_h8_fixed<5, 1, 1>(a, stream) : launch_h8_fixed<5, 1, 2>(a, stream);
-  if (k == 5 && s == 2) p == 1 ? launch_h8_fixed<5, 2, 1>(a, stream) : launch_h8_fixed<5, 2, 2>(a, stream);
-  return true;
 }
 
 // fp32 NCHW: one thread per output element, consecutive threads along OW, so stores coalesce
@@ -306,7 +211,6 @@ cudaError_t launch_depthwise_nhwc(const DepthwiseArgs& a, Elem elem, cudaStream_
   constexpr int kBlock = 256;
   const int64_t in_elems = static_cast<int64_t>(a.n) * a.h * a.w_in * a.c;
   if (elem == Elem::kF16 && a.c % 8 == 0 && total < (int64_t{1} << 31) && in_elems / a.n < (int64_t{1} << 31)) {
-    if (launch_h8_fixed_any(a, stream)) return cudaGetLastError();
     const int total8 = static_cast<int>(total / 8);
     TANDEM_DISPATCH_ACT(a.in_act.kind, depthwise_nhwc_h8_kernel<A><<<grid_for(total8, kBlock), kBlock, 0, stream>>>(a, total8));
     return cudaGetLastError();

@@ -18,9 +18,6 @@ struct DepthwiseArgs {
   int kh = 0, kw = 0, stride_h = 1, stride_w = 1, pad_t = 0, pad_l = 0, dil_h = 1, dil_w = 1;
   DevEpilogue act;
   DevEpilogue in_act;  // applied to every input value loaded (not to the zero padding)
-  // fp16 NHWC with C % 8 == 0, 3x3 or 5x5 at stride 1 or 2: > 0 runs the fixed-window kernel with
-  // this many outputs along W per thread (1 or 2); 0 the general one.
-  int fixed_outputs = 0;
 };
 
 cudaError_t launch_depthwise_nhwc(const DepthwiseArgs& a, Elem elem, cudaStream_t stream);

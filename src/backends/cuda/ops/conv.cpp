@@ -118,7 +118,6 @@ Status build_depthwise(BuildContext& ctx, const OpInstance& op, const DevTensor&
   const bool fuse_act = !res;  // with a residual, the activation runs after the add
   d.act = to_dev_epilogue(fuse_act ? (a.epilogue.is_none() ? op.act : a.epilogue) : a.epilogue);
   d.in_act = to_dev_epilogue(op.input_act);
-  d.fixed_outputs = cuda_feature("dw-pair") ? 2 : cuda_feature("dw-fixed") ? 1 : 0;
   const Elem e = ctx.elem();
   if (x.nhwc) {
     ctx.add_step([d, e](const RunEnv& env) { return launch_status(launch_depthwise_nhwc(d, e, env.stream), "depthwise_nhwc"); });
