@@ -209,5 +209,32 @@ TEST_F(CliTest, BenchWritesEveryRow) {
   EXPECT_EQ(c.rfind("batch,", 0), 0u) << c;
 }
 
+// `tandem cache` lists Tandem's files in the cache folder with their entries; --clear removes
+// them and nothing else; TANDEM_CACHE_DIR=none has no folder.
+TEST_F(CliTest, CacheListsAndClears) {
+  const char* saved = std::getenv("TANDEM_CACHE_DIR");
+  const std::string keep = saved ? saved : "";
+  const fs::path dir = fs::path(path("cache"));
+  fs::create_directories(dir);
+  { std::ofstream(dir / "cuda-choices-v1-gpu.tsv") << "conv a\t1 2\nplan b\tfused\nbroken line\n"; }
+  { std::ofstream(dir / "notes.txt") << "not ours\n"; }
+  ::setenv("TANDEM_CACHE_DIR", dir.c_str(), 1);
+  CmdResult shown = tandem({"cache"});
+  EXPECT_EQ(shown.rc, 0) << shown.err;
+  EXPECT_NE(shown.out.find("cuda-choices-v1-gpu.tsv: 2 choices"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("notes.txt"), std::string::npos) << shown.out;
+  CmdResult cleared = tandem({"cache", "--clear"});
+  EXPECT_EQ(cleared.rc, 0) << cleared.err;
+  EXPECT_NE(cleared.out.find("removed 1 file"), std::string::npos) << cleared.out;
+  EXPECT_FALSE(fs::exists(dir / "cuda-choices-v1-gpu.tsv"));
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+  EXPECT_NE(tandem({"cache"}).out.find("nothing cached yet"), std::string::npos);
+  ::setenv("TANDEM_CACHE_DIR", "none", 1);
+  EXPECT_NE(tandem({"cache"}).out.find("no cache folder"), std::string::npos);
+  if (saved) ::setenv("TANDEM_CACHE_DIR", keep.c_str(), 1);
+  else ::unsetenv("TANDEM_CACHE_DIR");
+  expect_one_line_error({"cache", "--clean"}, {"--clean"});
+}
+
 }  // namespace
 }  // namespace tandem

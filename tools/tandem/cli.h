@@ -47,7 +47,12 @@ struct BenchOptions {
   std::string json, csv;       // result files (optional)
 };
 
+struct CacheOptions {
+  bool clear = false;          // delete the cache files
+};
+
 Status run_info(const InfoOptions& o);
+Status run_cache(const CacheOptions& o);
 Status run_bench(const BenchOptions& o);
 Status run_run(const RunOptions& o);
 

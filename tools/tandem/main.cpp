@@ -68,6 +68,10 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--json", bench.json, "Write the results as JSON");
   bench_cmd->add_option("--csv", bench.csv, "Write the results as CSV");
 
+  tandem::cli::CacheOptions cache;
+  auto* cache_cmd = app.add_subcommand("cache", "Show the cache of timed choices (which conv plan runs on this GPU), or clear it");
+  cache_cmd->add_flag("--clear", cache.clear, "Delete the cache files: the next compile times its choices afresh");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -80,6 +84,7 @@ int main(int argc, char** argv) {
   }
 
   if (info_cmd->parsed()) return report(tandem::cli::run_info(info));
+  if (cache_cmd->parsed()) return report(tandem::cli::run_cache(cache));
   if (bench_cmd->parsed()) {
     if (bench.model.empty()) bench.model = TANDEM_DEFAULT_MODEL;
     return report(tandem::cli::run_bench(bench));
