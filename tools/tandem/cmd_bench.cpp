@@ -72,7 +72,11 @@ Result<double> time_engine(const Warm& w, const Tensor& x, double seconds) {
 Measurement measure(const BenchOptions& o, const std::string& units, const std::string& plan, const Tensor& x) {
   Measurement m;
   Warm w = load_warm(o, units, plan, x);
-  auto ips = w.error.empty() ? time_engine(w, x, o.seconds) : Result<double>(invalid_argument(w.error));
+  if (!w.error.empty()) {
+    m.error = w.error;
+    return m;
+  }
+  auto ips = time_engine(w, x, o.seconds);
   if (!ips.is_ok()) {
     m.error = ips.status().message();
     return m;

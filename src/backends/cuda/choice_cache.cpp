@@ -7,7 +7,6 @@
 #include <cctype>
 #include <map>
 #include <mutex>
-#include <set>
 
 #include "backends/cuda/cuda_context.h"
 #include "core/cache_file.h"
@@ -42,6 +41,8 @@ std::string file_for(int device) {
          std::to_string(cublasLtGetVersion()) + ".tsv";
 }
 
+std::string memo_key(int device, const std::string& key) { return std::to_string(device) + "|" + key; }
+
 // The current device, its file's entries loaded into the memo on first use. Holds c.mu.
 int current_device(Choices& c) {
   int device = -1;
@@ -50,7 +51,7 @@ int current_device(Choices& c) {
   const std::string path = file_for(device);
   c.file[device] = path;
   if (!path.empty())
-    for (auto& [key, value] : load_cache_file(path)) c.memo.emplace(std::to_string(device) + "|" + key, value);
+    for (auto& [key, value] : load_cache_file(path)) c.memo.emplace(memo_key(device, key), value);
   return device;
 }
 
@@ -61,7 +62,7 @@ std::optional<std::string> remembered_choice(const std::string& key) {
   Choices& c = choices();
   std::lock_guard<std::mutex> lock(c.mu);
   const int device = current_device(c);
-  auto it = c.memo.find(std::to_string(device) + "|" + key);
+  auto it = c.memo.find(memo_key(device, key));
   if (it == c.memo.end()) return std::nullopt;
   return it->second;
 }
@@ -72,7 +73,7 @@ void remember_choice(const std::string& key, const std::string& value) {
   std::lock_guard<std::mutex> lock(c.mu);
   const int device = current_device(c);
   // The first choice stays: every engine after it agrees.
-  if (c.memo.emplace(std::to_string(device) + "|" + key, value).second && !c.file[device].empty())
+  if (c.memo.emplace(memo_key(device, key), value).second && !c.file[device].empty())
     append_cache_entry(c.file[device], key, value);  // best effort: unwritable means in memory only
 }
 
