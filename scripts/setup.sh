@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler   # ONNX import
   libonnx-testdata                  # ONNX backend node tests (conformance)
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev libstb-dev
+  libcpp-httplib-dev libstb-dev libzip-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ccache                            # faster rebuilds (optional for the build)
 )

@@ -149,6 +149,10 @@ Result<Tensor> read_npy(const std::string& path) {
   f.seekg(0, std::ios::end);
   const auto file_size = static_cast<uint64_t>(f.tellg());
   f.seekg(0);
+  return read_npy_stream(f, file_size, path);
+}
+
+Result<Tensor> read_npy_stream(std::istream& f, uint64_t file_size, const std::string& path) {
   unsigned char pre[12] = {};
   f.read(reinterpret_cast<char*>(pre), 8);
   if (f.gcount() < 8 || std::memcmp(pre, kMagic, kMagicLen) != 0)
@@ -189,8 +193,7 @@ Result<Tensor> read_npy(const std::string& path) {
   return t;
 }
 
-Status write_npy(const std::string& path, const Tensor& t) {
-  if (t.empty()) return invalid_argument(path + ": cannot write an empty (unallocated) tensor");
+std::string npy_header(const Tensor& t) {
   std::string shape = "(";
   for (size_t i = 0; i < t.shape().size(); ++i) shape += std::to_string(t.shape()[i]) + ", ";
   if (t.shape().size() > 1) shape.resize(shape.size() - 2);
@@ -206,14 +209,20 @@ Status write_npy(const std::string& path, const Tensor& t) {
   dict.append((64 - total % 64) % 64, ' ');
   dict += '\n';
   const uint32_t hlen = static_cast<uint32_t>(dict.size());
+  std::string out(kMagic, kMagicLen);
+  out += static_cast<char>(len_bytes == 2 ? 1 : 2);
+  out += '\0';
+  for (int i = 0; i < len_bytes; ++i) out += static_cast<char>((hlen >> (8 * i)) & 0xff);
+  return out + dict;
+}
+
+Status write_npy(const std::string& path, const Tensor& t) {
+  if (t.empty()) return invalid_argument(path + ": cannot write an empty (unallocated) tensor");
+  const std::string header = npy_header(t);
 
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) return not_found(path + ": cannot create (" + std::strerror(errno) + ")");
-  f.write(kMagic, kMagicLen);
-  const char version[2] = {static_cast<char>(len_bytes == 2 ? 1 : 2), 0};
-  f.write(version, 2);
-  for (int i = 0; i < len_bytes; ++i) f.put(static_cast<char>((hlen >> (8 * i)) & 0xff));
-  f.write(dict.data(), static_cast<std::streamsize>(dict.size()));
+  f.write(header.data(), static_cast<std::streamsize>(header.size()));
   f.write(static_cast<const char*>(t.data()), static_cast<std::streamsize>(t.nbytes()));
   f.close();
   if (!f) return internal_error(path + ": write failed");

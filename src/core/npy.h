@@ -8,6 +8,8 @@
 // Thread safety: free functions with no shared state.
 #pragma once
 
+#include <cstdint>
+#include <istream>
 #include <string>
 
 #include "tandem/status.h"
@@ -17,6 +19,12 @@ namespace tandem {
 
 // Reads a whole .npy file into a new tensor. A 0-d array gives a tensor of shape [].
 Result<Tensor> read_npy(const std::string& path);
+
+// Reads one .npy image of `size` bytes from `in` (e.g. an entry of a .npz); `path` names it in errors.
+Result<Tensor> read_npy_stream(std::istream& in, uint64_t size, const std::string& path);
+
+// The .npy header (magic, version, length, dict padded to 64 bytes) that precedes `t`'s data.
+std::string npy_header(const Tensor& t);
 
 // Writes `t` (which must not be empty) to `path`, replacing the file.
 Status write_npy(const std::string& path, const Tensor& t);

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/npy.h"
+#include "core/npz.h"
 
 namespace tandem {
 namespace {
@@ -169,6 +170,45 @@ TEST_F(CliTest, RunWritesOutputsMatchingOnnxruntime) {
     if (!(std::fabs(g - w) <= 1e-4 + 1e-3 * std::fabs(w))) ++bad;
   }
   EXPECT_EQ(bad, 0) << "of " << want->numel() << " outputs";
+}
+
+// Every output of a two-output model: a .npz with one array per output, a directory with one
+// <output>.npy each, both matching onnxruntime; a single .npy is refused before anything runs.
+TEST_F(CliTest, RunWritesEveryOutput) {
+  const std::string in = model("two_heads.input_b3.npy");
+  auto close_to = [](const Tensor& got, const Tensor& want) {
+    if (got.shape() != want.shape() || got.dtype() != DType::kFloat32) return false;
+    for (int64_t i = 0; i < want.numel(); ++i) {
+      const double g = got.data_as<float>()[i], w = want.data_as<float>()[i];
+      if (!(std::fabs(g - w) <= 1e-4 + 1e-3 * std::fabs(w))) return false;
+    }
+    return true;
+  };
+  CmdResult r = tandem({"run", model("two_heads.onnx"), "--input", in, "--output", path("y.npz"), "--units", "cpu"});
+  ASSERT_EQ(r.rc, 0) << "stderr: " << r.err;
+  auto npz = read_npz(path("y.npz"));
+  ASSERT_TRUE(npz.is_ok()) << npz.status().message();
+  ASSERT_EQ(npz->size(), 2u);
+  const char* names[] = {"features", "logits"};
+  for (size_t k = 0; k < 2; ++k) {
+    SCOPED_TRACE(names[k]);
+    EXPECT_EQ((*npz)[k].first, names[k]);
+    auto want = read_npy(model(std::string("two_heads.") + names[k] + "_b3.npy"));
+    ASSERT_TRUE(want.is_ok()) << want.status().message();
+    EXPECT_TRUE(close_to((*npz)[k].second, *want)) << "the .npz array differs from onnxruntime's";
+  }
+  r = tandem({"run", model("two_heads.onnx"), "--input", in, "--output", path("out") + "/", "--units", "cpu"});
+  ASSERT_EQ(r.rc, 0) << "stderr: " << r.err;
+  for (const char* name : names) {
+    auto got = read_npy(path("out") + "/" + name + ".npy");
+    ASSERT_TRUE(got.is_ok()) << got.status().message();
+    auto want = read_npy(model(std::string("two_heads.") + name + "_b3.npy"));
+    ASSERT_TRUE(want.is_ok()) << want.status().message();
+    EXPECT_TRUE(close_to(*got, *want)) << name << ".npy differs from onnxruntime's";
+  }
+  expect_one_line_error({"run", model("two_heads.onnx"), "--input", in, "--output", path("y.npy")},
+                        {"2 outputs", "features", "logits", ".npz"});
+  EXPECT_FALSE(fs::exists(path("y.npy")));
 }
 
 TEST_F(CliTest, BenchRejectsBadBatches) {

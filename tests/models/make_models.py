@@ -12,6 +12,8 @@ Models (fp32, deterministic random weights, 1000 classes unless noted):
                       Shape->Gather->Unsqueeze->Concat->Reshape subgraph, MatMul+Add fc, Softmax (100 classes)
   pytorch_style.onnx  opset 17, torch.onnx-like names, BN folded into Conv bias, Constant nodes,
                       Clip(min,max) Relu6, Identity, Flatten, Dropout, Gemm(transB=1)
+  two_heads.onnx      opset 13, open N: a conv feature map and a Gemm classifier, two outputs ("features",
+                      "logits"): for the CLI's --output tests
   unsupported_op.onnx opset 13, Relu then Det (an op Tandem does not implement): for CLI error tests
 
 For each of the first six: <model>.input_b1.npy / .output_b1.npy and _b3 (onnxruntime CPU,
@@ -421,6 +423,24 @@ def unsupported_op():
     return m
 
 
+def two_heads():
+    rng = np.random.default_rng(7)
+    w = numpy_helper.from_array((rng.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float32), "w")
+    fc = numpy_helper.from_array((rng.standard_normal((5, 4)) * 0.5).astype(np.float32), "fc")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["features"], name="conv_0", pads=[1, 1, 1, 1]),
+             helper.make_node("GlobalAveragePool", ["features"], ["pooled"], name="gap_0"),
+             helper.make_node("Flatten", ["pooled"], ["flat"], name="flatten_0"),
+             helper.make_node("Gemm", ["flat", "fc"], ["logits"], name="fc_0", transB=1)]
+    g = helper.make_graph(nodes, "two_heads",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])],
+                          [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 4, 8, 8]),
+                           helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])], [w, fc])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_FOR_OPSET[13],
+                          producer_name="tandem-make_models")
+    onnx.checker.check_model(m, full_check=True)
+    return m
+
+
 # ---- reference outputs ---------------------------------------------------------------------
 # Tensors an fp16 engine must store (and so round): the inputs of these ops. What it fuses into
 # a producer (BatchNorm, activations) is not stored.
@@ -547,6 +567,15 @@ def main():
             reference_outputs(path, name, a.out, seed, hw1, hw3)
     if not only or "unsupported_op" in only:
         onnx.save(unsupported_op(), os.path.join(a.out, "unsupported_op.onnx"))
+    if not only or "two_heads" in only:
+        path = os.path.join(a.out, "two_heads.onnx")
+        onnx.save(two_heads(), path)
+        x = np.random.default_rng(11).standard_normal((3, 3, 8, 8)).astype(np.float32)
+        import onnxruntime as ort
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        np.save(os.path.join(a.out, "two_heads.input_b3.npy"), x)
+        for name, y in zip(("features", "logits"), sess.run(None, {"x": x})):
+            np.save(os.path.join(a.out, f"two_heads.{name}_b3.npy"), y)
     print(f"make_models: done in {time.time() - t0:.1f} s")
 
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "input_source.h"
 #include "core/npy.h"
+#include "core/npz.h"
 #include "tandem/engine.h"
 
 namespace tandem::cli {
@@ -78,6 +80,89 @@ Status write_report(const RunOptions& o, const Engine& engine, const Timing& t) 
   return Status::ok();
 }
 
+// Output path: a directory (existing, or ending in '/'), a .npz archive, or one .npy file.
+bool is_output_dir(const std::string& path) {
+  std::error_code ec;
+  return (!path.empty() && path.back() == '/') || std::filesystem::is_directory(path, ec);
+}
+
+bool is_npz(const std::string& path) { return path.size() > 4 && path.substr(path.size() - 4) == ".npz"; }
+
+// An output name as a file name: characters other than [A-Za-z0-9._-] become '_'.
+std::string file_safe(std::string name) {
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') c = '_';
+  return name.empty() ? "output" : name;
+}
+
+// A single .npy holds one output: refuse it, before running, for a model with several.
+Status check_output_path(const std::string& path, const Engine& engine) {
+  const auto& infos = engine.outputs();
+  if (path.empty() || is_npz(path) || is_output_dir(path) || infos.size() <= 1) return Status::ok();
+  std::string names;
+  for (const auto& i : infos) names += (names.empty() ? "" : ", ") + i.name;
+  return invalid_argument("--output " + path + ": the model has " + std::to_string(infos.size()) + " outputs (" + names +
+                          "); give a directory (one .npy per output) or a .npz file");
+}
+
+// Every output of every batch, concatenated along dim 0 per output (batches in input order).
+std::vector<Tensor> concat_batches(const std::vector<std::vector<Tensor>>& batches) {
+  std::vector<Tensor> all;
+  for (size_t k = 0; !batches.empty() && k < batches[0].size(); ++k) {
+    Shape s = batches[0][k].shape();
+    int64_t rows = 0;
+    for (const auto& b : batches) rows += b[k].shape().empty() ? 1 : b[k].shape()[0];
+    if (!s.empty()) s[0] = rows;
+    Tensor t(s, batches[0][k].dtype());
+    size_t off = 0;
+    for (const auto& b : batches) {
+      std::memcpy(static_cast<char*>(t.data()) + off, b[k].data(), b[k].nbytes());
+      off += b[k].nbytes();
+    }
+    all.push_back(std::move(t));
+  }
+  return all;
+}
+
+// Writes every model output: a .npz (one array per output, named after it), a directory (one
+// <output>.npy per output; with an image directory as input, one <image>.npy per image, or
+// <image>.<output>.npy when the model has several outputs), or one .npy (single-output models).
+Status write_outputs(const std::string& path, const Engine& engine, const InputSource* src,
+                     const std::vector<std::vector<Tensor>>& batches) {
+  const auto& infos = engine.outputs();
+  const std::vector<Tensor> all = concat_batches(batches);
+  if (all.size() != infos.size()) {
+    std::string msg = "the engine returned ";
+    msg += std::to_string(all.size()) + " outputs for a model with " + std::to_string(infos.size());
+    return internal_error(msg);
+  }
+  if (is_npz(path)) {
+    NamedTensors named;
+    for (size_t k = 0; k < all.size(); ++k) named.emplace_back(infos[k].name, all[k]);
+    return write_npz(path, named);
+  }
+  if (is_output_dir(path)) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return invalid_argument(path + ": cannot create the output directory (" + ec.message() + ")");
+    const bool per_image = src && src->name(0).find('[') == std::string::npos;
+    for (size_t k = 0; k < all.size(); ++k) {
+      if (!per_image) {
+        TANDEM_RETURN_IF_ERROR(write_npy((std::filesystem::path(path) / (file_safe(infos[k].name) + ".npy")).string(), all[k]));
+        continue;
+      }
+      for (int64_t r = 0; r < all[k].shape()[0]; ++r) {
+        std::string stem = std::filesystem::path(src->name(r)).stem().string();
+        if (all.size() > 1) stem.append(".").append(file_safe(infos[k].name));
+        TANDEM_RETURN_IF_ERROR(write_npy((std::filesystem::path(path) / (stem + ".npy")).string(), slice_rows(all[k], r, r + 1)));
+      }
+    }
+    return Status::ok();
+  }
+  TANDEM_RETURN_IF_ERROR(check_output_path(path, engine));
+  return write_npy(path, all[0]);
+}
+
 Result<Timing> run_generated(Engine& engine, const RunOptions& o) {
   Timing t;
   t.batch = o.batch > 0 ? o.batch : 1;
@@ -109,38 +194,8 @@ Result<Timing> run_generated(Engine& engine, const RunOptions& o) {
   t.total_ms = ms_since(start);
   t.runs = iterations;
   t.images = t.batch * iterations;
-  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_npy(o.output, first[0]));
+  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(o.output, engine, nullptr, {first}));
   return t;
-}
-
-// Output path: a directory (existing, or ending in '/') gets one .npy per input image.
-bool is_output_dir(const std::string& path) {
-  std::error_code ec;
-  return (!path.empty() && path.back() == '/') || std::filesystem::is_directory(path, ec);
-}
-
-Status write_outputs(const RunOptions& o, const InputSource& src, const std::vector<Tensor>& parts, int64_t n) {
-  if (is_output_dir(o.output)) {
-    std::filesystem::create_directories(o.output);
-    int64_t i = 0;
-    for (const auto& part : parts)
-      for (int64_t r = 0; r < part.shape()[0]; ++r, ++i) {
-        std::string stem = std::filesystem::path(src.name(i)).stem().string();
-        if (stem.find('[') != std::string::npos) stem = "output_" + std::to_string(i);
-        TANDEM_RETURN_IF_ERROR(write_npy((std::filesystem::path(o.output) / (stem + ".npy")).string(),
-                                         slice_rows(part, r, r + 1)));
-      }
-    return Status::ok();
-  }
-  Shape s = parts[0].shape();
-  s[0] = n;
-  Tensor all(s, parts[0].dtype());
-  size_t off = 0;
-  for (const auto& part : parts) {
-    std::memcpy(static_cast<char*>(all.data()) + off, part.data(), part.nbytes());
-    off += part.nbytes();
-  }
-  return write_npy(o.output, all);
 }
 
 Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
@@ -157,7 +212,7 @@ Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
   // Batches go through the pipeline a window at a time (consecutive batches overlap across
   // stages inside a window); only one window of inputs is in memory.
   const int64_t window = 8 * t.batch;
-  std::vector<Tensor> outputs;  // per batch, first model output
+  std::vector<std::vector<Tensor>> outputs;  // per batch, every model output
   const bool progress = !o.quiet && isatty(STDERR_FILENO) && n > t.batch;
   // Compile for the full batch shape first, so the timing below is the steady state.
   {
@@ -179,13 +234,13 @@ Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
     auto out = engine.run_many(batches);
     if (!out.is_ok()) return out.status().with_context(o.input);
     t.latencies_ms.push_back(ms_since(ti) / static_cast<double>(batches.size()));
-    for (auto& o_batch : out.value()) outputs.push_back(std::move(o_batch[0]));
+    for (auto& o_batch : out.value()) outputs.push_back(std::move(o_batch));
     t.runs += static_cast<int64_t>(batches.size());
     if (progress) print_progress(std::min(n, w + window), n, ms_since(start));
   }
   t.total_ms = ms_since(start);
   t.images = n;
-  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(o, *src, outputs, n));
+  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(o.output, engine, src.get(), outputs));
   return t;
 }
 
@@ -199,6 +254,7 @@ Status run_run(const RunOptions& o) {
   if (engine->inputs().size() != 1)
     return unsupported(o.model + ": tandem run feeds models with one input; this one has " +
                        std::to_string(engine->inputs().size()));
+  TANDEM_RETURN_IF_ERROR(check_output_path(o.output, *engine));
   if (!o.quiet) std::printf("model %s, units %s\n", o.model.c_str(), o.units.c_str());
   Result<Timing> r = o.input.empty() ? run_generated(*engine, o) : run_offline(*engine, o);
   if (!r.is_ok()) return r.status();

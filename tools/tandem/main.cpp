@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   auto* run_cmd = app.add_subcommand("run", "Run a model offline (all data local); without a model, the built-in MobileNetV2");
   run_cmd->add_option("model", run.model, "ONNX model file (default: the built-in MobileNetV2)");
   run_cmd->add_option("--input", run.input, "Input: a .npy [N,C,H,W], or a directory of .npy / JPEG / PNG files; default: random data");
-  run_cmd->add_option("--output", run.output, "Write the outputs here in input order: one .npy, or a directory (one .npy per input)");
+  run_cmd->add_option("--output", run.output, "Write every output, rows in input order: a .npz (one array per output), a directory (one <output>.npy each; per image for an image directory), or one .npy (single-output models)");
   run_cmd->add_option("--units", run.units, "Units, e.g. cpu, reference, cpu:0-7,cpu:8-15, cuda:0/fp16")->capture_default_str();
   run_cmd->add_option("--plan", run.plan, "Plan: short form or a JSON file (default: the seed's plan)");
   run_cmd->add_option("--batch", run.batch, "Images per batch (default: 1 for random data, up to 64 for --input)")
