@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repo root, with .bundle carried (see tools/gpu/README.md):
 #   tools/gpu/run_suite.sh [--tests | --quick-tests] [--memcheck] [--bench] [--bench-args "..."]
+#                          [--zoo] [--zoo-only NAMES]
 # (no flag = --tests; --quick-tests leaves out test_e2e, the CLI tests, ~1 min). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
 # bench.log, bench.json, bench.md, profile.txt. Prints a short summary last.
 set -uo pipefail
 OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-do_tests=0 quick_tests=0 do_memcheck=0 do_bench=0 bench_args=""
+do_tests=0 quick_tests=0 do_memcheck=0 do_bench=0 bench_args="" do_zoo=0 zoo_only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tests) do_tests=1 ;;
@@ -15,11 +16,13 @@ while [ $# -gt 0 ]; do
     --memcheck) do_memcheck=1 ;;
     --bench) do_bench=1 ;;
     --bench-args) bench_args="$2"; shift ;;
+    --zoo) do_zoo=1 ;;
+    --zoo-only) do_zoo=1; zoo_only="$2"; shift ;;
     *) echo "run_suite: unknown flag $1" >&2; exit 2 ;;
   esac
   shift
 done
-[ $((do_tests + do_memcheck + do_bench)) -eq 0 ] && do_tests=1
+[ $((do_tests + do_memcheck + do_bench + do_zoo)) -eq 0 ] && do_tests=1
 
 B=/tmp/tandem_bundle
 rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "run_suite: no bundle (run tools/gpu/bundle.sh and carry .bundle)"; exit 1; }
@@ -78,6 +81,28 @@ if [ $do_bench -eq 1 ]; then
   [ -f "$OUT/bench.md" ] && cat "$OUT/bench.md" >> "$SUMMARY"
   # Per-op profile (--bench-args "--profile-batches 256"): the timing line and the top rows.
   [ -f "$OUT/profile.txt" ] && awk '/^====/{n=0; print; next} /tandem-cuda-timing/{print; next} /tandem-cuda-profile/{if (n++ < 14) print}' "$OUT/profile.txt" >> "$SUMMARY"
+fi
+
+if [ $do_zoo -eq 1 ]; then
+  # The zoo, exported here (torch with CUDA: also PyTorch eager fp16's error, the fp16 yardstick),
+  # then test_zoo's cuda cases; the per-model results go back as zoo_results.tar.gz.
+  ZOO=$TANDEM_BUILD_DIR/zoo
+  # timm, when the machine lacks it: carry .whl (tools/gpu/README.md §6).
+  if ! python3 -c 'import timm' 2>/dev/null && ls "$ROOT"/.whl/timm-*.whl >/dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$ROOT"/.whl/*.whl &&
+      export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+  fi
+  t0=$(date +%s)
+  python3 "$ROOT/tests/zoo/zoo.py" --out "$ZOO" --torch-fp16 cuda ${zoo_only:+--only "$zoo_only"} > "$OUT/zoo.log" 2>&1
+  echo "zoo export: rc=$? in $(( $(date +%s) - t0 ))s  $(tail -1 "$OUT/zoo.log")" >> "$SUMMARY"
+  rm -rf "$ZOO/results"
+  filter='*cuda*'
+  [ -n "$zoo_only" ] && filter=$(echo "$zoo_only" | tr ',' '\n' | sed 's/.*/*Models\/Zoo.*\/&_cuda*/' | paste -sd:)
+  echo "===== test_zoo $filter" >> "$OUT/tests.log"
+  t0=$(date +%s)
+  TANDEM_CACHE_DIR=none timeout 400 "$B/bin/test_zoo" --gtest_filter="$filter" --gtest_brief=1 >> "$OUT/tests.log" 2>&1
+  echo "test_zoo [$filter]: rc=$? in $(( $(date +%s) - t0 ))s $(grep -E '^\[  (PASSED|FAILED) ' "$OUT/tests.log" | tail -2 | tr '\n' ' ')" >> "$SUMMARY"
+  tar -C "$ZOO" -czf "$OUT/zoo_results.tar.gz" results manifest.json 2>/dev/null
 fi
 
 grep -E '^\[  FAILED  \]' "$OUT/tests.log" 2>/dev/null | sort -u | head -40 > /tmp/failed.txt
