@@ -49,6 +49,25 @@ TEST(ReferenceGather, NegativeIndicesOnAxis1) {
   EXPECT_FALSE(bad.is_ok());
 }
 
+// Swin's mask code: y = data with rows (0, 2) of a [3, 2] tensor replaced, and with add.
+TEST(ReferenceScatterND, ReplacesAndAddsSlices) {
+  for (auto r : {ir::ScatterReduction::kNone, ir::ScatterReduction::kAdd}) {
+    OneNode g("ScatterND", ir::ScatterNDAttrs{r});
+    g.input({3, 2}).input({2, 1}, DType::kInt64).input({2, 2}).output({3, 2});
+    auto y = g.eval({tensor_of<float>({3, 2}, DType::kFloat32, {1, 2, 3, 4, 5, 6}),
+                     tensor_of<int64_t>({2, 1}, DType::kInt64, {0, -1}),
+                     tensor_of<float>({2, 2}, DType::kFloat32, {10, 20, 30, 40})});
+    ASSERT_TRUE(y.is_ok()) << y.status().to_string();
+    if (r == ir::ScatterReduction::kNone) expect_near_all((*y)[0], {10, 20, 3, 4, 30, 40});
+    else expect_near_all((*y)[0], {11, 22, 3, 4, 35, 46});
+  }
+  OneNode g("ScatterND", ir::ScatterNDAttrs{});
+  g.input({3, 2}).input({1, 2}, DType::kInt64).input({1}).output({3, 2});
+  auto y = g.eval({tensor_of<float>({3, 2}, DType::kFloat32, {1, 2, 3, 4, 5, 6}),
+                   tensor_of<int64_t>({1, 2}, DType::kInt64, {3, 0}), tensor_of<float>({1}, DType::kFloat32, {9})});
+  EXPECT_FALSE(y.is_ok()) << "index 3 is out of range for a dim of 3";
+}
+
 TEST(ReferenceConcat, JoinsAlongNegativeAxis) {
   OneNode g("Concat", ir::ConcatAttrs{-1});
   g.input({2, 1}, DType::kInt64).input({2, 2}, DType::kInt64).output({2, 3}, DType::kInt64);

@@ -30,7 +30,7 @@
 namespace tandem {
 namespace {
 
-constexpr double kFp32RelL2 = 1e-4;
+constexpr double kFp32RelL2 = 5e-4;  // torch and onnxruntime differ by up to 1e-4 on deep random-weight nets
 constexpr double kFp32Abs = 1e-4;
 constexpr double kFp32Rel = 2e-3;
 constexpr double kTf32RelL2 = 1e-2;

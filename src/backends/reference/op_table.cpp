@@ -23,6 +23,7 @@ extern const RefOp kRefShape;                                                   
 extern const RefOp kRefGather;                                                           // gather.cpp
 extern const RefOp kRefCast;                                                             // cast.cpp
 extern const RefOp kRefSlice;                                                            // slice.cpp
+extern const RefOp kRefScatterND;                                                        // scatter_nd.cpp
 
 namespace {
 
@@ -33,7 +34,7 @@ const RefOp* const kRefOps[] = {
     &kRefMaxPool, &kRefAveragePool, &kRefGlobalAveragePool, &kRefGlobalMaxPool,
     &kRefBatchNormalization, &kRefSoftmax,
     &kRefConcat, &kRefReshape, &kRefFlatten, &kRefSqueeze, &kRefUnsqueeze, &kRefIdentity, &kRefDropout,
-    &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice,
+    &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice, &kRefScatterND,
 };
 
 }  // namespace

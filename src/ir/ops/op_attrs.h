@@ -20,6 +20,7 @@
 #include "ir/ops/pool.h"
 #include "ir/ops/reshape.h"
 #include "ir/ops/resize.h"
+#include "ir/ops/scatter_nd.h"
 #include "ir/ops/shape_op.h"
 #include "ir/ops/slice.h"
 #include "ir/ops/softmax.h"
@@ -31,7 +32,7 @@ namespace tandem::ir {
 using OpAttrs = std::variant<std::monostate, ActivationAttrs, BatchNormAttrs, BinaryAttrs, CastAttrs,
                              ConcatAttrs, ConvAttrs, ConvTransposeAttrs, FlattenAttrs, GatherAttrs,
                              GemmAttrs, GlobalPoolAttrs, IdentityAttrs, MatMulAttrs, PoolAttrs,
-                             ReshapeAttrs, ResizeAttrs, ShapeAttrs, SliceAttrs, SoftmaxAttrs,
+                             ReshapeAttrs, ResizeAttrs, ScatterNDAttrs, ShapeAttrs, SliceAttrs, SoftmaxAttrs,
                              SqueezeAttrs, TransposeAttrs>;
 
 }  // namespace tandem::ir

@@ -40,6 +40,7 @@ extern const OpDef kSqueezeOpDef;
 extern const OpDef kUnsqueezeOpDef;
 extern const OpDef kCastOpDef;
 extern const OpDef kSliceOpDef;
+extern const OpDef kScatterNDOpDef;
 
 namespace {
 
@@ -78,6 +79,7 @@ const OpDef* const kOpDefs[] = {
     &kUnsqueezeOpDef,
     &kCastOpDef,
     &kSliceOpDef,
+    &kScatterNDOpDef,
 };
 
 }  // namespace
