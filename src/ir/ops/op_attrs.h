@@ -25,6 +25,9 @@
 #include "ir/ops/softmax.h"
 #include "ir/ops/squeeze.h"
 #include "ir/ops/transpose.h"
+#include "ir/ops/unary.h"
+#include "ir/ops/variadic.h"
+#include "ir/ops/where.h"
 
 namespace tandem::ir {
 
@@ -32,6 +35,6 @@ using OpAttrs = std::variant<std::monostate, ActivationAttrs, BatchNormAttrs, Bi
                              ConcatAttrs, ConvAttrs, ConvTransposeAttrs, FlattenAttrs, GatherAttrs,
                              GemmAttrs, GlobalPoolAttrs, IdentityAttrs, MatMulAttrs, PoolAttrs,
                              ReshapeAttrs, ResizeAttrs, ShapeAttrs, SliceAttrs, SoftmaxAttrs,
-                             SqueezeAttrs, TransposeAttrs>;
+                             SqueezeAttrs, TransposeAttrs, UnaryAttrs, VariadicAttrs, WhereAttrs>;
 
 }  // namespace tandem::ir
