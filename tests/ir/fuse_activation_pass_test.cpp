@@ -49,7 +49,10 @@ INSTANTIATE_TEST_SUITE_P(
                       ActCase{"Clip", {ActKind::kClip, -0.5f, 0.5f}},
                       ActCase{"HardSigmoid", {ActKind::kHardSigmoid, 0.2f, 0.5f}},
                       ActCase{"HardSwish", {ActKind::kHardSwish}}, ActCase{"Sigmoid", {ActKind::kSigmoid}},
-                      ActCase{"LeakyRelu", {ActKind::kLeakyRelu, 0.1f}}),
+                      ActCase{"LeakyRelu", {ActKind::kLeakyRelu, 0.1f}}, ActCase{"Tanh", {ActKind::kTanh}},
+                      ActCase{"Gelu", {ActKind::kGelu}}, ActCase{"Gelu", {ActKind::kGeluTanh}},
+                      ActCase{"Softplus", {ActKind::kSoftplus}}, ActCase{"Elu", {ActKind::kElu, 0.5f}},
+                      ActCase{"Selu", {ActKind::kSelu, 1.6732632f, 1.0507010f}}, ActCase{"Mish", {ActKind::kMish}}),
     [](const auto& info) { return std::string(info.param.op) + std::to_string(info.index); });
 
 TEST(FuseActivationPass, ClipWithConstantBoundInputs) {

@@ -14,9 +14,13 @@ Models (fp32, deterministic random weights, 1000 classes unless noted):
                       Clip(min,max) Relu6, Identity, Flatten, Dropout, Gemm(transB=1)
   two_heads.onnx      opset 13, open N: a conv feature map and a Gemm classifier, two outputs ("features",
                       "logits"): for the CLI's --output tests
+  vit_style.onnx      opset 17, a patch-embedding Conv, [N, 225, 64] tokens through timm-like MLPs
+                      (MatMul + Add + GELU as torch.onnx.export writes it, exact and tanh forms),
+                      decomposed Mish, Pow/Sqrt/Abs/Exp/Max/Min/Mean, an int64 Shape ->
+                      Gather -> Max -> Equal -> Where -> Reshape subgraph, a Gemm + GELU head
   unsupported_op.onnx opset 13, Relu then Det (an op Tandem does not implement): for CLI error tests
 
-For each of the first six: <model>.input_b1.npy / .output_b1.npy and _b3 (onnxruntime CPU,
+For each of the first seven: <model>.input_b1.npy / .output_b1.npy and _b3 (onnxruntime CPU,
 graph optimisations disabled, fixed random inputs), and <model>.fp16ideal_b1.npy / _b3: the same
 inputs through fp16_storage_model() (the error floor of any fp16 engine; see there).
 
@@ -411,6 +415,50 @@ def pytorch_style():
     return n.finish(["batch_size", 3, 224, 224], ["batch_size", 1000])
 
 
+def vit_style():
+    """Like torch.onnx.export (opset 17) of a tiny ViT: GELU and Mish written out, 3-D tokens."""
+    n = Net("vit_style", 17, seed=707, naming="torch")
+    c, hidden = 64, 128
+
+    def const(v, dtype=np.float32):
+        return n.node("Constant", [], name=n.uniq("Constant"), value=numpy_helper.from_array(np.array(v, dtype), "value"))
+
+    def linear(x, cin, cout, name):  # MatMul + Add on [N, T, C], not calibrated (3-D)
+        w = n.init(f"{name}.weight", (n.rng.standard_normal((cin, cout)) / np.sqrt(cin)).astype(np.float32))
+        b = n.init(f"{name}.bias", (n.rng.standard_normal(cout) * 0.1).astype(np.float32))
+        return n.node("Add", [n.node("MatMul", [x, w], name=f"{name}/MatMul"), b], name=f"{name}/Add")
+
+    def gelu_erf(x):  # torch: Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)), 0.5)
+        e = n.node("Erf", [n.node("Div", [x, const(1.4142135381698608)])])
+        return n.node("Mul", [n.node("Mul", [x, n.node("Add", [e, const(1.0)])]), const(0.5)])
+
+    def gelu_tanh(x):  # torch approximate="tanh"
+        cube = n.node("Mul", [x, n.node("Mul", [x, x])])
+        inner = n.node("Mul", [const(0.7978845608028654), n.node("Add", [x, n.node("Mul", [const(0.044715), cube])])])
+        p = n.node("Add", [const(1.0), n.node("Tanh", [inner])])
+        return n.node("Mul", [const(0.5), n.node("Mul", [x, p])])
+
+    x = n.conv("input", 3, c, 16, 16, bias=True, name="patch_embed/proj/Conv")  # [N, 64, 15, 15] (pads 8)
+    # x.reshape(x.shape[0], C, -1) with the batch dim clamped and checked, as exporters write it.
+    batch = n.node("Gather", [n.node("Shape", [x]), const(0, np.int64)], axis=0)
+    batch = n.node("Max", [batch, const(1, np.int64)])
+    shape = n.node("Concat", [n.node("Unsqueeze", [batch, const([0], np.int64)]), const([c, -1], np.int64)], axis=0)
+    shape = n.node("Where", [n.node("Equal", [shape, const([0, 0, 0], np.int64)]), const([1, 1, 1], np.int64), shape])
+    t = n.node("Transpose", [n.node("Reshape", [x, shape])], perm=[0, 2, 1])  # [N, 225, 64]
+    t = n.add(t, linear(gelu_erf(linear(t, c, hidden, "blocks.0.mlp.fc1")), hidden, c, "blocks.0.mlp.fc2"))
+    t = n.add(t, linear(gelu_tanh(linear(t, c, hidden, "blocks.1.mlp.fc1")), hidden, c, "blocks.1.mlp.fc2"))
+    t = n.node("Mul", [t, n.node("Tanh", [n.node("Softplus", [t])])])  # Mish
+    sq = n.node("Sqrt", [n.node("Add", [n.node("Abs", [t]), const(1.0)])])
+    t = n.node("Max", [t, n.node("Mul", [n.node("Pow", [t, const(2.0)]), const(-0.25)]), const(-1.5)])
+    t = n.node("Mean", [t, n.node("Min", [sq, n.node("Exp", [t])])])
+    t = n.node("Reshape", [n.node("Transpose", [t], perm=[0, 2, 1]), const([0, c, 15, 15], np.int64)])
+    x = flatten(n, n.gap(t))
+    x = n.gemm(x, c, 256, target=1.0, trans_b=True, name="head/fc/Gemm")
+    x = gelu_erf(x)
+    n.gemm(x, 256, 1000, trans_b=True, name="head/out/Gemm")
+    return n.finish(["batch_size", 3, 224, 224], ["batch_size", 1000])
+
+
 def unsupported_op():
     nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu_0"),
              helper.make_node("Det", ["r"], ["y"], name="det_0")]
@@ -545,6 +593,7 @@ MODELS = [  # name, builder, input seed, (H, W) for batch 1 and batch 3
     ("mobilenet_v3", mobilenet_v3, 4, (224, 224), (224, 224)),
     ("paddle_style", paddle_style, 5, (224, 224), (160, 192)),  # open H/W: two sizes
     ("pytorch_style", pytorch_style, 6, (224, 224), (224, 224)),
+    ("vit_style", vit_style, 7, (224, 224), (224, 224)),
 ]
 
 

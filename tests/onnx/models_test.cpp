@@ -64,7 +64,7 @@ TEST_P(GeneratedModel, ImportsAndSpecialises) {
 
 INSTANTIATE_TEST_SUITE_P(Models, GeneratedModel,
                          ::testing::Values("mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "resnet18",
-                                           "pytorch_style", "paddle_style"));
+                                           "pytorch_style", "paddle_style", "vit_style"));
 
 TEST(GeneratedModels, UnsupportedOpModelNamesTheOp) {
   const std::string path = model_file("unsupported_op", ".onnx");

@@ -2,6 +2,7 @@
 // backend this build or machine lacks is skipped with a one-line reason.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "ops/op_test_util.h"
@@ -29,6 +30,27 @@ class BackendOps : public ::testing::TestWithParam<std::string> {
       GTEST_SKIP() << GetParam() << ": " << exe.status().message();
   }
   void check(const ir::Graph& g) { EXPECT_TRUE(compare_backends(g, GetParam())) << ir::graph_to_string(g); }
+  void check(const ir::Graph& g, const std::vector<Tensor>& inputs) {
+    EXPECT_TRUE(compare_backends(g, GetParam(), inputs)) << ir::graph_to_string(g);
+  }
+  // As check(), but a backend named in `may_refuse` may refuse a node (kUnsupported) instead: an op
+  // it has no kernel for (the cpu unit has no oneDNN eltwise for Erf, Sin, ...).
+  void check_unless_refused(const ir::Graph& g, std::initializer_list<const char*> may_refuse,
+                            const std::vector<Tensor>& inputs) {
+    auto b = make_backend(GetParam());
+    ASSERT_TRUE(b.is_ok());
+    for (const auto& n : g.nodes) {
+      const Status st = (*b)->supports(g, n);
+      if (st.is_ok()) continue;
+      const bool allowed = std::find(may_refuse.begin(), may_refuse.end(), GetParam()) != may_refuse.end();
+      EXPECT_TRUE(allowed && st.code() == StatusCode::kUnsupported) << n.op_type << ": " << st.to_string();
+      return;
+    }
+    check(g, inputs);
+  }
+  void check_unless_refused(const ir::Graph& g, std::initializer_list<const char*> may_refuse) {
+    check_unless_refused(g, may_refuse, optest::random_inputs(g));
+  }
 };
 
 struct ConvCase {
@@ -69,7 +91,8 @@ std::vector<ir::Epilogue> all_epilogues() {
   using K = ir::ActKind;
   return {{K::kNone},        {K::kRelu},         {K::kClip, 0.0f, 6.0f}, {K::kClip, -0.5f, 0.5f},
           {K::kHardSigmoid, 0.2f, 0.5f}, {K::kHardSwish}, {K::kSigmoid}, {K::kSiLU},
-          {K::kLeakyRelu, 0.1f},         {K::kTanh}};
+          {K::kLeakyRelu, 0.1f},         {K::kTanh},     {K::kGelu},    {K::kGeluTanh},
+          {K::kSoftplus},                {K::kElu, 0.8f}, {K::kSelu, 1.6732632f, 1.0507010f}, {K::kMish}};
 }
 
 TEST_P(BackendOps, ConvPlain) { check(conv_graph({})); }
@@ -135,6 +158,12 @@ TEST_P(BackendOps, GemmNoBias) { check(gemm_graph(3, 16, 7, {}, {})); }
 TEST_P(BackendOps, GemmTransAAlphaBeta) { check(gemm_graph(5, 12, 6, {.alpha = 0.5f, .beta = 2.0f, .trans_a = true}, {5, 6})); }
 TEST_P(BackendOps, GemmColumnBiasRelu) {
   check(gemm_graph(5, 12, 6, {.trans_b = true, .epilogue = {ir::ActKind::kRelu}}, {5, 1}));
+}
+TEST_P(BackendOps, GemmEachEpilogue) {
+  for (const auto& e : all_epilogues()) {
+    SCOPED_TRACE(ir::epilogue_to_string(e));
+    check(gemm_graph(4, 32, 10, {.trans_b = true, .epilogue = e}, {10}));
+  }
 }
 TEST_P(BackendOps, GemmScalarBias) { check(gemm_graph(2, 8, 3, {}, {1})); }
 TEST_P(BackendOps, GemmRuntimeB) { check(gemm_graph(4, 9, 5, {.trans_b = true}, {5}, false)); }
@@ -264,7 +293,10 @@ TEST_P(BackendOps, Activations) {
       {"Relu", {ir::ActKind::kRelu}},           {"Clip", {ir::ActKind::kClip, -0.3f, 0.4f}},
       {"Sigmoid", {ir::ActKind::kSigmoid}},     {"HardSigmoid", {ir::ActKind::kHardSigmoid, 0.2f, 0.5f}},
       {"HardSwish", {ir::ActKind::kHardSwish}}, {"LeakyRelu", {ir::ActKind::kLeakyRelu, 0.01f}},
-      {"Tanh", {ir::ActKind::kTanh}}};
+      {"Tanh", {ir::ActKind::kTanh}},           {"Gelu", {ir::ActKind::kGelu}},
+      {"Gelu", {ir::ActKind::kGeluTanh}},       {"Softplus", {ir::ActKind::kSoftplus}},
+      {"Elu", {ir::ActKind::kElu, 1.0f}},       {"Selu", {ir::ActKind::kSelu, 1.6732632f, 1.0507010f}},
+      {"Mish", {ir::ActKind::kMish}}};
   for (const auto& [op, e] : cases) {
     SCOPED_TRACE(op);
     // Inputs in [-1, 1]; scale up through a Mul so HardSwish/HardSigmoid/Clip see their kinks.
@@ -434,6 +466,116 @@ TEST_P(BackendOps, RunTwiceIsIdentical) {
   Tensor a = run(in1), b = run(in2), c = run(in1);
   EXPECT_EQ(0, std::memcmp(a.data(), c.data(), a.nbytes()));
   EXPECT_NE(0, std::memcmp(a.data(), b.data(), a.nbytes()));
+}
+
+// ---- Elementwise math: unary ops, Pow, Mod, the variadic ops, Where ----
+
+ir::Graph unary_graph(ir::UnaryOp op, const Shape& s) {
+  return GraphBuilder().input("x", s).node(ir::unary_op_name(op), {"x"}, {"y"}, ir::UnaryAttrs{op}, {s}).output("y").build();
+}
+
+TEST_P(BackendOps, UnaryEachFloatOp) {
+  using U = ir::UnaryOp;
+  const Shape s{2, 8, 5, 6};
+  for (U op : {U::kErf, U::kSqrt, U::kExp, U::kLog, U::kNeg, U::kAbs, U::kReciprocal, U::kSin, U::kCos, U::kCeil,
+               U::kFloor, U::kRound, U::kSign}) {
+    SCOPED_TRACE(ir::unary_op_name(op));
+    const bool positive = op == U::kSqrt || op == U::kLog || op == U::kReciprocal;
+    const Tensor x = optest::random_tensor(s, 5, positive ? 0.1f : -3.0f, 3.0f);
+    // oneDNN 2.6 has no eltwise for these: the cpu unit may leave them to another unit.
+    const bool onednn_lacks = op == U::kErf || op == U::kSin || op == U::kCos || op == U::kCeil || op == U::kFloor ||
+                              op == U::kSign;
+    if (onednn_lacks) check_unless_refused(unary_graph(op, s), {"cpu"}, {x});
+    else check(unary_graph(op, s), {x});
+  }
+}
+
+TEST_P(BackendOps, RoundTiesToEvenAndSignOfZero) {
+  const Shape s{4, 16};
+  Tensor x(s, DType::kFloat32);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data_as<float>()[i] = static_cast<float>(i - 32) * 0.25f;  // .5 ties, 0
+  check(unary_graph(ir::UnaryOp::kRound, s), {x});
+  check_unless_refused(unary_graph(ir::UnaryOp::kSign, s), {"cpu"}, {x});
+}
+
+ir::Graph pow_graph(const Shape& s, Tensor exponent) {
+  return GraphBuilder()
+      .input("x", s)
+      .constant("e", std::move(exponent))
+      .node("Pow", {"x", "e"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kPow}, {s})
+      .output("y")
+      .build();
+}
+
+TEST_P(BackendOps, PowConstantScalarExponents) {
+  const Shape s{2, 8, 5, 6};
+  const Tensor any_sign = optest::random_tensor(s, 6, -2.0f, 2.0f), positive = optest::random_tensor(s, 7, 0.2f, 2.0f);
+  check(pow_graph(s, Tensor::from_vector<float>({}, DType::kFloat32, {2.0f})), {any_sign});
+  check(pow_graph(s, Tensor::from_vector<float>({1}, DType::kFloat32, {3.0f})), {any_sign});
+  check(pow_graph(s, Tensor::from_vector<int64_t>({}, DType::kInt64, {3})), {any_sign});
+  check(pow_graph(s, Tensor::from_vector<float>({}, DType::kFloat32, {0.5f})), {positive});
+  check(pow_graph(s, Tensor::from_vector<float>({}, DType::kFloat32, {-1.0f})), {positive});
+}
+
+TEST_P(BackendOps, PowAndModOfTensors) {
+  const Shape s{2, 8, 5, 6};
+  const auto base = optest::random_tensor(s, 8, 0.2f, 2.0f), exponent = optest::random_tensor({8, 1, 1}, 9, -2.0f, 2.0f);
+  check_unless_refused(GraphBuilder()
+                           .input("x", s).input("e", {8, 1, 1})
+                           .node("Pow", {"x", "e"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kPow}, {s})
+                           .output("y")
+                           .build(),
+                       {"cpu"}, {base, exponent});
+  check_unless_refused(GraphBuilder()
+                           .input("x", s).weight("d", {6}, 0.5f, 1.5f)
+                           .node("Mod", {"x", "d"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMod, true}, {s})
+                           .output("y")
+                           .build(),
+                       {"cpu"}, {optest::random_tensor(s, 10, -4.0f, 4.0f)});
+}
+
+ir::Graph variadic_graph(ir::VariadicOp op, const std::vector<Shape>& ins, const Shape& out) {
+  static const char* kNames[] = {"Sum", "Mean", "Min", "Max"};
+  GraphBuilder b;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    names.push_back("x" + std::to_string(i));
+    if (i == 1 && ins.size() > 2) b.weight(names.back(), ins[i]); else b.input(names.back(), ins[i]);
+  }
+  return b.node(kNames[static_cast<int>(op)], names, {"y"}, ir::VariadicAttrs{op}, {out}).output("y").build();
+}
+
+TEST_P(BackendOps, VariadicSumMeanMinMax) {
+  const Shape full{2, 8, 5, 6};
+  for (auto op : {ir::VariadicOp::kSum, ir::VariadicOp::kMean, ir::VariadicOp::kMin, ir::VariadicOp::kMax}) {
+    SCOPED_TRACE(static_cast<int>(op));
+    check(variadic_graph(op, {full}, full));                          // one input: a copy
+    check(variadic_graph(op, {full, full}, full));
+    check(variadic_graph(op, {{8, 1, 1}, full}, full));               // the first one broadcasts
+    check(variadic_graph(op, {full, {8, 1, 1}, {2, 8, 5, 6}, {6}}, full));  // four, a constant among them
+    // No input has the output's shape: oneDNN broadcasts one operand only.
+    check_unless_refused(variadic_graph(op, {{2, 1, 5, 1}, {1, 8, 1, 6}}, full), {"cpu"});
+  }
+}
+
+TEST_P(BackendOps, WhereWithConstantCondition) {
+  const Shape s{2, 8, 5, 6};
+  Tensor mask({8, 1, 6}, DType::kBool);
+  for (int64_t i = 0; i < mask.numel(); ++i) mask.data_as<uint8_t>()[i] = (i * 7) % 3 == 0;
+  // masked_fill: Where(mask, -1e4, x); and a select between two computed tensors.
+  check_unless_refused(GraphBuilder()
+                           .input("x", s).constant("m", mask)
+                           .constant("fill", Tensor::from_vector<float>({}, DType::kFloat32, {-1e4f}))
+                           .node("Where", {"m", "fill", "x"}, {"y"}, ir::WhereAttrs{}, {s})
+                           .output("y")
+                           .build(),
+                       {"cpu"});
+  check_unless_refused(GraphBuilder()
+                           .input("a", s).input("b", {5, 1}).constant("m", mask)
+                           .node("Where", {"m", "a", "b"}, {"y"}, ir::WhereAttrs{}, {s})
+                           .output("y")
+                           .build(),
+                       {"cpu"});
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackendOps, ::testing::Values("cpu", "cuda"),

@@ -130,4 +130,9 @@ const T* attrs_of(const ir::Node& node) { return std::get_if<T>(&node.attrs); }
 // Shape of a tensor from graph.values (every shape is known in a specialised graph).
 const Shape* shape_of(const ir::Graph& graph, const std::string& value);
 
+// Helper for elementwise ops' compile() (ops/activation.cpp): output = `steps` applied to input,
+// one oneDNN eltwise each, in the input's layout (the first writes the output, the rest in place).
+Status compile_eltwise(SegmentBuilder& b, const std::string& input, const std::string& output,
+                       const std::vector<EltwiseStep>& steps);
+
 }  // namespace tandem::cpu

@@ -40,6 +40,14 @@ Result<std::vector<EltwiseStep>> eltwise_steps(const ir::Epilogue& e) {
     case ir::ActKind::kHardSwish: return std::vector<EltwiseStep>{{A::eltwise_hardswish, 0.0f, 0.0f}};
     case ir::ActKind::kHardSigmoid:
       return std::vector<EltwiseStep>{{A::eltwise_linear, e.alpha, e.beta}, {A::eltwise_clip, 0.0f, 1.0f}};
+    case ir::ActKind::kGelu: return std::vector<EltwiseStep>{{A::eltwise_gelu_erf, 0.0f, 0.0f}};
+    case ir::ActKind::kGeluTanh: return std::vector<EltwiseStep>{{A::eltwise_gelu_tanh, 0.0f, 0.0f}};
+    case ir::ActKind::kSoftplus: return std::vector<EltwiseStep>{{A::eltwise_soft_relu, 0.0f, 0.0f}};
+    case ir::ActKind::kElu: return std::vector<EltwiseStep>{{A::eltwise_elu, e.alpha, 0.0f}};
+    // Selu = gamma * elu_alpha(x).
+    case ir::ActKind::kSelu:
+      return std::vector<EltwiseStep>{{A::eltwise_elu, e.alpha, 0.0f}, {A::eltwise_linear, e.beta, 0.0f}};
+    case ir::ActKind::kMish: return std::vector<EltwiseStep>{{A::eltwise_mish, 0.0f, 0.0f}};
   }
   return unsupported(std::string("activation '") + ir::act_kind_name(e.kind) + "' has no oneDNN 2.6 eltwise");
 }

@@ -47,7 +47,7 @@ struct EltwiseStep {
   float beta = 0.0f;
 };
 // The eltwise steps that compute `e` exactly (HardSigmoid is linear then clip: oneDNN 2.6 has no
-// hardsigmoid). Empty for kNone; an error for a kind with no oneDNN 2.6 equivalent.
+// hardsigmoid; Selu is elu then linear). Empty for kNone; an error for a kind with no oneDNN 2.6 equivalent.
 Result<std::vector<EltwiseStep>> eltwise_steps(const ir::Epilogue& e);
 // Appends `e` to `ops` as eltwise post-ops.
 Status append_epilogue(dnnl::post_ops& ops, const ir::Epilogue& e);

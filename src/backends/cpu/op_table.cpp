@@ -10,6 +10,23 @@ extern const CpuOp kCpuSigmoid;
 extern const CpuOp kCpuHardSigmoid;
 extern const CpuOp kCpuHardSwish;
 extern const CpuOp kCpuTanh;
+extern const CpuOp kCpuGelu;
+extern const CpuOp kCpuSoftplus;
+extern const CpuOp kCpuElu;
+extern const CpuOp kCpuSelu;
+extern const CpuOp kCpuMish;
+extern const CpuOp kCpuSqrt;
+extern const CpuOp kCpuExp;
+extern const CpuOp kCpuLog;
+extern const CpuOp kCpuAbs;
+extern const CpuOp kCpuNeg;
+extern const CpuOp kCpuReciprocal;
+extern const CpuOp kCpuRound;
+extern const CpuOp kCpuPow;
+extern const CpuOp kCpuSum;
+extern const CpuOp kCpuMean;
+extern const CpuOp kCpuMin;
+extern const CpuOp kCpuMax;
 extern const CpuOp kCpuBatchNormalization;
 extern const CpuOp kCpuAdd;
 extern const CpuOp kCpuSub;
@@ -45,6 +62,23 @@ const CpuOp* const kCpuOps[] = {
     &kCpuHardSigmoid,
     &kCpuHardSwish,
     &kCpuTanh,
+    &kCpuGelu,
+    &kCpuSoftplus,
+    &kCpuElu,
+    &kCpuSelu,
+    &kCpuMish,
+    &kCpuSqrt,
+    &kCpuExp,
+    &kCpuLog,
+    &kCpuAbs,
+    &kCpuNeg,
+    &kCpuReciprocal,
+    &kCpuRound,
+    &kCpuPow,
+    &kCpuSum,
+    &kCpuMean,
+    &kCpuMin,
+    &kCpuMax,
     &kCpuBatchNormalization,
     &kCpuAdd,
     &kCpuSub,

@@ -5,8 +5,12 @@ namespace tandem::cuda {
 
 // One line per op type; each is defined in ops/<op>.cpp.
 extern const CudaOp kCudaConv, kCudaConvTranspose, kCudaGemm, kCudaMatMul;
-extern const CudaOp kCudaAdd, kCudaSub, kCudaMul, kCudaDiv;
+extern const CudaOp kCudaAdd, kCudaSub, kCudaMul, kCudaDiv, kCudaPow, kCudaMod;
+extern const CudaOp kCudaSum, kCudaMean, kCudaMin, kCudaMax, kCudaWhere;
+extern const CudaOp kCudaErf, kCudaSqrt, kCudaExp, kCudaLog, kCudaNeg, kCudaAbs, kCudaReciprocal, kCudaSin, kCudaCos,
+    kCudaCeil, kCudaFloor, kCudaRound, kCudaSign;
 extern const CudaOp kCudaRelu, kCudaClip, kCudaSigmoid, kCudaHardSigmoid, kCudaHardSwish, kCudaLeakyRelu, kCudaTanh;
+extern const CudaOp kCudaGelu, kCudaSoftplus, kCudaElu, kCudaSelu, kCudaMish;
 extern const CudaOp kCudaMaxPool, kCudaAveragePool, kCudaGlobalAveragePool, kCudaGlobalMaxPool;
 extern const CudaOp kCudaBatchNorm, kCudaSoftmax, kCudaConcat, kCudaTranspose, kCudaResize, kCudaUpsample;
 extern const CudaOp kCudaReshape, kCudaFlatten, kCudaSqueeze, kCudaUnsqueeze, kCudaIdentity, kCudaDropout;
@@ -22,6 +26,14 @@ const CudaOp* const kCudaOps[] = {
     &kCudaConcat,      &kCudaTranspose,    &kCudaResize,      &kCudaUpsample,
     &kCudaReshape,     &kCudaFlatten,      &kCudaSqueeze,     &kCudaUnsqueeze,
     &kCudaIdentity,    &kCudaDropout,     &kCudaConvTranspose,
+    &kCudaPow,         &kCudaMod,         &kCudaSum,         &kCudaMean,
+    &kCudaMin,         &kCudaMax,         &kCudaWhere,
+    &kCudaErf,         &kCudaSqrt,        &kCudaExp,         &kCudaLog,
+    &kCudaNeg,         &kCudaAbs,         &kCudaReciprocal,  &kCudaSin,
+    &kCudaCos,         &kCudaCeil,        &kCudaFloor,       &kCudaRound,
+    &kCudaSign,
+    &kCudaGelu,        &kCudaSoftplus,    &kCudaElu,         &kCudaSelu,
+    &kCudaMish,
 };
 
 }  // namespace

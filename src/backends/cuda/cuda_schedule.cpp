@@ -9,7 +9,8 @@ namespace {
 
 bool is_activation(const std::string& op) {
   return op == "Relu" || op == "Clip" || op == "Sigmoid" || op == "HardSigmoid" || op == "HardSwish" ||
-         op == "LeakyRelu" || op == "Tanh";
+         op == "LeakyRelu" || op == "Tanh" || op == "Gelu" || op == "Softplus" || op == "Elu" || op == "Selu" ||
+         op == "Mish";
 }
 
 bool has_own_epilogue(const ir::Node& n) {

@@ -3,9 +3,14 @@
 namespace tandem::reference {
 
 // One line per op; each is defined in ops/<op>.cpp (op families share a file).
-extern const RefOp kRefAdd, kRefSub, kRefMul, kRefDiv;                                   // binary.cpp
+extern const RefOp kRefAdd, kRefSub, kRefMul, kRefDiv, kRefPow, kRefMod, kRefEqual,      // binary.cpp
+    kRefLess, kRefGreater, kRefLessOrEqual, kRefGreaterOrEqual, kRefAnd, kRefOr, kRefXor;
+extern const RefOp kRefSum, kRefMean, kRefMin, kRefMax;                                  // variadic.cpp
+extern const RefOp kRefWhere;                                                            // where.cpp
+extern const RefOp kRefErf, kRefSqrt, kRefExp, kRefLog, kRefNeg, kRefAbs, kRefReciprocal, // unary.cpp
+    kRefSin, kRefCos, kRefCeil, kRefFloor, kRefRound, kRefSign, kRefNot;
 extern const RefOp kRefRelu, kRefClip, kRefSigmoid, kRefHardSigmoid, kRefHardSwish,      // activation.cpp
-    kRefLeakyRelu, kRefTanh;
+    kRefLeakyRelu, kRefTanh, kRefGelu, kRefSoftplus, kRefElu, kRefSelu, kRefMish;
 extern const RefOp kRefConv;                                                             // conv.cpp
 extern const RefOp kRefConvTranspose;                                                    // conv_transpose.cpp
 extern const RefOp kRefGemm;                                                             // gemm.cpp
@@ -28,8 +33,13 @@ extern const RefOp kRefScatterND;                                               
 namespace {
 
 const RefOp* const kRefOps[] = {
-    &kRefAdd, &kRefSub, &kRefMul, &kRefDiv,
+    &kRefAdd, &kRefSub, &kRefMul, &kRefDiv, &kRefPow, &kRefMod,
+    &kRefEqual, &kRefLess, &kRefGreater, &kRefLessOrEqual, &kRefGreaterOrEqual, &kRefAnd, &kRefOr, &kRefXor,
+    &kRefSum, &kRefMean, &kRefMin, &kRefMax, &kRefWhere,
+    &kRefErf, &kRefSqrt, &kRefExp, &kRefLog, &kRefNeg, &kRefAbs, &kRefReciprocal,
+    &kRefSin, &kRefCos, &kRefCeil, &kRefFloor, &kRefRound, &kRefSign, &kRefNot,
     &kRefRelu, &kRefClip, &kRefSigmoid, &kRefHardSigmoid, &kRefHardSwish, &kRefLeakyRelu, &kRefTanh,
+    &kRefGelu, &kRefSoftplus, &kRefElu, &kRefSelu, &kRefMish,
     &kRefConv, &kRefConvTranspose, &kRefGemm, &kRefMatMul,
     &kRefMaxPool, &kRefAveragePool, &kRefGlobalAveragePool, &kRefGlobalMaxPool,
     &kRefBatchNormalization, &kRefSoftmax,

@@ -1,4 +1,5 @@
-// Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh: elementwise, output = input's type.
+// Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh, Gelu, Softplus, Elu, Selu, Mish:
+// elementwise, output = input's type. Each is one ir::Epilogue, so it can fuse into a Conv/Gemm.
 #include "ir/ops/activation.h"
 
 #include <cmath>
@@ -29,6 +30,31 @@ Result<OpAttrs> parse_hard_sigmoid(const AttrMap& a, int /*opset*/) {
   s.act.kind = ActKind::kHardSigmoid;
   TANDEM_ASSIGN_OR_RETURN(s.act.alpha, a.get_float("alpha", 0.2f));
   TANDEM_ASSIGN_OR_RETURN(s.act.beta, a.get_float("beta", 0.5f));
+  return OpAttrs{s};
+}
+
+Result<OpAttrs> parse_elu(const AttrMap& a, int /*opset*/) {
+  ActivationAttrs s;
+  s.act.kind = ActKind::kElu;
+  TANDEM_ASSIGN_OR_RETURN(s.act.alpha, a.get_float("alpha", 1.0f));
+  return OpAttrs{s};
+}
+
+Result<OpAttrs> parse_selu(const AttrMap& a, int /*opset*/) {
+  ActivationAttrs s;
+  s.act.kind = ActKind::kSelu;
+  TANDEM_ASSIGN_OR_RETURN(s.act.alpha, a.get_float("alpha", 1.67326319217681884765625f));
+  TANDEM_ASSIGN_OR_RETURN(s.act.beta, a.get_float("gamma", 1.05070102214813232421875f));
+  return OpAttrs{s};
+}
+
+// Gelu (opset 20; also what the GELU pattern pass writes): approximate = "none" | "tanh".
+Result<OpAttrs> parse_gelu(const AttrMap& a, int /*opset*/) {
+  TANDEM_ASSIGN_OR_RETURN(std::string approx, a.get_string("approximate", "none"));
+  ActivationAttrs s;
+  if (approx == "none") s.act.kind = ActKind::kGelu;
+  else if (approx == "tanh") s.act.kind = ActKind::kGeluTanh;
+  else return invalid_argument("Gelu approximate must be 'none' or 'tanh', got '" + approx + "'");
   return OpAttrs{s};
 }
 
@@ -83,5 +109,10 @@ extern const OpDef kHardSigmoidOpDef{"HardSigmoid", parse_hard_sigmoid, infer_ac
 extern const OpDef kHardSwishOpDef{"HardSwish", parse_simple<ActKind::kHardSwish>, infer_activation, true};
 extern const OpDef kLeakyReluOpDef{"LeakyRelu", parse_leaky_relu, infer_activation, true};
 extern const OpDef kTanhOpDef{"Tanh", parse_simple<ActKind::kTanh>, infer_activation, true};
+extern const OpDef kGeluOpDef{"Gelu", parse_gelu, infer_activation, true};
+extern const OpDef kSoftplusOpDef{"Softplus", parse_simple<ActKind::kSoftplus>, infer_activation, true};
+extern const OpDef kEluOpDef{"Elu", parse_elu, infer_activation, true};
+extern const OpDef kSeluOpDef{"Selu", parse_selu, infer_activation, true};
+extern const OpDef kMishOpDef{"Mish", parse_simple<ActKind::kMish>, infer_activation, true};
 
 }  // namespace tandem::ir

@@ -1,4 +1,5 @@
-// Typed attributes of the unary activations Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh. Parse and shape inference are in activation.cpp.
+// Typed attributes of the unary activations Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh,
+// Gelu, Softplus, Elu, Selu, Mish. Parse and shape inference are in activation.cpp.
 #pragma once
 
 #include <cstdint>

@@ -26,13 +26,37 @@
 #include "ir/ops/softmax.h"
 #include "ir/ops/squeeze.h"
 #include "ir/ops/transpose.h"
+#include "ir/ops/unary.h"
+#include "ir/ops/variadic.h"
+#include "ir/ops/where.h"
 
 namespace tandem::ir {
 
-using OpAttrs = std::variant<std::monostate, ActivationAttrs, BatchNormAttrs, BinaryAttrs, CastAttrs,
-                             ConcatAttrs, ConvAttrs, ConvTransposeAttrs, FlattenAttrs, GatherAttrs,
-                             GemmAttrs, GlobalPoolAttrs, IdentityAttrs, MatMulAttrs, PoolAttrs,
-                             ReshapeAttrs, ResizeAttrs, ScatterNDAttrs, ShapeAttrs, SliceAttrs, SoftmaxAttrs,
-                             SqueezeAttrs, TransposeAttrs>;
+using OpAttrs = std::variant<std::monostate,
+                             ActivationAttrs,
+                             BatchNormAttrs,
+                             BinaryAttrs,
+                             CastAttrs,
+                             ConcatAttrs,
+                             ConvAttrs,
+                             ConvTransposeAttrs,
+                             FlattenAttrs,
+                             GatherAttrs,
+                             GemmAttrs,
+                             GlobalPoolAttrs,
+                             IdentityAttrs,
+                             MatMulAttrs,
+                             PoolAttrs,
+                             ReshapeAttrs,
+                             ResizeAttrs,
+                             ScatterNDAttrs,
+                             ShapeAttrs,
+                             SliceAttrs,
+                             SoftmaxAttrs,
+                             SqueezeAttrs,
+                             TransposeAttrs,
+                             UnaryAttrs,
+                             VariadicAttrs,
+                             WhereAttrs>;
 
 }  // namespace tandem::ir

@@ -41,6 +41,40 @@ extern const OpDef kUnsqueezeOpDef;
 extern const OpDef kCastOpDef;
 extern const OpDef kSliceOpDef;
 extern const OpDef kScatterNDOpDef;
+extern const OpDef kGeluOpDef;
+extern const OpDef kSoftplusOpDef;
+extern const OpDef kEluOpDef;
+extern const OpDef kSeluOpDef;
+extern const OpDef kMishOpDef;
+extern const OpDef kPowOpDef;
+extern const OpDef kModOpDef;
+extern const OpDef kEqualOpDef;
+extern const OpDef kLessOpDef;
+extern const OpDef kGreaterOpDef;
+extern const OpDef kLessOrEqualOpDef;
+extern const OpDef kGreaterOrEqualOpDef;
+extern const OpDef kAndOpDef;
+extern const OpDef kOrOpDef;
+extern const OpDef kXorOpDef;
+extern const OpDef kSumOpDef;
+extern const OpDef kMeanOpDef;
+extern const OpDef kMinOpDef;
+extern const OpDef kMaxOpDef;
+extern const OpDef kWhereOpDef;
+extern const OpDef kErfOpDef;
+extern const OpDef kSqrtOpDef;
+extern const OpDef kExpOpDef;
+extern const OpDef kLogOpDef;
+extern const OpDef kNegOpDef;
+extern const OpDef kAbsOpDef;
+extern const OpDef kReciprocalOpDef;
+extern const OpDef kSinOpDef;
+extern const OpDef kCosOpDef;
+extern const OpDef kCeilOpDef;
+extern const OpDef kFloorOpDef;
+extern const OpDef kRoundOpDef;
+extern const OpDef kSignOpDef;
+extern const OpDef kNotOpDef;
 
 namespace {
 
@@ -80,6 +114,40 @@ const OpDef* const kOpDefs[] = {
     &kCastOpDef,
     &kSliceOpDef,
     &kScatterNDOpDef,
+    &kGeluOpDef,
+    &kSoftplusOpDef,
+    &kEluOpDef,
+    &kSeluOpDef,
+    &kMishOpDef,
+    &kPowOpDef,
+    &kModOpDef,
+    &kEqualOpDef,
+    &kLessOpDef,
+    &kGreaterOpDef,
+    &kLessOrEqualOpDef,
+    &kGreaterOrEqualOpDef,
+    &kAndOpDef,
+    &kOrOpDef,
+    &kXorOpDef,
+    &kSumOpDef,
+    &kMeanOpDef,
+    &kMinOpDef,
+    &kMaxOpDef,
+    &kWhereOpDef,
+    &kErfOpDef,
+    &kSqrtOpDef,
+    &kExpOpDef,
+    &kLogOpDef,
+    &kNegOpDef,
+    &kAbsOpDef,
+    &kReciprocalOpDef,
+    &kSinOpDef,
+    &kCosOpDef,
+    &kCeilOpDef,
+    &kFloorOpDef,
+    &kRoundOpDef,
+    &kSignOpDef,
+    &kNotOpDef,
 };
 
 }  // namespace

@@ -1,7 +1,8 @@
 // fuse_activation: moves elementwise activations into the epilogue of the Conv /
 // ConvTranspose / Gemm that produces their input, so backends apply them while the output is
-// still in registers/cache. Decomposed HardSwish forms are first collapsed into one HardSwish
-// node (hardswish_pattern.cpp) so that they fuse like any other activation.
+// still in registers/cache. Decomposed HardSwish, GELU and Mish forms are first collapsed into one
+// node each (hardswish_pattern.cpp, gelu_pattern.cpp, mish_pattern.cpp) so that they fuse like
+// any other activation.
 #include <optional>
 
 #include "ir/passes/pass_util.h"
@@ -12,11 +13,15 @@ namespace {
 
 using passes::GraphIndex;
 
-// The epilogue equivalent to activation node `n`, if it is one we fuse.
+// The epilogue equivalent to activation node `n`, if it is one we fuse. Gelu's kind is kGelu or
+// kGeluTanh (its `approximate`), so a node's kind is accepted when it is one of its op's kinds.
 std::optional<Epilogue> activation_epilogue(const Graph& g, const Node& n) {
   static const std::pair<const char*, ActKind> kActs[] = {
-      {"Relu", ActKind::kRelu},         {"Clip", ActKind::kClip},       {"HardSigmoid", ActKind::kHardSigmoid},
-      {"HardSwish", ActKind::kHardSwish}, {"Sigmoid", ActKind::kSigmoid}, {"LeakyRelu", ActKind::kLeakyRelu},
+      {"Relu", ActKind::kRelu},           {"Clip", ActKind::kClip},         {"HardSigmoid", ActKind::kHardSigmoid},
+      {"HardSwish", ActKind::kHardSwish}, {"Sigmoid", ActKind::kSigmoid},   {"LeakyRelu", ActKind::kLeakyRelu},
+      {"Tanh", ActKind::kTanh},           {"Gelu", ActKind::kGelu},         {"Gelu", ActKind::kGeluTanh},
+      {"Softplus", ActKind::kSoftplus},   {"Elu", ActKind::kElu},           {"Selu", ActKind::kSelu},
+      {"Mish", ActKind::kMish},
   };
   const auto* attrs = std::get_if<ActivationAttrs>(&n.attrs);
   if (!attrs || n.inputs.empty() || n.outputs.size() != 1) return std::nullopt;
@@ -26,8 +31,10 @@ std::optional<Epilogue> activation_epilogue(const Graph& g, const Node& n) {
     for (size_t k = 1; k < n.inputs.size(); ++k)
       if (!n.inputs[k].empty() && !g.is_constant(n.inputs[k])) return std::nullopt;
     if (attrs->act.kind == kind) return attrs->act;
+    if (attrs->act.kind != ActKind::kNone) continue;  // Gelu's other kind
     // Parameter-free activations need nothing from the attrs; the others do.
-    const bool param_free = kind == ActKind::kRelu || kind == ActKind::kSigmoid || kind == ActKind::kHardSwish;
+    const bool param_free = kind == ActKind::kRelu || kind == ActKind::kSigmoid || kind == ActKind::kHardSwish ||
+                            kind == ActKind::kTanh || kind == ActKind::kSoftplus || kind == ActKind::kMish;
     if (param_free && attrs->act.kind == ActKind::kNone) return Epilogue{kind, 0.0f, 0.0f};
     return std::nullopt;
   }
@@ -102,6 +109,8 @@ bool apply_everywhere(Graph& g, bool (*rule)(Graph&, const GraphIndex&, int)) {
 
 Status fuse_activation(Graph& g) {
   passes::rewrite_decomposed_hardswish(g);
+  passes::rewrite_decomposed_gelu(g);
+  passes::rewrite_decomposed_mish(g);
   apply_everywhere(g, try_fuse_silu);
   apply_everywhere(g, try_fuse_activation);
   passes::drop_dead_values(g);

@@ -18,19 +18,6 @@ struct Match {
   int last = -1;
 };
 
-// The other input of binary node `n` (op `op`) when one input is `v`; nullopt otherwise.
-std::optional<std::string> other_input(const Node& n, const char* op, const std::string& v) {
-  if (n.op_type != op || n.inputs.size() != 2 || n.outputs.size() != 1) return std::nullopt;
-  if (n.inputs[0] == v) return n.inputs[1];
-  if (n.inputs[1] == v) return n.inputs[0];
-  return std::nullopt;
-}
-
-// The single reader of `v` (which must not be a graph output), or -1.
-int single_reader(const GraphIndex& index, const std::string& v) {
-  return index.uses(v) == 1 && index.readers(v).size() == 1 ? index.readers(v)[0] : -1;
-}
-
 // Is node `n` "v / 6" or "v * (1/6)"?
 bool is_div_by_six(const Graph& g, const Node& n, const std::string& v, size_t rank) {
   if (n.op_type == "Div") return n.inputs.size() == 2 && n.inputs[0] == v && is_scalar_constant(g, n.inputs[1], 6.0f, rank);
@@ -92,18 +79,10 @@ std::optional<Match> match_hardsigmoid_form(const Graph& g, const GraphIndex& in
 
 void replace_with_hardswish(Graph& g, const Match& m) {
   Node hsw;
-  hsw.name = g.nodes[m.last].name;  // the last node goes away, so its name stays unique
   hsw.op_type = "HardSwish";
   hsw.inputs = {m.x};
-  hsw.outputs = {g.nodes[m.last].outputs[0]};
   hsw.attrs = ActivationAttrs{Epilogue{ActKind::kHardSwish, 0.0f, 0.0f}};
-  for (int i : m.nodes)
-    if (i != m.last) g.values.erase(g.nodes[i].outputs[0]);
-  g.nodes[m.last] = std::move(hsw);
-  std::vector<int> dead;
-  for (int i : m.nodes)
-    if (i != m.last) dead.push_back(i);
-  erase_nodes(g, dead);
+  replace_pattern(g, m.nodes, m.last, std::move(hsw));
 }
 
 }  // namespace

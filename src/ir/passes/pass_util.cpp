@@ -108,4 +108,28 @@ size_t rank_of(const Graph& g, const std::string& value) {
   return vi && vi->rank_known ? vi->shape.size() : 0;
 }
 
+std::optional<std::string> other_input(const Node& n, const char* op, const std::string& v) {
+  if (n.op_type != op || n.inputs.size() != 2 || n.outputs.size() != 1) return std::nullopt;
+  if (n.inputs[0] == v) return n.inputs[1];
+  if (n.inputs[1] == v) return n.inputs[0];
+  return std::nullopt;
+}
+
+int single_reader(const GraphIndex& index, const std::string& v) {
+  return index.uses(v) == 1 && index.readers(v).size() == 1 ? index.readers(v)[0] : -1;
+}
+
+void replace_pattern(Graph& g, const std::vector<int>& nodes, int last, Node replacement) {
+  replacement.name = g.nodes[last].name;  // the last node goes away, so its name stays unique
+  replacement.outputs = {g.nodes[last].outputs[0]};
+  std::vector<int> dead;
+  for (int i : nodes) {
+    if (i == last) continue;
+    g.values.erase(g.nodes[i].outputs[0]);
+    dead.push_back(i);
+  }
+  g.nodes[last] = std::move(replacement);
+  erase_nodes(g, dead);
+}
+
 }  // namespace tandem::ir::passes

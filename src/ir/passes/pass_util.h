@@ -1,6 +1,7 @@
 // Helpers shared by the passes in this folder (not part of the IR's public surface).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -52,9 +53,30 @@ bool is_scalar_constant(const Graph& g, const std::string& value, float expected
 // Rank of `value` from g.values, or 0 when unknown.
 size_t rank_of(const Graph& g, const std::string& value);
 
+// Helpers for the pattern rewrites (hardswish_pattern.cpp, gelu_pattern.cpp, mish_pattern.cpp).
+// The other input of node `n` when it is a two-input `op` (one output) with `v` as one input.
+std::optional<std::string> other_input(const Node& n, const char* op, const std::string& v);
+// The single reader of `v` (which must not be a graph output), or -1.
+int single_reader(const GraphIndex& index, const std::string& v);
+// Replaces the matched nodes `nodes` (whose intermediates only they read) by `replacement`, which
+// takes the place, name and output of node `last` (one of `nodes`): the graph stays in
+// topological order as long as the replacement's inputs are produced before the first match.
+void replace_pattern(Graph& g, const std::vector<int>& nodes, int last, Node replacement);
+
 // Part of fuse_activation (hardswish_pattern.cpp): replaces x * Clip(x+3, 0, 6) / 6 (also with
 // Mul by 1/6, and the scale applied before the multiply) and x * HardSigmoid(x) (alpha 1/6,
 // beta 0.5) by one HardSwish node. Returns whether anything changed.
 bool rewrite_decomposed_hardswish(Graph& g);
+
+// Part of fuse_activation (gelu_pattern.cpp): replaces GELU written out as exporters do
+//   exact: 0.5 * x * (1 + Erf(x / sqrt 2))  (Div by sqrt 2 or Mul by 1/sqrt 2)
+//   tanh:  0.5 * x * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))  (Pow(x, 3) or x * (x * x))
+// with the 0.5 applied last (torch), first to x, or to the (1 + ...) factor, constants on either
+// side of the commutative ops, by one Gelu node (kGelu / kGeluTanh). Returns whether anything
+// changed.
+bool rewrite_decomposed_gelu(Graph& g);
+
+// Part of fuse_activation (mish_pattern.cpp): x * Tanh(Softplus(x)) -> one Mish node.
+bool rewrite_decomposed_mish(Graph& g);
 
 }  // namespace tandem::ir::passes

@@ -34,11 +34,14 @@ Status fold_batch_norm(Graph& g);
 
 // Fuses activations into the epilogue of the producing Conv / ConvTranspose / Gemm (producer
 // output used only by the activation; no epilogue yet): Relu, Clip (resolved constant min/max),
-// HardSigmoid, HardSwish, Sigmoid, LeakyRelu, and SiLU written as x * Sigmoid(x).
+// HardSigmoid, HardSwish, Sigmoid, LeakyRelu, Tanh, Gelu (both forms), Softplus, Elu, Selu, Mish,
+// and SiLU written as x * Sigmoid(x).
 // Also rewrites decomposed HardSwish — x * Clip(x+3, 0, 6) / 6 (Div by 6 or Mul by 1/6, in
-// either order) and x * HardSigmoid(x) with alpha 1/6, beta 0.5 — into one HardSwish node
-// (then fused when x comes from a Conv/Gemm). Intermediates must have a single use and constants
-// the exact values (tolerance 1e-6).
+// either order) and x * HardSigmoid(x) with alpha 1/6, beta 0.5 — into one HardSwish node,
+// decomposed GELU — 0.5 x (1 + Erf(x / sqrt 2)) and 0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715
+// x^3))) in the forms exporters write (pass_util.h) — into one Gelu node, and x * Tanh(Softplus(x))
+// into one Mish node (each then fused when x comes from a Conv/Gemm). Intermediates must have a
+// single use and constants the exact values (tolerance 1e-6).
 Status fuse_activation(Graph& g);
 
 // MatMul(A [M,K], constant B [K,N]) followed by Add of a constant bias of shape [N] or [1,N]

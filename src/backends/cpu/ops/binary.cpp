@@ -13,6 +13,7 @@ dnnl::algorithm binary_alg(ir::BinaryOp op) {
     case ir::BinaryOp::kSub: return dnnl::algorithm::binary_sub;
     case ir::BinaryOp::kMul: return dnnl::algorithm::binary_mul;
     case ir::BinaryOp::kDiv: return dnnl::algorithm::binary_div;
+    default: break;  // the table lists Add, Sub, Mul, Div only
   }
   return dnnl::algorithm::binary_add;
 }

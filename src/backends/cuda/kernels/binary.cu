@@ -4,12 +4,22 @@
 namespace tandem::cuda {
 namespace {
 
+// NaN-propagating min/max (numpy.minimum/maximum, the reference backend); fminf/fmaxf would
+// return the other operand.
+__device__ __forceinline__ float min_nan(float a, float b) { return (a != a || b != b) ? a + b : fminf(a, b); }
+__device__ __forceinline__ float max_nan(float a, float b) { return (a != a || b != b) ? a + b : fmaxf(a, b); }
+
+// `op` is ir::BinaryOp's value (see binary.cuh).
 __device__ __forceinline__ float binary_op(int op, float a, float b) {
   switch (op) {
     case 0: return a + b;
     case 1: return a - b;
     case 2: return a * b;
-    default: return a / b;
+    case 3: return a / b;
+    case 4: return powf(a, b);
+    case 5: return fmodf(a, b);
+    case 6: return min_nan(a, b);
+    default: return max_nan(a, b);
   }
 }
 

@@ -1,6 +1,6 @@
 // out = act(a (op) b) with broadcasting: `shape` is the output's shape in its memory order
 // (out is contiguous); a_strides / b_strides give each operand's element stride per dim (0 where
-// broadcast). op: 0 add, 1 sub, 2 mul, 3 div.
+// broadcast). op (ir::BinaryOp's value): 0 add, 1 sub, 2 mul, 3 div, 4 pow, 5 fmod, 6 min, 7 max.
 #pragma once
 
 #include "backends/cuda/kernels/kernel_types.cuh"

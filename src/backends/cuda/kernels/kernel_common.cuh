@@ -12,6 +12,9 @@ __device__ __forceinline__ float load_f(const __half* p, int64_t i) { return __h
 __device__ __forceinline__ void store_f(float* p, int64_t i, float v) { p[i] = v; }
 __device__ __forceinline__ void store_f(__half* p, int64_t i, float v) { p[i] = __float2half(v); }
 
+// log(1 + exp(x)) without overflow (onnxruntime's form, as ir::softplus).
+__device__ __forceinline__ float softplus_f(float x) { return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x))); }
+
 // One activation kind fixed at compile time (K = DevEpilogue::kind): no branch in a hot loop.
 template <int K>
 __device__ __forceinline__ float act_of(const DevEpilogue& e, float x) {
@@ -23,6 +26,12 @@ __device__ __forceinline__ float act_of(const DevEpilogue& e, float x) {
   else if constexpr (K == 6) return x / (1.0f + __expf(-x));
   else if constexpr (K == 7) return x >= 0.0f ? x : e.alpha * x;
   else if constexpr (K == 8) return tanhf(x);
+  else if constexpr (K == 9) return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+  else if constexpr (K == 10) return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+  else if constexpr (K == 11) return softplus_f(x);
+  else if constexpr (K == 12) return x > 0.0f ? x : e.alpha * expm1f(x);
+  else if constexpr (K == 13) return e.beta * (x > 0.0f ? x : e.alpha * expm1f(x));
+  else if constexpr (K == 14) return x * tanhf(softplus_f(x));
   else return x;
 }
 
@@ -36,6 +45,12 @@ __device__ __forceinline__ float apply_act(const DevEpilogue& e, float x) {
     case 6: return act_of<6>(e, x);
     case 7: return act_of<7>(e, x);
     case 8: return act_of<8>(e, x);
+    case 9: return act_of<9>(e, x);
+    case 10: return act_of<10>(e, x);
+    case 11: return act_of<11>(e, x);
+    case 12: return act_of<12>(e, x);
+    case 13: return act_of<13>(e, x);
+    case 14: return act_of<14>(e, x);
   }
   return x;
 }

@@ -14,7 +14,9 @@ constexpr int kMaxRank = 6;
 
 // An activation applied in a kernel's epilogue; kinds mirror ir::ActKind.
 struct DevEpilogue {
-  int kind = 0;  // 0 none, 1 relu, 2 clip, 3 hardsigmoid, 4 hardswish, 5 sigmoid, 6 silu, 7 leakyrelu, 8 tanh
+  // 0 none, 1 relu, 2 clip, 3 hardsigmoid, 4 hardswish, 5 sigmoid, 6 silu, 7 leakyrelu, 8 tanh,
+  // 9 gelu (erf), 10 gelu (tanh), 11 softplus, 12 elu, 13 selu (alpha, beta = gamma), 14 mish
+  int kind = 0;
   float alpha = 0.0f;
   float beta = 0.0f;
 };

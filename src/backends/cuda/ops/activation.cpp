@@ -1,5 +1,5 @@
-// Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh (and a following fused
-// activation, if the backend grouped two) in one elementwise pass.
+// Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh, Gelu, Softplus, Elu, Selu, Mish
+// (and a following fused activation, if the backend grouped two) in one elementwise pass.
 #include "backends/cuda/cuda_context.h"
 #include "backends/cuda/kernels/channel_affine.cuh"
 
@@ -38,5 +38,10 @@ extern const CudaOp kCudaHardSigmoid{"HardSigmoid", supports_activation, build_a
 extern const CudaOp kCudaHardSwish{"HardSwish", supports_activation, build_activation};
 extern const CudaOp kCudaLeakyRelu{"LeakyRelu", supports_activation, build_activation};
 extern const CudaOp kCudaTanh{"Tanh", supports_activation, build_activation};
+extern const CudaOp kCudaGelu{"Gelu", supports_activation, build_activation};
+extern const CudaOp kCudaSoftplus{"Softplus", supports_activation, build_activation};
+extern const CudaOp kCudaElu{"Elu", supports_activation, build_activation};
+extern const CudaOp kCudaSelu{"Selu", supports_activation, build_activation};
+extern const CudaOp kCudaMish{"Mish", supports_activation, build_activation};
 
 }  // namespace tandem::cuda

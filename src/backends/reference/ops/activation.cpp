@@ -1,6 +1,6 @@
-// Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh on float32. Shape inference has
-// folded each op's parameters (Clip min/max, slopes) into ActivationAttrs.act, so every one of
-// them is the scalar ir::apply_epilogue applied elementwise.
+// Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh, Gelu, Softplus, Elu, Selu, Mish on
+// float32. Shape inference has folded each op's parameters (Clip min/max, slopes) into
+// ActivationAttrs.act, so every one of them is the scalar ir::apply_epilogue applied elementwise.
 #include "backends/reference/ref_util.h"
 #include "ir/ops/activation.h"
 
@@ -44,5 +44,10 @@ extern const RefOp kRefHardSigmoid{"HardSigmoid", supports_activation, run_activ
 extern const RefOp kRefHardSwish{"HardSwish", supports_activation, run_activation};
 extern const RefOp kRefLeakyRelu{"LeakyRelu", supports_activation, run_activation};
 extern const RefOp kRefTanh{"Tanh", supports_activation, run_activation};
+extern const RefOp kRefGelu{"Gelu", supports_activation, run_activation};
+extern const RefOp kRefSoftplus{"Softplus", supports_activation, run_activation};
+extern const RefOp kRefElu{"Elu", supports_activation, run_activation};
+extern const RefOp kRefSelu{"Selu", supports_activation, run_activation};
+extern const RefOp kRefMish{"Mish", supports_activation, run_activation};
 
 }  // namespace tandem::reference
