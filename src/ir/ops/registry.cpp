@@ -40,6 +40,8 @@ extern const OpDef kSqueezeOpDef;
 extern const OpDef kUnsqueezeOpDef;
 extern const OpDef kCastOpDef;
 extern const OpDef kSliceOpDef;
+extern const OpDef kEinsumOpDef;
+extern const OpDef kFusedAttentionOpDef;
 
 namespace {
 
@@ -78,6 +80,8 @@ const OpDef* const kOpDefs[] = {
     &kUnsqueezeOpDef,
     &kCastOpDef,
     &kSliceOpDef,
+    &kEinsumOpDef,
+    &kFusedAttentionOpDef,
 };
 
 }  // namespace
