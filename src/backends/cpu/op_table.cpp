@@ -34,6 +34,7 @@ extern const CpuOp kCpuSoftmax;
 extern const CpuOp kCpuSqueeze;
 extern const CpuOp kCpuTranspose;
 extern const CpuOp kCpuUnsqueeze;
+extern const CpuOp kCpuFusedAttention;
 
 namespace {
 
@@ -69,6 +70,7 @@ const CpuOp* const kCpuOps[] = {
     &kCpuSqueeze,
     &kCpuTranspose,
     &kCpuUnsqueeze,
+    &kCpuFusedAttention,
 };
 
 }  // namespace
