@@ -37,6 +37,29 @@ int64_t node_flops(const Graph& g, const Node& node) {
     if (auto* gm = std::get_if<GemmAttrs>(&node.attrs); gm && gm->trans_a) k = (*a)[0];
     return 2 * out * k;
   }
+  if (node.op_type == "FusedAttention") {
+    const auto& a = std::get<AttentionAttrs>(node.attrs);
+    const Shape* q = shape_of(g, node.inputs[0]);
+    const Shape* k = shape_of(g, node.inputs[1]);
+    if (!q || !k || q->size() < 2 || k->size() < 2) return out;
+    const int64_t m = a.k_transposed ? k->back() : (*k)[k->size() - 2];
+    // Q K^T and P V: 2 * N * M * (D + Dv) per batch; out = batch * N * Dv.
+    const int64_t rows = shape_numel(*q) / q->back();  // batch * N
+    return 2 * rows * m * q->back() + 2 * out * m;
+  }
+  if (node.op_type == "Einsum") {
+    std::vector<Shape> shapes;
+    for (const auto& in : node.inputs) {
+      const Shape* s = shape_of(g, in);
+      if (!s) return out;
+      shapes.push_back(*s);
+    }
+    auto b = bind_einsum(std::get<EinsumAttrs>(node.attrs), shapes);
+    if (!b.is_ok()) return out;
+    int64_t all = 1;
+    for (const auto& [id, n] : b->size) all *= n;
+    return 2 * all;
+  }
   return out;
 }
 

@@ -81,7 +81,14 @@ std::string graph_to_string(const Graph& g) {
     if (auto* c = std::get_if<ConvAttrs>(&node.attrs)) ep = &c->epilogue;
     if (auto* c = std::get_if<ConvTransposeAttrs>(&node.attrs)) ep = &c->epilogue;
     if (auto* gm = std::get_if<GemmAttrs>(&node.attrs)) ep = &gm->epilogue;
+    if (auto* mm = std::get_if<MatMulAttrs>(&node.attrs)) ep = &mm->epilogue;
     if (ep && !ep->is_none()) os << " +" << epilogue_to_string(*ep);
+    if (auto* at = std::get_if<AttentionAttrs>(&node.attrs)) {
+      os << " scale=" << at->scale;
+      if (at->k_transposed) os << " K^T";
+      if (at->v_transposed) os << " V^T";
+      if (at->out_transposed) os << " Y^T";
+    }
     os << '\n';
   }
   return os.str();

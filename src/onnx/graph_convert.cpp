@@ -121,7 +121,7 @@ Status add_node(const onnx::NodeProto& np, size_t index, std::set<std::string>& 
   node.raw_attrs = std::move(raw).value();
   if (node.op_type == "Upsample") TANDEM_RETURN_IF_ERROR(upsample_to_resize(node, g).with_context(context()));
   const ir::OpDef* def = ir::find_op_def(node.op_type);
-  if (!def) return unsupported("unsupported op '" + node.op_type + "' (" + context() + ")");
+  if (!def || def->internal) return unsupported("unsupported op '" + node.op_type + "' (" + context() + ")");
   auto attrs = def->parse(node.raw_attrs, g.opset);
   if (!attrs.is_ok()) return attrs.status().with_context(context());
   node.attrs = std::move(attrs).value();

@@ -63,7 +63,8 @@ Status check_supported_ops(const onnx::ModelProto& m, const std::string& label) 
     ++index;
     const bool default_domain = n.domain().empty() || n.domain() == "ai.onnx";
     const std::string type = default_domain ? n.op_type() : n.domain() + "." + n.op_type();
-    const bool known = default_domain && (ir::find_op_def(n.op_type()) || n.op_type() == "Constant" ||
+    const ir::OpDef* def = ir::find_op_def(n.op_type());
+    const bool known = default_domain && ((def && !def->internal) || n.op_type() == "Constant" ||
                                           n.op_type() == "Upsample");
     if (known) continue;
     ++count;

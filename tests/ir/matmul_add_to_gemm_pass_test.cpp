@@ -57,26 +57,65 @@ TEST(MatMulAddToGemmPass, FullMatrixBiasIsLeftAlone) {
   EXPECT_EQ(count_ops(g), (std::map<std::string, int>{{"Add", 1}, {"MatMul", 1}}));
 }
 
-TEST(MatMulAddToGemmPass, BatchedMatMulIsLeftAlone) {
+// The transformer's linear layer: [B, N, C] x [C, D] + bias[D] -> MatMul with the bias.
+TEST(MatMulAddToGemmPass, BatchedMatMulTakesTheBias) {
+  for (const Shape& bias_shape : {Shape{5}, Shape{1, 1, 5}, Shape{1}}) {
+    SCOPED_TRACE(shape_to_string(bias_shape));
+    GraphBuilder b;
+    b.input("a", {2, 4, 8}).weight("w", {8, 5}).weight("bias", bias_shape);
+    b.node("MatMul", {"a", "w"}, "mm", {2, 4, 5}, MatMulAttrs{});
+    b.binary("Add", {"bias", "mm"}, "y", {2, 4, 5}).output("y");
+    Graph before = b.build();
+    Graph after = before;
+    ASSERT_TRUE(matmul_add_to_gemm(after).is_ok());
+    EXPECT_EQ(count_ops(after), (std::map<std::string, int>{{"MatMul", 1}}));
+    const Node& mm = after.nodes[0];
+    EXPECT_TRUE(std::get<MatMulAttrs>(mm.attrs).has_bias);
+    ASSERT_EQ(mm.inputs.size(), 3u);
+    EXPECT_EQ(after.constant(mm.inputs[2])->shape(), (Shape{5}));
+    EXPECT_EQ(mm.outputs, std::vector<std::string>{"y"});
+    expect_same_outputs(before, after);
+  }
+}
+
+// The MLP: MatMul + bias + activation -> one MatMul with bias and epilogue.
+TEST(MatMulAddToGemmPass, BatchedMatMulBiasThenActivationFuse) {
   GraphBuilder b;
   b.input("a", {2, 4, 8}).weight("w", {8, 5}).weight("bias", {5});
   b.node("MatMul", {"a", "w"}, "mm", {2, 4, 5}, MatMulAttrs{});
-  b.binary("Add", {"mm", "bias"}, "y", {2, 4, 5}).output("y");
+  b.binary("Add", {"mm", "bias"}, "z", {2, 4, 5});
+  b.node("Relu", {"z"}, "y", {2, 4, 5}, pass_test::act(ActKind::kRelu)).output("y");
   Graph before = b.build();
   Graph after = before;
-  ASSERT_TRUE(matmul_add_to_gemm(after).is_ok());
-  EXPECT_EQ(count_ops(after), (std::map<std::string, int>{{"Add", 1}, {"MatMul", 1}}));
+  ASSERT_TRUE(run_passes(after).is_ok());
+  EXPECT_EQ(count_ops(after), (std::map<std::string, int>{{"MatMul", 1}}));
+  const auto& attrs = std::get<MatMulAttrs>(after.nodes[0].attrs);
+  EXPECT_TRUE(attrs.has_bias);
+  EXPECT_EQ(attrs.epilogue.kind, ActKind::kRelu);
   expect_same_outputs(before, after);
 }
 
-TEST(MatMulAddToGemmPass, RuntimeWeightOrBiasIsLeftAlone) {
+TEST(MatMulAddToGemmPass, BiasOverAnotherDimIsLeftAlone) {
+  GraphBuilder b;
+  b.input("a", {2, 4, 8}).weight("w", {8, 5}).weight("bias", {4, 1});  // per row, not per column
+  b.node("MatMul", {"a", "w"}, "mm", {2, 4, 5}, MatMulAttrs{});
+  b.binary("Add", {"mm", "bias"}, "y", {2, 4, 5}).output("y");
+  Graph g = b.build();
+  ASSERT_TRUE(matmul_add_to_gemm(g).is_ok());
+  EXPECT_EQ(count_ops(g), (std::map<std::string, int>{{"Add", 1}, {"MatMul", 1}}));
+}
+
+TEST(MatMulAddToGemmPass, RuntimeWeightTakesTheBiasRuntimeBiasStays) {
   GraphBuilder b;
   b.input("a", {4, 8}).input("w", {8, 5}).weight("bias", {5});
   b.node("MatMul", {"a", "w"}, "mm", {4, 5}, MatMulAttrs{});
   b.binary("Add", {"mm", "bias"}, "y", {4, 5}).output("y");
-  Graph g = b.build();
+  Graph before = b.build();
+  Graph g = before;
   ASSERT_TRUE(matmul_add_to_gemm(g).is_ok());
-  EXPECT_EQ(count_ops(g)["MatMul"], 1);
+  // Not a Gemm (B is not a constant), but the MatMul takes the constant bias.
+  EXPECT_EQ(count_ops(g), (std::map<std::string, int>{{"MatMul", 1}}));
+  expect_same_outputs(before, g);
 
   GraphBuilder c;
   c.input("a", {4, 8}).weight("w", {8, 5}).input("bias", {5});
@@ -84,7 +123,7 @@ TEST(MatMulAddToGemmPass, RuntimeWeightOrBiasIsLeftAlone) {
   c.binary("Add", {"mm", "bias"}, "y", {4, 5}).output("y");
   Graph h = c.build();
   ASSERT_TRUE(matmul_add_to_gemm(h).is_ok());
-  EXPECT_EQ(count_ops(h)["MatMul"], 1);
+  EXPECT_EQ(count_ops(h), (std::map<std::string, int>{{"Add", 1}, {"MatMul", 1}}));  // a runtime bias stays
 }
 
 TEST(MatMulAddToGemmPass, MatMulOutputReadTwiceIsLeftAlone) {

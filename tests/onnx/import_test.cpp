@@ -256,6 +256,18 @@ TEST(OnnxImport, SingleUnsupportedOpNamesNode) {
   EXPECT_EQ(g.status().message(), "m.onnx: unsupported op 'Foo' (node 'bar')");
 }
 
+// FusedAttention is made by a pass; a file may not contain it (in any domain).
+TEST(OnnxImport, InternalOpsAreRefused) {
+  ModelBuilder b(13);
+  b.input("x", {1, 4});
+  b.node("FusedAttention", {"x", "x", "x"}, {"y"}, "att");
+  b.output("y", {1, 4});
+  auto g = import_onnx_bytes(b.bytes(), "m.onnx");
+  ASSERT_FALSE(g.is_ok());
+  EXPECT_EQ(g.status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(g.status().message(), "m.onnx: unsupported op 'FusedAttention' (node 'att')");
+}
+
 TEST(OnnxImport, CheckerFailure) {
   ModelBuilder b(13);
   b.input("x", {1, 4});

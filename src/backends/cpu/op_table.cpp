@@ -51,6 +51,7 @@ extern const CpuOp kCpuSoftmax;
 extern const CpuOp kCpuSqueeze;
 extern const CpuOp kCpuTranspose;
 extern const CpuOp kCpuUnsqueeze;
+extern const CpuOp kCpuFusedAttention;
 
 namespace {
 
@@ -103,6 +104,7 @@ const CpuOp* const kCpuOps[] = {
     &kCpuSqueeze,
     &kCpuTranspose,
     &kCpuUnsqueeze,
+    &kCpuFusedAttention,
 };
 
 }  // namespace

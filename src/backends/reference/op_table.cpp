@@ -29,6 +29,8 @@ extern const RefOp kRefGather;                                                  
 extern const RefOp kRefCast;                                                             // cast.cpp
 extern const RefOp kRefSlice;                                                            // slice.cpp
 extern const RefOp kRefScatterND;                                                        // scatter_nd.cpp
+extern const RefOp kRefFusedAttention;                                                   // attention.cpp
+extern const RefOp kRefEinsum;                                                           // einsum.cpp
 
 namespace {
 
@@ -45,6 +47,7 @@ const RefOp* const kRefOps[] = {
     &kRefBatchNormalization, &kRefSoftmax,
     &kRefConcat, &kRefReshape, &kRefFlatten, &kRefSqueeze, &kRefUnsqueeze, &kRefIdentity, &kRefDropout,
     &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice, &kRefScatterND,
+    &kRefFusedAttention, &kRefEinsum,
 };
 
 }  // namespace

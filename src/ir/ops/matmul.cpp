@@ -1,5 +1,5 @@
 // MatMul with NumPy semantics: rank-1 operands are promoted and the added dim removed again;
-// leading (batch) dims broadcast.
+// leading (batch) dims broadcast. A third input (the bias) exists only after matmul_add_to_gemm.
 #include "ir/ops/matmul.h"
 
 #include "ir/ops/infer_util.h"
@@ -12,6 +12,9 @@ Result<OpAttrs> parse_matmul(const AttrMap& /*a*/, int /*opset*/) { return OpAtt
 
 Status infer_matmul(InferContext& ctx) {
   TANDEM_RETURN_IF_ERROR(require_inputs(ctx, 2, "A and B"));
+  const auto& attrs = std::get<MatMulAttrs>(ctx.attrs);
+  if (ctx.inputs.size() != (attrs.has_bias ? 3u : 2u))
+    return invalid_argument("MatMul takes 2 inputs, got " + std::to_string(ctx.inputs.size()));
   const ValueInfo& a = *ctx.inputs[0];
   const ValueInfo& b = *ctx.inputs[1];
   if (a.dtype != b.dtype)
@@ -36,6 +39,11 @@ Status infer_matmul(InferContext& ctx) {
   Shape y = *batch;
   if (!a1) y.push_back(sa[sa.size() - 2]);
   if (!b1) y.push_back(sb[sb.size() - 1]);
+  if (attrs.has_bias) {
+    const ValueInfo* bias = ctx.inputs[2];
+    if (!bias || !bias->rank_known || bias->shape.size() != 1 || y.empty() || bias->shape[0] != y.back())
+      return invalid_argument("the fused bias must be 1-D over the last dim of " + shape_to_string(y));
+  }
   ctx.outputs = {known_rank(a.dtype, std::move(y))};
   return Status::ok();
 }

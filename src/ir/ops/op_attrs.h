@@ -5,12 +5,14 @@
 #include <variant>
 
 #include "ir/ops/activation.h"
+#include "ir/ops/attention.h"
 #include "ir/ops/batch_norm.h"
 #include "ir/ops/binary.h"
 #include "ir/ops/cast.h"
 #include "ir/ops/concat.h"
 #include "ir/ops/conv.h"
 #include "ir/ops/conv_transpose.h"
+#include "ir/ops/einsum.h"
 #include "ir/ops/flatten.h"
 #include "ir/ops/gather.h"
 #include "ir/ops/gemm.h"
@@ -34,12 +36,14 @@ namespace tandem::ir {
 
 using OpAttrs = std::variant<std::monostate,
                              ActivationAttrs,
+                             AttentionAttrs,
                              BatchNormAttrs,
                              BinaryAttrs,
                              CastAttrs,
                              ConcatAttrs,
                              ConvAttrs,
                              ConvTransposeAttrs,
+                             EinsumAttrs,
                              FlattenAttrs,
                              GatherAttrs,
                              GemmAttrs,

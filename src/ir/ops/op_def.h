@@ -33,6 +33,8 @@ struct OpDef {
   Status (*infer)(InferContext& ctx);
   // May be evaluated at compile time when every input is constant (shape subgraphs).
   bool foldable = false;
+  // Made by a pass, never read from a file (FusedAttention): the importer refuses it.
+  bool internal = false;
 };
 
 // nullptr when the IR does not know `op_type`.

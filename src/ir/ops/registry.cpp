@@ -75,6 +75,8 @@ extern const OpDef kFloorOpDef;
 extern const OpDef kRoundOpDef;
 extern const OpDef kSignOpDef;
 extern const OpDef kNotOpDef;
+extern const OpDef kEinsumOpDef;
+extern const OpDef kFusedAttentionOpDef;
 
 namespace {
 
@@ -148,6 +150,8 @@ const OpDef* const kOpDefs[] = {
     &kRoundOpDef,
     &kSignOpDef,
     &kNotOpDef,
+    &kEinsumOpDef,
+    &kFusedAttentionOpDef,
 };
 
 }  // namespace

@@ -34,6 +34,7 @@ Epilogue* epilogue_of(Node& node) {
   if (auto* c = std::get_if<ConvAttrs>(&node.attrs)) return &c->epilogue;
   if (auto* c = std::get_if<ConvTransposeAttrs>(&node.attrs)) return &c->epilogue;
   if (auto* gm = std::get_if<GemmAttrs>(&node.attrs)) return &gm->epilogue;
+  if (auto* mm = std::get_if<MatMulAttrs>(&node.attrs)) return &mm->epilogue;
   return nullptr;
 }
 

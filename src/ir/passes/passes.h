@@ -32,7 +32,7 @@ Status drop_identity(Graph& g);
 // are dropped when nothing else reads them). A standalone BN stays.
 Status fold_batch_norm(Graph& g);
 
-// Fuses activations into the epilogue of the producing Conv / ConvTranspose / Gemm (producer
+// Fuses activations into the epilogue of the producing Conv / ConvTranspose / Gemm / MatMul (producer
 // output used only by the activation; no epilogue yet): Relu, Clip (resolved constant min/max),
 // HardSigmoid, HardSwish, Sigmoid, LeakyRelu, Tanh, Gelu (both forms), Softplus, Elu, Selu, Mish,
 // and SiLU written as x * Sigmoid(x).
@@ -45,9 +45,34 @@ Status fold_batch_norm(Graph& g);
 Status fuse_activation(Graph& g);
 
 // MatMul(A [M,K], constant B [K,N]) followed by Add of a constant bias of shape [N] or [1,N]
-// (or a single element) -> Gemm(A, B, bias[N]). N-d MatMul, non-constant operands and a
-// MatMul output read by anything else are left alone.
+// (or a single element) -> Gemm(A, B, bias[N]). Any other MatMul whose B has rank >= 2 (a
+// batched A such as the transformer's [B,N,C] x [C,D], or a runtime B) followed by Add of a
+// constant bias [N], [1,..,1,N] or a single element -> MatMul(A, B, bias[N]) with
+// MatMulAttrs::has_bias. A non-constant bias and a MatMul output read by anything else are left
+// alone.
 Status matmul_add_to_gemm(Graph& g);
+
+// Einsum with two operands that is a batched matrix product — each label is a batch label (in
+// both inputs and the output), a row label (first input and output), a column label (second
+// input and output) or a contracted label (both inputs, not the output), at most one row, one
+// column and one contracted label, no repeated label, no "..." — becomes Transpose (where the
+// operand's dims are not in [batch..., row, k] / [batch..., k, col] order) + MatMul + Transpose
+// (where the output is not [batch..., row, col]). "bhid,bhjd->bhij", "bhij,bhjd->bhid" and
+// "nct,ncp->ntp" are such products. Other equations stay (the reference backend runs them).
+Status lower_einsum(Graph& g);
+
+// Scaled dot-product attention -> one FusedAttention node (ir/ops/attention.h):
+//   MatMul(Q', K') -> [Mul|Div by a scalar constant] -> [Add(bias)] -> Softmax(last axis)
+//   -> MatMul(P, V)
+// where Q' is Q or Mul(Q, c) / Div(Q, c), and K' is Transpose(K) swapping the last two dims
+// (K read directly), Mul(K^T, c) of such a Transpose (torch's SDPA export scales both sides by
+// sqrt(scale)), or any other K^T tensor (read transposed, no copy). The bias is any tensor
+// that fits the scores, or — Swin's shifted windows — Reshape to [images, windows, ...] -> Add of
+// a constant mask -> Reshape back, with both terms constant (folded into one periodic bias).
+// The second product may also be MatMul(V^T, Transpose(P)) (EfficientViT), giving the output
+// transposed. Every intermediate must be read only by the pattern; Q, K, V must be float32 of
+// rank 3 or 4 with the same batch dims; the scale constants are applied in the fused op.
+Status fuse_attention(Graph& g);
 
 // Runs every pass below in a sensible order until nothing changes. Options let a caller turn
 // fusion off (a backend that cannot fuse) — extend the struct, don't add _v2 functions.
@@ -56,6 +81,8 @@ struct PassOptions {
   bool fuse_activations = true;
   bool matmul_add_to_gemm = true;
   bool drop_identity = true;
+  bool lower_einsum = true;
+  bool fuse_attention = true;
 };
 Status run_passes(Graph& g, const PassOptions& opts = {});
 

@@ -21,6 +21,10 @@ Status run_passes(Graph& g, const PassOptions& opts) {
     // activation fusion because Conv -> BN -> Relu needs the BN gone for the Relu to fuse.
     if (opts.drop_identity) TANDEM_RETURN_IF_ERROR(drop_identity(g));
     if (opts.fold_batch_norm) TANDEM_RETURN_IF_ERROR(fold_batch_norm(g));
+    // Einsum products become MatMuls first, so attention written with einsum fuses too; attention
+    // before matmul_add_to_gemm, which would otherwise take a vector bias of the scores.
+    if (opts.lower_einsum) TANDEM_RETURN_IF_ERROR(lower_einsum(g));
+    if (opts.fuse_attention) TANDEM_RETURN_IF_ERROR(fuse_attention(g));
     if (opts.matmul_add_to_gemm) TANDEM_RETURN_IF_ERROR(matmul_add_to_gemm(g));
     if (opts.fuse_activations) TANDEM_RETURN_IF_ERROR(fuse_activation(g));
     std::string after = fingerprint(g);

@@ -1,6 +1,7 @@
 // MatMul with NumPy semantics: batched, broadcasting batch dims; a 1-D A gets a leading 1 and a
 // 1-D B a trailing 1, both removed from the result (the output shape in graph.values already
-// reflects that, so only the element count is checked here).
+// reflects that, so only the element count is checked here). A fused bias (over Y's last dim) and
+// epilogue come after the product.
 #include "backends/reference/ref_util.h"
 #include "ir/ops/matmul.h"
 
@@ -10,6 +11,12 @@ namespace {
 Status supports_matmul(const ir::Graph& graph, const ir::Node& node) { return require_all_float32(graph, node); }
 
 Status run_matmul(RefOpContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(const ir::MatMulAttrs* attrs, attrs_of<ir::MatMulAttrs>(ctx.node));
+  const float* bias = nullptr;
+  if (attrs->has_bias) {
+    TANDEM_RETURN_IF_ERROR(require_input(ctx, 2, "bias"));
+    bias = ctx.inputs[2].data_as<float>();
+  }
   TANDEM_RETURN_IF_ERROR(require_input(ctx, 0, "A"));
   TANDEM_RETURN_IF_ERROR(require_input(ctx, 1, "B"));
   Shape as = ctx.inputs[0].shape();
@@ -32,6 +39,8 @@ Status run_matmul(RefOpContext& ctx) {
   }
   TANDEM_ASSIGN_OR_RETURN(Tensor y, alloc_output(ctx, 0, DType::kFloat32));
   if (y.numel() != shape_numel(batch) * m * n) return internal_error("Y shape " + shape_to_string(y.shape()) + " is wrong");
+  const int64_t last = y.shape().empty() ? 1 : y.shape().back();
+  if (bias && ctx.inputs[2].numel() != last) return invalid_argument("the bias does not match Y's last dim");
   const auto sa = broadcast_strides(a_batch, batch), sb = broadcast_strides(b_batch, batch);
   const float* pa = ctx.inputs[0].data_as<float>();
   const float* pb = ctx.inputs[1].data_as<float>();
@@ -50,7 +59,10 @@ Status run_matmul(RefOpContext& ctx) {
       for (int64_t j = 0; j < n; ++j) {
         double acc = 0.0;
         for (int64_t p = 0; p < k; ++p) acc += static_cast<double>(a[i * k + p]) * b[p * n + j];
-        *py++ = static_cast<float>(acc);
+        float v = static_cast<float>(acc);
+        // Y's last dim is n, or m when B is 1-D (then n == 1): element (i, j) is at i * n + j.
+        if (bias) v += bias[(i * n + j) % last];
+        *py++ = ir::apply_epilogue(attrs->epilogue, v);
       }
   } while (next_index(idx, batch));
   return Status::ok();
