@@ -23,6 +23,8 @@ extern const RefOp kRefShape;                                                   
 extern const RefOp kRefGather;                                                           // gather.cpp
 extern const RefOp kRefCast;                                                             // cast.cpp
 extern const RefOp kRefSlice;                                                            // slice.cpp
+extern const RefOp kRefTopK;                                                             // topk.cpp
+extern const RefOp kRefGatherND;                                                         // gather_nd.cpp
 
 namespace {
 
@@ -34,6 +36,7 @@ const RefOp* const kRefOps[] = {
     &kRefBatchNormalization, &kRefSoftmax,
     &kRefConcat, &kRefReshape, &kRefFlatten, &kRefSqueeze, &kRefUnsqueeze, &kRefIdentity, &kRefDropout,
     &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice,
+    &kRefTopK, &kRefGatherND,
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "ir/ops/conv_transpose.h"
 #include "ir/ops/flatten.h"
 #include "ir/ops/gather.h"
+#include "ir/ops/gather_nd.h"
 #include "ir/ops/gemm.h"
 #include "ir/ops/global_pool.h"
 #include "ir/ops/identity.h"
@@ -24,14 +25,15 @@
 #include "ir/ops/slice.h"
 #include "ir/ops/softmax.h"
 #include "ir/ops/squeeze.h"
+#include "ir/ops/topk.h"
 #include "ir/ops/transpose.h"
 
 namespace tandem::ir {
 
 using OpAttrs = std::variant<std::monostate, ActivationAttrs, BatchNormAttrs, BinaryAttrs, CastAttrs,
-                             ConcatAttrs, ConvAttrs, ConvTransposeAttrs, FlattenAttrs, GatherAttrs,
+                             ConcatAttrs, ConvAttrs, ConvTransposeAttrs, FlattenAttrs, GatherAttrs, GatherNDAttrs,
                              GemmAttrs, GlobalPoolAttrs, IdentityAttrs, MatMulAttrs, PoolAttrs,
                              ReshapeAttrs, ResizeAttrs, ShapeAttrs, SliceAttrs, SoftmaxAttrs,
-                             SqueezeAttrs, TransposeAttrs>;
+                             SqueezeAttrs, TopKAttrs, TransposeAttrs>;
 
 }  // namespace tandem::ir

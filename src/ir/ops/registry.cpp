@@ -40,6 +40,8 @@ extern const OpDef kSqueezeOpDef;
 extern const OpDef kUnsqueezeOpDef;
 extern const OpDef kCastOpDef;
 extern const OpDef kSliceOpDef;
+extern const OpDef kTopKOpDef;
+extern const OpDef kGatherNDOpDef;
 
 namespace {
 
@@ -78,6 +80,8 @@ const OpDef* const kOpDefs[] = {
     &kUnsqueezeOpDef,
     &kCastOpDef,
     &kSliceOpDef,
+    &kTopKOpDef,
+    &kGatherNDOpDef,
 };
 
 }  // namespace
