@@ -75,6 +75,11 @@ class Backend {
   // both come from one op table per backend.
   virtual Status supports(const ir::Graph& graph, const ir::Node& node) const = 0;
 
+  // (optional; default: "") For a node supports() accepts, how it runs when the user should know,
+  // e.g. the cpu backend's "runs the reference kernel on the host (cpu backend has no kernel for
+  // Gather)". Shown by `tandem info`.
+  virtual std::string claim_note(const ir::Graph& /*graph*/, const ir::Node& /*node*/) const { return ""; }
+
   // Compiles a specialised segment (every shape known, every node claimed). Safe to call from
   // any thread; the result is run on the unit's worker thread.
   virtual Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions& options) const = 0;

@@ -54,6 +54,15 @@ Result<onnx::ModelProto> parse_model(const std::string& bytes, const std::string
   return m;
 }
 
+// Ops whose output shape depends on the values of their inputs. The IR knows every shape once the
+// graph is specialised for its input shapes (ir/specialize.h), so it cannot express them.
+bool has_data_dependent_shape(const std::string& op_type) {
+  static const char* const kOps[] = {"NonZero", "NonMaxSuppression", "Unique", "Compress"};
+  for (const char* op : kOps)
+    if (op_type == op) return true;
+  return false;
+}
+
 // Every op type neither the IR nor the importer knows, in one message.
 Status check_supported_ops(const onnx::ModelProto& m, const std::string& label) {
   std::map<std::string, std::string> missing;  // op type -> first node of that type
@@ -81,7 +90,11 @@ Status check_supported_ops(const onnx::ModelProto& m, const std::string& label) 
     msg += type;
     msg += "' (node '";
     msg += node;
-    msg += "')";
+    msg += "'";
+    // `type` carries its domain unless it is ONNX's own.
+    if (has_data_dependent_shape(type))
+      msg += "; its output shape depends on the data, and Tandem needs every shape known before it runs";
+    msg += ")";
     first = false;
   }
   if (count > static_cast<int>(missing.size())) msg += " (" + std::to_string(count) + " nodes in all)";

@@ -1,5 +1,6 @@
-// The CPU backend's own contract: what it refuses (with a reason), bad run() arguments, and
-// thread binding. Numerical agreement with the reference is in backend_ops_test.cpp.
+// The CPU backend's own contract: what it refuses (with a reason), what its own ops refuse and
+// the reference fallback takes over (the claim note says why), bad run() arguments, and thread
+// binding. Numerical agreement with the reference is in backend_ops_test.cpp.
 #include <gtest/gtest.h>
 #include <sched.h>
 
@@ -40,40 +41,57 @@ ir::Graph resize(const std::string& mode, const std::string& coord, const std::s
   return GraphBuilder().input("x", {1, 2, 4, 4}).node("Resize", {"x"}, {"y"}, a, {out}).output("y").build();
 }
 
-TEST(CpuBackend, RefusesResizeModesItCannotMatch) {
+// A node the cpu's own entry refuses but the reference kernel runs: claimed through the reference
+// fallback, the note naming the own entry's reason, and the results equal the reference backend's.
+void expect_fallback(const ir::Graph& g, const std::string& reason, const std::vector<Tensor>& inputs) {
+  auto cpu = cpu_backend();
+  Status st = cpu->supports(g, g.nodes.at(0));
+  EXPECT_TRUE(st.is_ok()) << st.to_string();
+  const std::string note = cpu->claim_note(g, g.nodes.at(0));
+  EXPECT_NE(note.find("reference kernel"), std::string::npos) << note;
+  EXPECT_NE(note.find(reason), std::string::npos) << note;
+  EXPECT_TRUE(optest::compare_backends(g, "cpu", inputs));
+}
+void expect_fallback(const ir::Graph& g, const std::string& reason) { expect_fallback(g, reason, optest::random_inputs(g)); }
+
+TEST(CpuBackend, ResizeModesItCannotMatch) {
+  // Neither oneDNN nor the reference kernel has cubic.
   expect_refused(resize("cubic", "half_pixel", "round_prefer_floor", {1, 2, 8, 8}), "mode 'cubic'");
-  expect_refused(resize("linear", "align_corners", "round_prefer_floor", {1, 2, 8, 8}), "align_corners");
-  expect_refused(resize("nearest", "asymmetric", "round_prefer_floor", {1, 2, 8, 8}), "nearest_mode");
-  expect_refused(resize("nearest", "asymmetric", "floor", {1, 2, 6, 6}), "non-integer");
+  expect_fallback(resize("linear", "align_corners", "round_prefer_floor", {1, 2, 8, 8}), "align_corners");
+  expect_fallback(resize("nearest", "asymmetric", "round_prefer_floor", {1, 2, 8, 8}), "nearest_mode");
+  expect_fallback(resize("nearest", "asymmetric", "floor", {1, 2, 6, 6}), "non-integer");
 }
 
-TEST(CpuBackend, RefusesNonFloat) {
+TEST(CpuBackend, NonFloatRunsOnTheReferenceKernel) {
   ir::Graph g = GraphBuilder()
                     .input("x", {2, 3}, DType::kInt64)
                     .input("z", {2, 3}, DType::kInt64)
-                    .node("Add", {"x", "z"}, {"y"}, ir::BinaryAttrs{}, {{2, 3}})
+                    .value("y", {2, 3}, DType::kInt64)
+                    .node("Add", {"x", "z"}, {"y"}, ir::BinaryAttrs{}, {})
                     .output("y")
                     .build();
-  expect_refused(g, "float32 only");
+  auto ints = [](std::vector<int64_t> v) { return Tensor::from_vector<int64_t>({2, 3}, DType::kInt64, v); };
+  expect_fallback(g, "float32 only", {ints({1, -2, 3, 1LL << 40, 5, 6}), ints({7, 8, -9, 10, 11, 12})});
 }
 
-TEST(CpuBackend, RefusesBroadcastsOneDnnCannotExpress) {
+TEST(CpuBackend, BroadcastsOneDnnCannotExpressRunOnTheReferenceKernel) {
   auto bin = [](ir::BinaryOp op, const char* name, Shape a, Shape b, Shape out) {
     return GraphBuilder().input("a", a).input("b", b).node(name, {"a", "b"}, {"y"}, ir::BinaryAttrs{op}, {out}).output("y").build();
   };
-  expect_refused(bin(ir::BinaryOp::kDiv, "Div", {2, 1, 1}, {2, 3, 4}, {2, 3, 4}), "first input broadcasts");
-  expect_refused(bin(ir::BinaryOp::kAdd, "Add", {2, 1, 4}, {2, 3, 1}, {2, 3, 4}), "both inputs broadcast");
+  expect_fallback(bin(ir::BinaryOp::kDiv, "Div", {2, 1, 1}, {2, 3, 4}, {2, 3, 4}), "first input broadcasts");
+  expect_fallback(bin(ir::BinaryOp::kAdd, "Add", {2, 1, 4}, {2, 3, 1}, {2, 3, 4}), "both inputs broadcast");
 }
 
-TEST(CpuBackend, RefusesRuntimeWeightsAndUnknownOps) {
+TEST(CpuBackend, RuntimeWeightsRunOnTheReferenceKernelAndUnknownOpsAreRefused) {
   ir::ConvAttrs a;
   a.kernel_shape = {1, 1}, a.strides = {1, 1}, a.pads = {0, 0, 0, 0}, a.dilations = {1, 1};
-  expect_refused(GraphBuilder()
-                     .input("x", {1, 2, 3, 3}).input("w", {4, 2, 1, 1})
-                     .node("Conv", {"x", "w"}, {"y"}, a, {{1, 4, 3, 3}})
-                     .output("y")
-                     .build(),
-                 "weights must be a constant");
+  expect_fallback(GraphBuilder()
+                      .input("x", {1, 2, 3, 3}).input("w", {4, 2, 1, 1})
+                      .node("Conv", {"x", "w"}, {"y"}, a, {{1, 4, 3, 3}})
+                      .output("y")
+                      .build(),
+                  "weights must be a constant");
+  // A Gather without indices: no kernel here, and the reference refuses it too.
   expect_refused(GraphBuilder()
                      .input("x", {1, 2})
                      .node("Gather", {"x"}, {"y"}, ir::GatherAttrs{}, {{1, 2}})
@@ -82,14 +100,14 @@ TEST(CpuBackend, RefusesRuntimeWeightsAndUnknownOps) {
                  "no kernel for Gather");
 }
 
-TEST(CpuBackend, RefusesAveragePoolIncludePadPastTheEnd) {
+TEST(CpuBackend, AveragePoolIncludePadPastTheEndRunsOnTheReferenceKernel) {
   ir::PoolAttrs a;
   a.kind = ir::PoolKind::kAverage;
   a.kernel_shape = {3, 3}, a.strides = {2, 2}, a.pads = {0, 0, 0, 0}, a.dilations = {1, 1};
   a.ceil_mode = true;
   a.count_include_pad = true;
-  expect_refused(GraphBuilder().input("x", {1, 1, 6, 6}).node("AveragePool", {"x"}, {"y"}, a, {{1, 1, 3, 3}}).output("y").build(),
-                 "count_include_pad");
+  expect_fallback(GraphBuilder().input("x", {1, 1, 6, 6}).node("AveragePool", {"x"}, {"y"}, a, {{1, 1, 3, 3}}).output("y").build(),
+                  "count_include_pad");
 }
 
 ir::Graph relu_graph() {

@@ -47,6 +47,11 @@ class GraphBuilder {
     graph_.initializers[name] = std::move(t);
     return *this;
   }
+  // Declares a node output of another dtype than float32 before its node() (which then keeps it).
+  GraphBuilder& value(const std::string& name, const Shape& shape, DType dtype) {
+    graph_.values[name] = ir::ValueInfo{dtype, shape, true};
+    return *this;
+  }
   // One node; its outputs get `out_shapes` (float32 unless the value was declared before).
   GraphBuilder& node(const std::string& op_type, std::vector<std::string> inputs, std::vector<std::string> outputs,
                      ir::OpAttrs attrs, const std::vector<Shape>& out_shapes) {
@@ -57,7 +62,7 @@ class GraphBuilder {
     n.outputs = std::move(outputs);
     n.attrs = std::move(attrs);
     for (size_t i = 0; i < n.outputs.size() && i < out_shapes.size(); ++i)
-      graph_.values[n.outputs[i]] = ir::ValueInfo{DType::kFloat32, out_shapes[i], true};
+      if (!graph_.values.count(n.outputs[i])) graph_.values[n.outputs[i]] = ir::ValueInfo{DType::kFloat32, out_shapes[i], true};
     graph_.nodes.push_back(std::move(n));
     return *this;
   }
@@ -94,7 +99,7 @@ inline Result<std::vector<Tensor>> run_on(const Backend& backend, const ir::Grap
   }
   TANDEM_ASSIGN_OR_RETURN(auto exe, backend.compile(g, options));
   std::vector<Tensor> outs;
-  for (const auto& name : g.outputs) outs.push_back(Tensor::zeros(g.values.at(name).shape, DType::kFloat32));
+  for (const auto& name : g.outputs) outs.push_back(Tensor::zeros(g.values.at(name).shape, g.values.at(name).dtype));
   auto in_views = views_of(inputs);
   auto out_views = views_of(outs);
   TANDEM_RETURN_IF_ERROR(exe->run(in_views, out_views));
@@ -106,11 +111,19 @@ inline Result<std::vector<Tensor>> run_on(std::string_view kind, const ir::Graph
   return run_on(*backend, g, inputs);
 }
 
-// Every element of `got` within kAbsTol + kRelTol * |want|; names the first bad element.
+// Every element of `got` within kAbsTol + kRelTol * |want| (of another dtype than float32: equal);
+// names the first bad element.
 inline ::testing::AssertionResult all_close(const Tensor& want, const Tensor& got, const std::string& what) {
-  if (want.shape() != got.shape())
-    return ::testing::AssertionFailure() << what << ": shape " << shape_to_string(got.shape()) << " vs reference "
-                                         << shape_to_string(want.shape());
+  if (want.shape() != got.shape() || want.dtype() != got.dtype())
+    return ::testing::AssertionFailure() << what << ": " << dtype_name(got.dtype()) << shape_to_string(got.shape())
+                                         << " vs reference " << dtype_name(want.dtype()) << shape_to_string(want.shape());
+  if (want.dtype() != DType::kFloat32) {
+    for (int64_t i = 0; i < want.numel(); ++i)
+      if (want.int_at(i) != got.int_at(i) || !(want.float_at(i) == got.float_at(i)))
+        return ::testing::AssertionFailure() << what << ": element " << i << " is " << got.float_at(i)
+                                             << ", reference " << want.float_at(i);
+    return ::testing::AssertionSuccess();
+  }
   int64_t bad = 0, first = -1;
   for (int64_t i = 0; i < want.numel(); ++i) {
     const float w = want.data_as<float>()[i], x = got.data_as<float>()[i];

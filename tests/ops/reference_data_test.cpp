@@ -2,6 +2,7 @@
 // checked element by element against index arithmetic written in the test.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 
 #include "ops/reference_test_util.h"
@@ -173,6 +174,69 @@ TEST(ReferenceBackend, CompilesAndRunsATwoNodeGraph) {
   auto t = reference_evaluate_node(g, g.nodes[0], {x, g.initializers["w"]});
   ASSERT_TRUE(t.is_ok());
   for (int64_t i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(y.data_as<float>()[i], std::max(0.0f, (*t)[0].data_as<float>()[i]));
+}
+
+// TopK: expected orders written out by hand, ties broken by the lower index.
+TEST(ReferenceTopK, LargestAlongLastAxisWithTies) {
+  ir::TopKAttrs a;
+  a.axis = 1, a.k = 3;
+  OneNode g("TopK", a);
+  g.input({2, 5}).output({2, 3}).output({2, 3}, DType::kInt64);
+  auto y = g.eval({tensor_of<float>({2, 5}, DType::kFloat32, {1, 5, 3, 5, -2, 0, 0, -1, 7, 0})});
+  ASSERT_TRUE(y.is_ok()) << y.status().to_string();
+  expect_near_all((*y)[0], {5, 5, 3, 7, 0, 0});
+  EXPECT_EQ((*y)[1].to_int_vector(), (std::vector<int64_t>{1, 3, 2, 3, 0, 1}));
+}
+
+TEST(ReferenceTopK, SmallestAlongAxis0OfInt64) {
+  ir::TopKAttrs a;
+  a.axis = 0, a.k = 2, a.largest = false;
+  OneNode g("TopK", a);
+  g.input({3, 2}, DType::kInt64).output({2, 2}, DType::kInt64).output({2, 2}, DType::kInt64);
+  // Columns (4, -1, 4) and (1LL << 40, 2, -3).
+  auto y = g.eval({tensor_of<int64_t>({3, 2}, DType::kInt64, {4, 1LL << 40, -1, 2, 4, -3})});
+  ASSERT_TRUE(y.is_ok()) << y.status().to_string();
+  EXPECT_EQ((*y)[0].to_int_vector(), (std::vector<int64_t>{-1, -3, 4, 2}));
+  EXPECT_EQ((*y)[1].to_int_vector(), (std::vector<int64_t>{1, 2, 0, 1}));
+}
+
+TEST(ReferenceTopK, NaNIsLargestAndKZeroIsEmpty) {
+  ir::TopKAttrs a;
+  a.axis = 0, a.k = 2;
+  OneNode g("TopK", a);
+  g.input({3}).output({2}).output({2}, DType::kInt64);
+  auto y = g.eval({tensor_of<float>({3}, DType::kFloat32, {1.0f, NAN, 2.0f})});
+  ASSERT_TRUE(y.is_ok()) << y.status().to_string();
+  EXPECT_TRUE(std::isnan((*y)[0].data_as<float>()[0]));
+  EXPECT_EQ((*y)[0].data_as<float>()[1], 2.0f);
+  EXPECT_EQ((*y)[1].to_int_vector(), (std::vector<int64_t>{1, 2}));
+  a.k = 0;
+  OneNode none("TopK", a);
+  none.input({3}).output({0}).output({0}, DType::kInt64);
+  auto e = none.eval({tensor_of<float>({3}, DType::kFloat32, {1, 2, 3})});
+  ASSERT_TRUE(e.is_ok()) << e.status().to_string();
+  EXPECT_EQ((*e)[1].numel(), 0);
+}
+
+// GatherND: ONNX's examples, a negative index, and a bad one.
+TEST(ReferenceGatherND, TuplesSlicesAndBatchDims) {
+  OneNode whole("GatherND", ir::GatherNDAttrs{0});
+  whole.input({2, 2}, DType::kInt64).input({3, 2}, DType::kInt64).output({3}, DType::kInt64);
+  auto y = whole.eval({iota_i64({2, 2}), tensor_of<int64_t>({3, 2}, DType::kInt64, {0, 0, 1, 1, -1, -2})});
+  ASSERT_TRUE(y.is_ok()) << y.status().to_string();
+  EXPECT_EQ((*y)[0].to_int_vector(), (std::vector<int64_t>{0, 3, 2}));
+  OneNode rows("GatherND", ir::GatherNDAttrs{0});
+  rows.input({2, 2}).input({2, 1}, DType::kInt64).output({2, 2});
+  auto r = rows.eval({tensor_of<float>({2, 2}, DType::kFloat32, {0, 1, 2, 3}), tensor_of<int64_t>({2, 1}, DType::kInt64, {1, 0})});
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  expect_near_all((*r)[0], {2, 3, 0, 1});
+  OneNode batched("GatherND", ir::GatherNDAttrs{1});
+  batched.input({2, 2, 2}, DType::kInt64).input({2, 1}, DType::kInt64).output({2, 2}, DType::kInt64);
+  auto bt = batched.eval({iota_i64({2, 2, 2}), tensor_of<int64_t>({2, 1}, DType::kInt64, {1, 0})});
+  ASSERT_TRUE(bt.is_ok()) << bt.status().to_string();
+  EXPECT_EQ((*bt)[0].to_int_vector(), (std::vector<int64_t>{2, 3, 4, 5}));
+  auto bad = batched.eval({iota_i64({2, 2, 2}), tensor_of<int64_t>({2, 1}, DType::kInt64, {2, 0})});
+  EXPECT_FALSE(bad.is_ok());
 }
 
 }  // namespace

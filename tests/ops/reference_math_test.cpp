@@ -153,7 +153,7 @@ TEST(ReferenceSoftmax, SumsToOneAlongTheAxis) {
   g.input({2, 3, 4}).output({2, 3, 4});
   Tensor x = random_tensor({2, 3, 4}, 9, -5, 5);
   auto y = g.eval({x});
-  ASSERT_TRUE(y.is_ok());
+  ASSERT_TRUE(y.is_ok()) << y.status().to_string();
   const float* py = f((*y)[0]);
   for (int64_t n = 0; n < 2; ++n)
     for (int64_t i = 0; i < 4; ++i) {

@@ -37,7 +37,24 @@ void print_values(const char* title, const ir::Graph& g, const std::vector<std::
   }
 }
 
-// Per op type, how many nodes each unit claims; then the distinct refusal reasons.
+// Nodes a unit claims but runs in a way worth telling (the cpu backend's reference fallback), by
+// "unit op": the note and the node names.
+struct Noted {
+  std::string note;
+  std::vector<std::string> nodes;
+};
+
+void print_noted(const std::map<std::string, Noted>& noted) {
+  for (const auto& [key, n] : noted) {
+    std::string names;
+    for (size_t i = 0; i < n.nodes.size() && i < 4; ++i) names += (i ? ", " : "") + n.nodes[i];
+    if (n.nodes.size() > 4) names += ", ... (" + std::to_string(n.nodes.size()) + " nodes)";
+    std::printf("  * %s (%s): %s\n", key.c_str(), names.c_str(), n.note.c_str());
+  }
+}
+
+// Per op type, how many nodes each unit claims ('*': some run through a fallback, listed below
+// with the nodes); then the distinct refusal reasons.
 void print_support(const ir::Graph& g, const std::vector<plan::Unit>& units) {
   std::printf("support (nodes claimed / nodes, per op type):\n  %-22s", "op");
   for (const auto& u : units) std::printf(" %-14s", u.name().c_str());
@@ -45,23 +62,32 @@ void print_support(const ir::Graph& g, const std::vector<plan::Unit>& units) {
   std::map<std::string, std::vector<const ir::Node*>> by_op;
   for (const auto& n : g.nodes) by_op[n.op_type].push_back(&n);
   std::map<std::string, std::pair<std::string, int>> reasons;  // "unit op" -> (first reason, count)
+  std::map<std::string, Noted> noted;
   for (const auto& [op, nodes] : by_op) {
     std::printf("  %-22s", op.c_str());
     for (const auto& u : units) {
       size_t ok = 0;
+      bool marked = false;
       for (const auto* n : nodes) {
         Status st = u.supports(g, *n);
         if (st.is_ok()) {
           ++ok;
+          if (std::string note = u.backend->claim_note(g, *n); !note.empty()) {
+            Noted& entry = noted[u.name() + " " + op];
+            if (entry.nodes.empty()) entry.note = note;
+            entry.nodes.push_back(n->name);
+            marked = true;
+          }
         } else {
           auto& r = reasons[u.name() + " " + op];
           if (r.second++ == 0) r.first = st.message();
         }
       }
-      std::printf(" %-14s", (std::to_string(ok) + "/" + std::to_string(nodes.size())).c_str());
+      std::printf(" %-14s", (std::to_string(ok) + "/" + std::to_string(nodes.size()) + (marked ? "*" : "")).c_str());
     }
     std::printf("\n");
   }
+  print_noted(noted);
   for (const auto& [key, r] : reasons)
     std::printf("  refused %s: %s%s\n", key.c_str(), r.first.c_str(),
                 r.second > 1 ? (" (and " + std::to_string(r.second - 1) + " more)").c_str() : "");

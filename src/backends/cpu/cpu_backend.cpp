@@ -48,27 +48,37 @@ class CpuExecutable final : public Executable {
       : engine_(std::move(engine)), stream_(engine_), seg_(std::move(seg)) {}
 
   Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) override {
-    TANDEM_RETURN_IF_ERROR(check(inputs, seg_.input_shapes, {}, "input"));
+    TANDEM_RETURN_IF_ERROR(check(inputs, seg_.input_shapes, seg_.input_dtypes, "input"));
     TANDEM_RETURN_IF_ERROR(check(outputs, seg_.output_shapes, seg_.output_dtypes, "output"));
     for (const auto& [index, value] : seg_.constant_outputs) std::memcpy(outputs[index].data, value.data(), value.nbytes());
     for (auto& b : seg_.input_bindings) b.mem.set_data_handle(inputs[b.index].data);
     for (auto& b : seg_.output_bindings) b.mem.set_data_handle(outputs[b.index].data);
-    DNNL_TRY("cpu: executing the segment", {
-      for (auto& s : seg_.steps) s.prim.execute(stream_, s.args);
-      stream_.wait();
-    });
-    return Status::ok();
+    Status st;
+    DNNL_TRY("cpu: executing the segment", st = run_steps());
+    return st;
   }
 
  private:
-  // `dtypes` empty: every tensor is float32.
+  Status run_steps() {
+    for (auto& s : seg_.steps) {
+      if (!s.host) {
+        s.prim.execute(stream_, s.args);
+        continue;
+      }
+      stream_.wait();  // the host code reads what the primitives before it wrote
+      TANDEM_RETURN_IF_ERROR(s.host());
+    }
+    stream_.wait();
+    return Status::ok();
+  }
+
   static Status check(std::span<const TensorView> got, const std::vector<Shape>& want,
                       const std::vector<DType>& dtypes, const char* what) {
     if (got.size() != want.size())
       return invalid_argument(std::string("cpu: expected ") + std::to_string(want.size()) + " " + what + "s, got " +
                               std::to_string(got.size()));
     for (size_t i = 0; i < got.size(); ++i) {
-      const DType dt = dtypes.empty() ? DType::kFloat32 : dtypes[i];
+      const DType dt = dtypes[i];
       if (got[i].dtype != dt || got[i].shape != want[i] || got[i].data == nullptr)
         return invalid_argument(std::string("cpu: ") + what + " " + std::to_string(i) + " is " +
                                 dtype_name(got[i].dtype) + shape_to_string(got[i].shape) + ", compiled for " +
@@ -82,39 +92,26 @@ class CpuExecutable final : public Executable {
   CompiledSegment seg_;
 };
 
-// Data inputs must be float32; inputs past `CpuOp::data_inputs` are resolved into attrs.
-Status check_types(const ir::Graph& graph, const ir::Node& node, int data_inputs) {
-  for (size_t i = 0; i < node.inputs.size(); ++i) {
-    const std::string& name = node.inputs[i];
-    if (name.empty() || (data_inputs >= 0 && static_cast<int>(i) >= data_inputs)) continue;
-    const Tensor* c = graph.constant(name);
-    const ir::ValueInfo* info = graph.info(name);
-    DType dt = c ? c->dtype() : info ? info->dtype : DType::kFloat32;
-    if (!c && (!info || !info->fully_known())) return unsupported("input '" + name + "' has no known shape");
-    if (dt != DType::kFloat32) return unsupported("input '" + name + "' is " + dtype_name(dt) + ", the cpu backend runs float32 only");
-  }
-  for (const auto& name : node.outputs) {
-    const ir::ValueInfo* info = graph.info(name);
-    if (!info || !info->fully_known()) return unsupported("output '" + name + "' has no known shape");
-    if (info->dtype != DType::kFloat32)
-      return unsupported("output '" + name + "' is " + dtype_name(info->dtype) + ", the cpu backend runs float32 only");
-  }
-  return Status::ok();
-}
-
 class CpuBackend final : public Backend {
  public:
   std::string_view name() const override { return "cpu"; }
 
   Status supports(const ir::Graph& graph, const ir::Node& node) const override {
-    const cpu::CpuOp* op = cpu::find_cpu_op(node.op_type);
-    if (!op) return unsupported("cpu backend has no kernel for " + node.op_type);
-    TANDEM_RETURN_IF_ERROR(check_types(graph, node, op->data_inputs));
-    return op->supports ? op->supports(graph, node) : Status::ok();
+    return cpu::claim_cpu_op(graph, node).status;
+  }
+
+  std::string claim_note(const ir::Graph& graph, const ir::Node& node) const override {
+    cpu::CpuClaim claim = cpu::claim_cpu_op(graph, node);
+    return claim.fallback ? "runs the reference kernel on the host (" + claim.own_refusal + ")" : "";
   }
 
   Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions& options) const override {
-    for (const auto& node : segment.nodes) TANDEM_RETURN_IF_ERROR(node_error(node, supports(segment, node)));
+    std::vector<const cpu::CpuOp*> ops;
+    for (const auto& node : segment.nodes) {
+      cpu::CpuClaim claim = cpu::claim_cpu_op(segment, node);
+      TANDEM_RETURN_IF_ERROR(node_error(node, claim.status));
+      ops.push_back(claim.op);
+    }
     ScopedOmpThreads threads(default_threads(options));
     std::unique_ptr<SegmentBuilder> builder;
     dnnl::engine engine;
@@ -122,9 +119,10 @@ class CpuBackend final : public Backend {
       engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
       builder = std::make_unique<SegmentBuilder>(segment, engine);
     });
-    for (const auto& node : segment.nodes) {
+    for (size_t i = 0; i < segment.nodes.size(); ++i) {
+      const ir::Node& node = segment.nodes[i];
       Status st;
-      DNNL_TRY("node '" + node.name + "' (" + node.op_type + ")", st = cpu::find_cpu_op(node.op_type)->compile(*builder, node));
+      DNNL_TRY("node '" + node.name + "' (" + node.op_type + ")", st = ops[i]->compile(*builder, node));
       TANDEM_RETURN_IF_ERROR(node_error(node, st));
     }
     Result<CompiledSegment> seg = internal_error("cpu: unreachable");

@@ -3,7 +3,9 @@
 // supports() and builds the op's primitives at compile time, so claim and compute cannot drift.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -16,10 +18,14 @@
 
 namespace tandem::cpu {
 
-// One primitive and its arguments, executed in order by run().
+// One step of a segment, executed in order by run(): a oneDNN primitive and its arguments, or
+// (when `host` is set) host code on plain buffers, run after the primitives before it completed.
+// A host step reads its buffers' data handles when it runs, so inputs and outputs rebound to the
+// caller's pointers are seen. It may allocate (the reference kernels behind it do).
 struct Step {
   dnnl::primitive prim;
   std::unordered_map<int, dnnl::memory> args;
+  std::function<Status()> host;
 };
 
 // A memory object whose data handle is set at run() to a caller's input or output pointer.
@@ -35,15 +41,17 @@ struct CompiledSegment {
   std::vector<Binding> input_bindings;   // several when a graph input is also viewed with another desc
   std::vector<Binding> output_bindings;
   std::vector<Shape> input_shapes;
+  std::vector<DType> input_dtypes;
   std::vector<Shape> output_shapes;
-  std::vector<DType> output_dtypes;      // float32, except outputs folded to constants (e.g. Shape)
+  std::vector<DType> output_dtypes;
   std::vector<std::pair<int, Tensor>> constant_outputs;  // copied into the caller's buffer at run()
   std::vector<Tensor> keep_alive;        // constants the memories point into
 };
 
 // Builds a CompiledSegment op by op. Tracks, for every tensor, the oneDNN memory holding it in
 // its current layout (blocked/NHWC as the producing primitive chose, or plain), and adds
-// reorders only where a consumer needs another layout.
+// reorders only where a consumer needs another layout. A tensor of another dtype than float32
+// (int64 indices, bool masks: only host steps read and write them) is a plain buffer of bytes.
 // Not thread-safe; lives for one compile() call.
 class SegmentBuilder {
  public:
@@ -81,6 +89,18 @@ class SegmentBuilder {
   dnnl::memory scratch(const Md& md);
 
   void add_step(dnnl::primitive prim, std::unordered_map<int, dnnl::memory> args);
+
+  // For host steps: the dtype of `value` (graph input, node output or constant).
+  DType dtype(const std::string& value) const;
+  // Non-constant `value` in a plain buffer: float32 reordered to plain where needed, another
+  // dtype as its bytes.
+  Result<dnnl::memory> host_value(const std::string& value);
+  // Allocates node output `value` as a plain buffer of its dtype (host_md).
+  dnnl::memory define_host(const std::string& value);
+  // Appends host code; see Step.
+  void add_host_step(std::function<Status()> run);
+  // A copy of the segment graph that outlives the builder (for host steps; made once).
+  std::shared_ptr<const ir::Graph> shared_graph();
   // Runs a primitive now, at compile time (weight reorders).
   void run_now(dnnl::primitive prim, const std::unordered_map<int, dnnl::memory>& args);
 
@@ -93,7 +113,9 @@ class SegmentBuilder {
     dnnl::memory mem;
     int input_index = -1;   // a view of (or is) segment input i: its handle is bound at run
     std::string view_of;    // the tensor whose buffer this one views ("" for an owner)
+    DType dtype = DType::kFloat32;  // not float32: `mem` is a byte buffer (host_md)
   };
+  Status bind_output(size_t index, const std::string& name, std::set<std::string>& rebound);
   Result<ValueMem*> lookup(const std::string& value);
   Result<ValueMem> make_view(const std::string& value, const Md& md, bool raw);
   dnnl::memory constant_memory(const std::string& value);
@@ -102,8 +124,9 @@ class SegmentBuilder {
   dnnl::engine engine_;
   dnnl::stream stream_;
   std::map<std::string, ValueMem> values_;
-  std::set<std::string> viewed_;
-  std::map<std::string, std::vector<dnnl::memory>> converted_;  // value_as() results, reused  // tensors some view points into (their buffer must not move)
+  std::set<std::string> viewed_;  // tensors some view points into (their buffer must not move)
+  std::map<std::string, std::vector<dnnl::memory>> converted_;  // value_as() results, reused
+  std::shared_ptr<const ir::Graph> shared_graph_;
   CompiledSegment seg_;
 };
 
@@ -120,6 +143,17 @@ struct CpuOp {
 
 // nullptr when the CPU backend has no entry for `op_type`.
 const CpuOp* find_cpu_op(std::string_view op_type);
+
+// How the cpu backend runs a node: its own entry when that claims the node, else the reference
+// fallback (ops/reference_fallback.cpp: the reference kernel on plain buffers) when the reference
+// backend can run it. The one source of supports() and compile().
+struct CpuClaim {
+  const CpuOp* op = nullptr;  // nullptr: refused, `status` says why
+  Status status;
+  bool fallback = false;      // `op` is the reference fallback
+  std::string own_refusal;    // with `fallback`: why the cpu's own entry refused the node
+};
+CpuClaim claim_cpu_op(const ir::Graph& graph, const ir::Node& node);
 // Op types in the table, in table order.
 std::vector<std::string_view> cpu_op_types();
 

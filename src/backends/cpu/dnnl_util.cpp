@@ -1,5 +1,7 @@
 #include "backends/cpu/dnnl_util.h"
 
+#include <algorithm>
+
 namespace tandem::cpu {
 
 Status dnnl_error_status(const std::string& what, const std::exception& e) {
@@ -25,6 +27,12 @@ Md plain_md(const Dims& in) {
 Md any_md(const Dims& dims) { return Md(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any); }
 
 bool is_plain(const Md& md) { return md == plain_md(md.dims()); }
+
+Md host_md(const Shape& shape, DType dtype) {
+  if (dtype == DType::kFloat32) return plain_md(to_dims(shape));
+  const int64_t bytes = shape_numel(shape) * static_cast<int64_t>(dtype_size(dtype));
+  return Md(Dims{std::max<int64_t>(bytes, 1)}, dnnl::memory::data_type::u8, Dims{1});
+}
 
 Result<std::vector<EltwiseStep>> eltwise_steps(const ir::Epilogue& e) {
   using A = dnnl::algorithm;

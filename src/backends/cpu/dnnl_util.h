@@ -39,6 +39,8 @@ Md plain_md(const Dims& dims);
 // A descriptor with every format left to the primitive (format_tag::any).
 Md any_md(const Dims& dims);
 bool is_plain(const Md& md);
+// A plain buffer for a tensor of `dtype`: plain_md for float32, else its bytes (u8, 1-D).
+Md host_md(const Shape& shape, DType dtype);
 
 // One oneDNN eltwise step: y = alg(x; alpha, beta).
 struct EltwiseStep {

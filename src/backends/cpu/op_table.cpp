@@ -52,6 +52,8 @@ extern const CpuOp kCpuSqueeze;
 extern const CpuOp kCpuTranspose;
 extern const CpuOp kCpuUnsqueeze;
 extern const CpuOp kCpuFusedAttention;
+// Not in the table: what claim_cpu_op() falls back to (ops/reference_fallback.cpp).
+extern const CpuOp kCpuReferenceFallback;
 
 namespace {
 
@@ -107,7 +109,44 @@ const CpuOp* const kCpuOps[] = {
     &kCpuFusedAttention,
 };
 
+// Data inputs must be float32; inputs past `CpuOp::data_inputs` are resolved into attrs.
+Status check_types(const ir::Graph& graph, const ir::Node& node, int data_inputs) {
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const std::string& name = node.inputs[i];
+    if (name.empty() || (data_inputs >= 0 && static_cast<int>(i) >= data_inputs)) continue;
+    const Tensor* c = graph.constant(name);
+    const ir::ValueInfo* info = graph.info(name);
+    DType dt = c ? c->dtype() : info ? info->dtype : DType::kFloat32;
+    if (!c && (!info || !info->fully_known())) return unsupported("input '" + name + "' has no known shape");
+    if (dt != DType::kFloat32) return unsupported("input '" + name + "' is " + dtype_name(dt) + ", the cpu backend runs float32 only");
+  }
+  for (const auto& name : node.outputs) {
+    const ir::ValueInfo* info = graph.info(name);
+    if (!info || !info->fully_known()) return unsupported("output '" + name + "' has no known shape");
+    if (info->dtype != DType::kFloat32)
+      return unsupported("output '" + name + "' is " + dtype_name(info->dtype) + ", the cpu backend runs float32 only");
+  }
+  return Status::ok();
+}
+
+// The cpu's own entry's verdict on `node`.
+Status own_claim(const CpuOp* op, const ir::Graph& graph, const ir::Node& node) {
+  if (!op) return unsupported("cpu backend has no kernel for " + node.op_type);
+  TANDEM_RETURN_IF_ERROR(check_types(graph, node, op->data_inputs));
+  return op->supports ? op->supports(graph, node) : Status::ok();
+}
+
 }  // namespace
+
+CpuClaim claim_cpu_op(const ir::Graph& graph, const ir::Node& node) {
+  const CpuOp* own = find_cpu_op(node.op_type);
+  Status st = own_claim(own, graph, node);
+  if (st.is_ok()) return CpuClaim{own, st, false, ""};
+  Status fb = kCpuReferenceFallback.supports(graph, node);
+  if (fb.is_ok()) return CpuClaim{&kCpuReferenceFallback, fb, true, st.message()};
+  const std::string why = st.message() + "; the reference kernel cannot take it over either: " + fb.message();
+  return CpuClaim{nullptr, unsupported(why), false, ""};
+}
 
 const CpuOp* find_cpu_op(std::string_view op_type) {
   for (const CpuOp* op : kCpuOps)

@@ -15,10 +15,11 @@ SegmentBuilder::SegmentBuilder(const ir::Graph& graph, dnnl::engine engine)
   for (size_t i = 0; i < graph_.inputs.size(); ++i) {
     const std::string& name = graph_.inputs[i];
     // No buffer yet: run() sets the handle to the caller's pointer.
-    dnnl::memory mem(plain_md(shape(name)), engine_, DNNL_MEMORY_NONE);
-    values_[name] = ValueMem{mem, static_cast<int>(i), ""};
+    dnnl::memory mem(host_md(shape(name), dtype(name)), engine_, DNNL_MEMORY_NONE);
+    values_[name] = ValueMem{mem, static_cast<int>(i), "", dtype(name)};
     seg_.input_bindings.push_back({static_cast<int>(i), mem});
     seg_.input_shapes.push_back(shape(name));
+    seg_.input_dtypes.push_back(dtype(name));
   }
 }
 
@@ -28,18 +29,24 @@ const Shape& SegmentBuilder::shape(const std::string& value) const {
   return s ? *s : kEmpty;
 }
 
+DType SegmentBuilder::dtype(const std::string& value) const {
+  if (const Tensor* t = graph_.constant(value)) return t->dtype();
+  const ir::ValueInfo* info = graph_.info(value);
+  return info ? info->dtype : DType::kFloat32;
+}
+
 dnnl::memory SegmentBuilder::constant_memory(const std::string& value) {
   const Tensor& t = graph_.initializers.at(value);
   seg_.keep_alive.push_back(t);
   // oneDNN takes a non-const handle; constants are only ever read.
-  return dnnl::memory(plain_md(t.shape()), engine_, const_cast<void*>(t.data()));
+  return dnnl::memory(host_md(t.shape(), t.dtype()), engine_, const_cast<void*>(t.data()));
 }
 
 Result<SegmentBuilder::ValueMem*> SegmentBuilder::lookup(const std::string& value) {
   auto it = values_.find(value);
   if (it != values_.end()) return &it->second;
   if (graph_.is_constant(value)) {
-    auto [pos, _] = values_.emplace(value, ValueMem{constant_memory(value), -1, ""});
+    auto [pos, _] = values_.emplace(value, ValueMem{constant_memory(value), -1, "", dtype(value)});
     return &pos->second;
   }
   return internal_error("cpu: tensor '" + value + "' is used before it is defined");
@@ -52,6 +59,8 @@ Result<dnnl::memory> SegmentBuilder::value(const std::string& value) {
 
 Result<dnnl::memory> SegmentBuilder::value_as(const std::string& value, const Md& md) {
   TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
+  if (v->dtype != DType::kFloat32)
+    return internal_error("cpu: tensor '" + value + "' is " + dtype_name(v->dtype) + "; only host steps read it");
   if (v->mem.get_desc() == md) return v->mem;
   for (const auto& m : converted_[value])
     if (m.get_desc() == md) return m;
@@ -68,6 +77,8 @@ Result<dnnl::memory> SegmentBuilder::value_as(const std::string& value, const Md
 
 Result<SegmentBuilder::ValueMem> SegmentBuilder::make_view(const std::string& value, const Md& md, bool raw) {
   TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
+  if (v->dtype != DType::kFloat32)
+    return internal_error("cpu: tensor '" + value + "' is " + dtype_name(v->dtype) + "; only host steps read it");
   const size_t size = raw ? v->mem.get_desc().get_size() : plain_md(v->mem.get_desc().dims()).get_size();
   if (md.get_size() != size) return internal_error("cpu: view of '" + value + "' has another size");
   ValueMem view;
@@ -140,34 +151,57 @@ void SegmentBuilder::run_now(dnnl::primitive prim, const std::unordered_map<int,
   stream_.wait();
 }
 
+Result<dnnl::memory> SegmentBuilder::host_value(const std::string& value) {
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
+  if (v->dtype == DType::kFloat32) return value_plain(value);
+  return v->mem;  // always plain: its bytes
+}
+
+dnnl::memory SegmentBuilder::define_host(const std::string& value) {
+  dnnl::memory mem(host_md(shape(value), dtype(value)), engine_);
+  values_[value] = ValueMem{mem, -1, "", dtype(value)};
+  return mem;
+}
+
+void SegmentBuilder::add_host_step(std::function<Status()> run) { seg_.steps.push_back(Step{{}, {}, std::move(run)}); }
+
+std::shared_ptr<const ir::Graph> SegmentBuilder::shared_graph() {
+  if (!shared_graph_) shared_graph_ = std::make_shared<const ir::Graph>(graph_);
+  return shared_graph_;
+}
+
+Status SegmentBuilder::bind_output(size_t index, const std::string& name, std::set<std::string>& rebound) {
+  const int i = static_cast<int>(index);
+  if (const Tensor* c = graph_.constant(name); c && c->dtype() != DType::kFloat32) {
+    // Folded at compile time (a Shape of a known tensor): no primitive, a copy at run().
+    seg_.output_shapes.push_back(c->shape());
+    seg_.output_dtypes.push_back(c->dtype());
+    seg_.constant_outputs.emplace_back(i, *c);
+    return Status::ok();
+  }
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(name));
+  seg_.output_shapes.push_back(shape(name));
+  seg_.output_dtypes.push_back(v->dtype);
+  const Md want = host_md(shape(name), v->dtype);
+  // A plain buffer we own and nothing views can simply be the caller's buffer; anything else
+  // (blocked layout, a view, an input or constant, an output listed twice) gets a final reorder
+  // (of bytes, for another dtype than float32).
+  bool own = v->input_index < 0 && v->view_of.empty() && !viewed_.count(name) && !graph_.is_constant(name) &&
+             !rebound.count(name) && v->mem.get_desc() == want;
+  if (own) {
+    rebound.insert(name);
+    seg_.output_bindings.push_back({i, v->mem});
+    return Status::ok();
+  }
+  dnnl::memory out(want, engine_, DNNL_MEMORY_NONE);
+  add_step(dnnl::reorder(v->mem, out), {{DNNL_ARG_FROM, v->mem}, {DNNL_ARG_TO, out}});
+  seg_.output_bindings.push_back({i, out});
+  return Status::ok();
+}
+
 Result<CompiledSegment> SegmentBuilder::finish() {
   std::set<std::string> rebound;
-  for (size_t i = 0; i < graph_.outputs.size(); ++i) {
-    const std::string& name = graph_.outputs[i];
-    if (const Tensor* c = graph_.constant(name); c && c->dtype() != DType::kFloat32) {
-      // Folded at compile time (a Shape of a known tensor): no primitive, a copy at run().
-      seg_.output_shapes.push_back(c->shape());
-      seg_.output_dtypes.push_back(c->dtype());
-      seg_.constant_outputs.emplace_back(static_cast<int>(i), *c);
-      continue;
-    }
-    TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(name));
-    seg_.output_shapes.push_back(shape(name));
-    seg_.output_dtypes.push_back(DType::kFloat32);
-    const Md want = plain_md(shape(name));
-    // A plain buffer we own and nothing views can simply be the caller's buffer; anything else
-    // (blocked layout, a view, an input or constant, an output listed twice) gets a final reorder.
-    bool own = v->input_index < 0 && v->view_of.empty() && !viewed_.count(name) && !graph_.is_constant(name) &&
-               !rebound.count(name) && v->mem.get_desc() == want;
-    if (own) {
-      rebound.insert(name);
-      seg_.output_bindings.push_back({static_cast<int>(i), v->mem});
-      continue;
-    }
-    dnnl::memory out(want, engine_, DNNL_MEMORY_NONE);
-    add_step(dnnl::reorder(v->mem, out), {{DNNL_ARG_FROM, v->mem}, {DNNL_ARG_TO, out}});
-    seg_.output_bindings.push_back({static_cast<int>(i), out});
-  }
+  for (size_t i = 0; i < graph_.outputs.size(); ++i) TANDEM_RETURN_IF_ERROR(bind_output(i, graph_.outputs[i], rebound));
   return std::move(seg_);
 }
 

@@ -31,6 +31,8 @@ extern const RefOp kRefSlice;                                                   
 extern const RefOp kRefScatterND;                                                        // scatter_nd.cpp
 extern const RefOp kRefFusedAttention;                                                   // attention.cpp
 extern const RefOp kRefEinsum;                                                           // einsum.cpp
+extern const RefOp kRefTopK;                                                             // topk.cpp
+extern const RefOp kRefGatherND;                                                         // gather_nd.cpp
 
 namespace {
 
@@ -48,6 +50,7 @@ const RefOp* const kRefOps[] = {
     &kRefConcat, &kRefReshape, &kRefFlatten, &kRefSqueeze, &kRefUnsqueeze, &kRefIdentity, &kRefDropout,
     &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice, &kRefScatterND,
     &kRefFusedAttention, &kRefEinsum,
+    &kRefTopK, &kRefGatherND,
 };
 
 }  // namespace

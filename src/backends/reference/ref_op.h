@@ -12,7 +12,8 @@
 namespace tandem::reference {
 
 // Contract: `inputs[i]` is node.inputs[i] (empty Tensor for an absent optional input).
-// The kernel allocates `outputs` (one per node output) with the shapes in graph.values.
+// The kernel allocates `outputs` (one per node output) with the shapes in graph.values, through
+// alloc_output() (ref_util.h), which reuses a tensor the caller put there with that shape and dtype.
 struct RefOpContext {
   const ir::Graph& graph;
   const ir::Node& node;

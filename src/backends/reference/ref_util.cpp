@@ -21,7 +21,10 @@ Result<Tensor> alloc_output(RefOpContext& ctx, size_t k, DType dtype) {
   if (k >= ctx.node.outputs.size()) return internal_error("output index out of range");
   TANDEM_ASSIGN_OR_RETURN(Shape shape, known_shape(ctx.graph, ctx.node.outputs[k]));
   if (ctx.outputs.size() < ctx.node.outputs.size()) ctx.outputs.resize(ctx.node.outputs.size());
-  ctx.outputs[k] = Tensor(std::move(shape), dtype);
+  const Tensor& given = ctx.outputs[k];
+  // A caller's buffer of the right kind is written in place (the cpu backend's host steps).
+  const bool reuse = !given.empty() && given.shape() == shape && given.dtype() == dtype;
+  if (!reuse) ctx.outputs[k] = Tensor(std::move(shape), dtype);
   return ctx.outputs[k];
 }
 

@@ -27,6 +27,8 @@ Result<Shape> known_shape(const ir::Graph& graph, const std::string& value);
 
 // Allocates ctx.outputs[k] with the shape and dtype recorded in graph.values for node.outputs[k]
 // (ctx.outputs is grown to the node's output count first). Returns the new tensor (shared storage).
+// When the caller put a tensor of that shape and dtype in ctx.outputs[k] already, that tensor is
+// returned instead and the kernel writes into the caller's buffer (contents undefined before).
 Result<Tensor> alloc_output(RefOpContext& ctx, size_t k);
 // Same, but with the given dtype (for kernels whose output dtype is fixed, e.g. Shape).
 Result<Tensor> alloc_output(RefOpContext& ctx, size_t k, DType dtype);

@@ -52,16 +52,7 @@ class ReferenceBackend final : public Backend {
   std::string_view name() const override { return "reference"; }
 
   Status supports(const ir::Graph& graph, const ir::Node& node) const override {
-    const auto* op = find_ref_op(node.op_type);
-    if (!op) return unsupported("reference backend has no kernel for " + node.op_type);
-    // Kernels allocate outputs with the shapes of the specialised graph, so those must be known.
-    for (const auto& out : node.outputs) {
-      if (out.empty()) continue;
-      const ir::ValueInfo* info = graph.info(out);
-      if (!info || !info->fully_known())
-        return unsupported("output '" + out + "' has no fully known shape (is the graph specialised?)");
-    }
-    return op->supports ? op->supports(graph, node) : Status::ok();
+    return reference_supports(graph, node);
   }
 
   Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions&) const override {
@@ -76,6 +67,19 @@ class ReferenceBackend final : public Backend {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> make_reference_backend() { return std::unique_ptr<Backend>(new ReferenceBackend()); }
+
+Status reference_supports(const ir::Graph& graph, const ir::Node& node) {
+  const auto* op = find_ref_op(node.op_type);
+  if (!op) return unsupported("reference backend has no kernel for " + node.op_type);
+  // Kernels allocate outputs with the shapes of the specialised graph, so those must be known.
+  for (const auto& out : node.outputs) {
+    if (out.empty()) continue;
+    const ir::ValueInfo* info = graph.info(out);
+    if (!info || !info->fully_known())
+      return unsupported("output '" + out + "' has no fully known shape (is the graph specialised?)");
+  }
+  return op->supports ? op->supports(graph, node) : Status::ok();
+}
 
 Result<std::vector<Tensor>> reference_evaluate_node(const ir::Graph& graph, const ir::Node& node,
                                                     const std::vector<Tensor>& inputs) {

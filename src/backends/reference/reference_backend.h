@@ -12,6 +12,10 @@ namespace tandem {
 
 Result<std::unique_ptr<Backend>> make_reference_backend();
 
+// The reference backend's claim of `node` (its supports()): Ok, or kUnsupported with the reason.
+// The cpu backend asks it too, for nodes it runs through the reference kernels.
+Status reference_supports(const ir::Graph& graph, const ir::Node& node);
+
 // Evaluates one node on host tensors (inputs in node.inputs order; an absent optional input is
 // an empty Tensor). Used by constant folding.
 Result<std::vector<Tensor>> reference_evaluate_node(const ir::Graph& graph, const ir::Node& node,

@@ -15,6 +15,7 @@
 #include "ir/ops/einsum.h"
 #include "ir/ops/flatten.h"
 #include "ir/ops/gather.h"
+#include "ir/ops/gather_nd.h"
 #include "ir/ops/gemm.h"
 #include "ir/ops/global_pool.h"
 #include "ir/ops/identity.h"
@@ -27,6 +28,7 @@
 #include "ir/ops/slice.h"
 #include "ir/ops/softmax.h"
 #include "ir/ops/squeeze.h"
+#include "ir/ops/topk.h"
 #include "ir/ops/transpose.h"
 #include "ir/ops/unary.h"
 #include "ir/ops/variadic.h"
@@ -46,6 +48,7 @@ using OpAttrs = std::variant<std::monostate,
                              EinsumAttrs,
                              FlattenAttrs,
                              GatherAttrs,
+                             GatherNDAttrs,
                              GemmAttrs,
                              GlobalPoolAttrs,
                              IdentityAttrs,
@@ -58,6 +61,7 @@ using OpAttrs = std::variant<std::monostate,
                              SliceAttrs,
                              SoftmaxAttrs,
                              SqueezeAttrs,
+                             TopKAttrs,
                              TransposeAttrs,
                              UnaryAttrs,
                              VariadicAttrs,

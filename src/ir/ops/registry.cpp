@@ -77,6 +77,8 @@ extern const OpDef kSignOpDef;
 extern const OpDef kNotOpDef;
 extern const OpDef kEinsumOpDef;
 extern const OpDef kFusedAttentionOpDef;
+extern const OpDef kTopKOpDef;
+extern const OpDef kGatherNDOpDef;
 
 namespace {
 
@@ -152,6 +154,8 @@ const OpDef* const kOpDefs[] = {
     &kNotOpDef,
     &kEinsumOpDef,
     &kFusedAttentionOpDef,
+    &kTopKOpDef,
+    &kGatherNDOpDef,
 };
 
 }  // namespace
