@@ -23,6 +23,12 @@ extern const RefOp kRefShape;                                                   
 extern const RefOp kRefGather;                                                           // gather.cpp
 extern const RefOp kRefCast;                                                             // cast.cpp
 extern const RefOp kRefSlice;                                                            // slice.cpp
+extern const RefOp kRefSplit;                                                            // split.cpp
+extern const RefOp kRefPad;                                                              // pad.cpp
+extern const RefOp kRefExpand;                                                           // expand.cpp
+extern const RefOp kRefTile;                                                             // tile.cpp
+extern const RefOp kRefConstantOfShape;                                                  // constant_of_shape.cpp
+extern const RefOp kRefRange;                                                            // range.cpp
 
 namespace {
 
@@ -34,6 +40,7 @@ const RefOp* const kRefOps[] = {
     &kRefBatchNormalization, &kRefSoftmax,
     &kRefConcat, &kRefReshape, &kRefFlatten, &kRefSqueeze, &kRefUnsqueeze, &kRefIdentity, &kRefDropout,
     &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice,
+    &kRefSplit, &kRefPad, &kRefExpand, &kRefTile, &kRefConstantOfShape, &kRefRange,
 };
 
 }  // namespace

@@ -9,21 +9,27 @@
 #include "ir/ops/binary.h"
 #include "ir/ops/cast.h"
 #include "ir/ops/concat.h"
+#include "ir/ops/constant_of_shape.h"
 #include "ir/ops/conv.h"
 #include "ir/ops/conv_transpose.h"
+#include "ir/ops/expand.h"
 #include "ir/ops/flatten.h"
 #include "ir/ops/gather.h"
 #include "ir/ops/gemm.h"
 #include "ir/ops/global_pool.h"
 #include "ir/ops/identity.h"
 #include "ir/ops/matmul.h"
+#include "ir/ops/pad.h"
 #include "ir/ops/pool.h"
+#include "ir/ops/range.h"
 #include "ir/ops/reshape.h"
 #include "ir/ops/resize.h"
 #include "ir/ops/shape_op.h"
 #include "ir/ops/slice.h"
 #include "ir/ops/softmax.h"
+#include "ir/ops/split.h"
 #include "ir/ops/squeeze.h"
+#include "ir/ops/tile.h"
 #include "ir/ops/transpose.h"
 
 namespace tandem::ir {
@@ -32,6 +38,7 @@ using OpAttrs = std::variant<std::monostate, ActivationAttrs, BatchNormAttrs, Bi
                              ConcatAttrs, ConvAttrs, ConvTransposeAttrs, FlattenAttrs, GatherAttrs,
                              GemmAttrs, GlobalPoolAttrs, IdentityAttrs, MatMulAttrs, PoolAttrs,
                              ReshapeAttrs, ResizeAttrs, ShapeAttrs, SliceAttrs, SoftmaxAttrs,
-                             SqueezeAttrs, TransposeAttrs>;
+                             SqueezeAttrs, TransposeAttrs,
+                             SplitAttrs, PadAttrs, ExpandAttrs, TileAttrs, ConstantOfShapeAttrs, RangeAttrs>;
 
 }  // namespace tandem::ir

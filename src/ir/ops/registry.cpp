@@ -40,6 +40,12 @@ extern const OpDef kSqueezeOpDef;
 extern const OpDef kUnsqueezeOpDef;
 extern const OpDef kCastOpDef;
 extern const OpDef kSliceOpDef;
+extern const OpDef kSplitOpDef;
+extern const OpDef kPadOpDef;
+extern const OpDef kExpandOpDef;
+extern const OpDef kTileOpDef;
+extern const OpDef kConstantOfShapeOpDef;
+extern const OpDef kRangeOpDef;
 
 namespace {
 
@@ -78,6 +84,12 @@ const OpDef* const kOpDefs[] = {
     &kUnsqueezeOpDef,
     &kCastOpDef,
     &kSliceOpDef,
+    &kSplitOpDef,
+    &kPadOpDef,
+    &kExpandOpDef,
+    &kTileOpDef,
+    &kConstantOfShapeOpDef,
+    &kRangeOpDef,
 };
 
 }  // namespace
