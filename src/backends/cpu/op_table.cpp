@@ -34,6 +34,12 @@ extern const CpuOp kCpuSoftmax;
 extern const CpuOp kCpuSqueeze;
 extern const CpuOp kCpuTranspose;
 extern const CpuOp kCpuUnsqueeze;
+extern const CpuOp kCpuSplit;
+extern const CpuOp kCpuSlice;
+extern const CpuOp kCpuPad;
+extern const CpuOp kCpuExpand;
+extern const CpuOp kCpuTile;
+extern const CpuOp kCpuGather;
 
 namespace {
 
@@ -69,6 +75,12 @@ const CpuOp* const kCpuOps[] = {
     &kCpuSqueeze,
     &kCpuTranspose,
     &kCpuUnsqueeze,
+    &kCpuSplit,
+    &kCpuSlice,
+    &kCpuPad,
+    &kCpuExpand,
+    &kCpuTile,
+    &kCpuGather,
 };
 
 }  // namespace
