@@ -10,6 +10,7 @@ extern const CudaOp kCudaRelu, kCudaClip, kCudaSigmoid, kCudaHardSigmoid, kCudaH
 extern const CudaOp kCudaMaxPool, kCudaAveragePool, kCudaGlobalAveragePool, kCudaGlobalMaxPool;
 extern const CudaOp kCudaBatchNorm, kCudaSoftmax, kCudaConcat, kCudaTranspose, kCudaResize, kCudaUpsample;
 extern const CudaOp kCudaReshape, kCudaFlatten, kCudaSqueeze, kCudaUnsqueeze, kCudaIdentity, kCudaDropout;
+extern const CudaOp kCudaSplit, kCudaSlice, kCudaPad, kCudaExpand, kCudaTile, kCudaGather;
 
 namespace {
 
@@ -22,6 +23,8 @@ const CudaOp* const kCudaOps[] = {
     &kCudaConcat,      &kCudaTranspose,    &kCudaResize,      &kCudaUpsample,
     &kCudaReshape,     &kCudaFlatten,      &kCudaSqueeze,     &kCudaUnsqueeze,
     &kCudaIdentity,    &kCudaDropout,     &kCudaConvTranspose,
+    &kCudaSplit,       &kCudaSlice,       &kCudaPad,         &kCudaExpand,
+    &kCudaTile,        &kCudaGather,
 };
 
 }  // namespace
