@@ -46,6 +46,12 @@ Status fuse_activation(Graph& g);
 // MatMul output read by anything else are left alone.
 Status matmul_add_to_gemm(Graph& g);
 
+// Folds a constant-mode Pad into the Conv reading it (its only reader) when the Pad pads only
+// the spatial dims, by non-negative amounts, with 0: the Conv's pads grow by the Pad's (TF-style
+// "same" padding in timm tf_* / EfficientNetV2 exports). Likewise a Pad of -inf into a MaxPool
+// (no ceil_mode, indices unread) while every pad stays smaller than the window.
+Status fold_pad_into_conv(Graph& g);
+
 // Runs every pass below in a sensible order until nothing changes. Options let a caller turn
 // fusion off (a backend that cannot fuse) — extend the struct, don't add _v2 functions.
 struct PassOptions {
@@ -53,6 +59,7 @@ struct PassOptions {
   bool fuse_activations = true;
   bool matmul_add_to_gemm = true;
   bool drop_identity = true;
+  bool fold_pad_into_conv = true;
 };
 Status run_passes(Graph& g, const PassOptions& opts = {});
 

@@ -20,6 +20,7 @@ Status run_passes(Graph& g, const PassOptions& opts) {
     // Identity first so the patterns below see producer -> consumer directly; BN folding before
     // activation fusion because Conv -> BN -> Relu needs the BN gone for the Relu to fuse.
     if (opts.drop_identity) TANDEM_RETURN_IF_ERROR(drop_identity(g));
+    if (opts.fold_pad_into_conv) TANDEM_RETURN_IF_ERROR(fold_pad_into_conv(g));
     if (opts.fold_batch_norm) TANDEM_RETURN_IF_ERROR(fold_batch_norm(g));
     if (opts.matmul_add_to_gemm) TANDEM_RETURN_IF_ERROR(matmul_add_to_gemm(g));
     if (opts.fuse_activations) TANDEM_RETURN_IF_ERROR(fuse_activation(g));
