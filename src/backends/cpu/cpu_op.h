@@ -71,6 +71,17 @@ class SegmentBuilder {
   // a strided/permuted view): no copy.
   Result<dnnl::memory> plain_view(const std::string& value, const Md& md);
 
+  // A view (no copy) of the part of `value` that starts at `offsets` and takes `dims` elements
+  // every `steps` along each dim (a step of 0 repeats one element: a broadcast). In the current
+  // layout when it can express the part (plain, or blocked and cut at block boundaries with
+  // steps 1), else in the plain copy of `value`. Reading it is a strided reorder's source;
+  // writing it (a part of a node's own output) fills that part. A buffer some part views is
+  // never rebound to the caller's: what compile wrote there stays.
+  Result<dnnl::memory> part_of(const std::string& value, const Dims& dims, const Dims& offsets, const Dims& steps);
+  // `value`'s plain buffer (its plain copy when it is blocked) seen through `md`, a strided
+  // descriptor of any rank that stays inside it (zero strides broadcast). Same rule as part_of.
+  Result<dnnl::memory> strided_view(const std::string& value, const Md& md);
+
   // Constant `value`'s plain data seen as `view` (e.g. grouped or transposed weights), reordered
   // once, now, into `md`.
   Result<dnnl::memory> constant_as(const std::string& value, const Md& view, const Md& md);
@@ -85,6 +96,9 @@ class SegmentBuilder {
   dnnl::memory define(const std::string& value, const Md& md);
   // Declares node output `value` as a view of `source`'s plain buffer (Reshape, Flatten, Identity).
   Status define_view(const std::string& value, const std::string& source, const Md& md);
+  // `value`'s buffer holds data written at compile time (Pad's constant border): finish() must
+  // not swap it for the caller's buffer (a graph output then gets a final copy).
+  void keep_buffer(const std::string& value) { viewed_.insert(value); }
   // Makes a memory that no tensor names (a scratch or intermediate buffer).
   dnnl::memory scratch(const Md& md);
 
@@ -117,7 +131,8 @@ class SegmentBuilder {
   };
   Status bind_output(size_t index, const std::string& name, std::set<std::string>& rebound);
   Result<ValueMem*> lookup(const std::string& value);
-  Result<ValueMem> make_view(const std::string& value, const Md& md, bool raw);
+  // `part`: md addresses only some of the buffer (a sub-memory, strided or broadcast view).
+  Result<ValueMem> make_view(const std::string& value, const Md& md, bool raw, bool part = false);
   dnnl::memory constant_memory(const std::string& value);
 
   const ir::Graph& graph_;

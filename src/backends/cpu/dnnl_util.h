@@ -41,6 +41,23 @@ Md any_md(const Dims& dims);
 bool is_plain(const Md& md);
 // A plain buffer for a tensor of `dtype`: plain_md for float32, else its bytes (u8, 1-D).
 Md host_md(const Shape& shape, DType dtype);
+// Row-major element strides of `dims` (as plain_md uses).
+Dims plain_strides(const Dims& dims);
+// The part of a row-major f32 buffer of shape `full` that starts at `offsets` and takes `dims`
+// elements every `steps` along each dim (0: the same element repeated), as a strided descriptor
+// of that buffer (offset0 and strides; no copy). A dim of one element keeps its plain stride.
+Md strided_part_md(const Dims& full, const Dims& dims, const Dims& offsets, const Dims& steps);
+// A part of a stepped part: `dims` elements starting `at` elements (in steps) into it.
+struct StridedPiece {
+  Dims dims, at;
+// Cuts the part of `dims` elements every `steps` of a buffer of shape `full` into pieces that
+// strided_part_md can describe: oneDNN refuses strides whose elements interleave with the next
+// dim's (count * step > the dim, e.g. [0:3:2] of 3), so such a dim loses its last element to
+// a piece of its own. One piece (the whole part) in the common case; at most 2^rank.
+std::vector<StridedPiece> strided_pieces(const Dims& full, const Dims& dims, const Dims& steps);
+// Bytes from the buffer's start up to the last one `md` touches; 0 for blocked (inner-block)
+// descriptors, which only oneDNN itself derives (sub-memories) and checks.
+size_t strided_extent(const Md& md);
 
 // One oneDNN eltwise step: y = alg(x; alpha, beta).
 struct EltwiseStep {

@@ -54,6 +54,12 @@ extern const CpuOp kCpuUnsqueeze;
 extern const CpuOp kCpuFusedAttention;
 // Not in the table: what claim_cpu_op() falls back to (ops/reference_fallback.cpp).
 extern const CpuOp kCpuReferenceFallback;
+extern const CpuOp kCpuSplit;
+extern const CpuOp kCpuSlice;
+extern const CpuOp kCpuPad;
+extern const CpuOp kCpuExpand;
+extern const CpuOp kCpuTile;
+extern const CpuOp kCpuGather;
 
 namespace {
 
@@ -107,6 +113,12 @@ const CpuOp* const kCpuOps[] = {
     &kCpuTranspose,
     &kCpuUnsqueeze,
     &kCpuFusedAttention,
+    &kCpuSplit,
+    &kCpuSlice,
+    &kCpuPad,
+    &kCpuExpand,
+    &kCpuTile,
+    &kCpuGather,
 };
 
 // Data inputs must be float32; inputs past `CpuOp::data_inputs` are resolved into attrs.

@@ -75,12 +75,13 @@ Result<dnnl::memory> SegmentBuilder::value_as(const std::string& value, const Md
   return out;
 }
 
-Result<SegmentBuilder::ValueMem> SegmentBuilder::make_view(const std::string& value, const Md& md, bool raw) {
+Result<SegmentBuilder::ValueMem> SegmentBuilder::make_view(const std::string& value, const Md& md, bool raw, bool part) {
   TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
   if (v->dtype != DType::kFloat32)
     return internal_error("cpu: tensor '" + value + "' is " + dtype_name(v->dtype) + "; only host steps read it");
   const size_t size = raw ? v->mem.get_desc().get_size() : plain_md(v->mem.get_desc().dims()).get_size();
-  if (md.get_size() != size) return internal_error("cpu: view of '" + value + "' has another size");
+  if (part ? strided_extent(md) > size : md.get_size() != size)
+    return internal_error("cpu: view of '" + value + "' has another size");
   ValueMem view;
   if (raw || is_plain(v->mem.get_desc())) {
     view.mem = dnnl::memory(md, engine_, v->mem.get_data_handle());
@@ -103,6 +104,33 @@ Result<dnnl::memory> SegmentBuilder::plain_view(const std::string& value, const 
 
 Result<dnnl::memory> SegmentBuilder::raw_view(const std::string& value, const Md& md) {
   TANDEM_ASSIGN_OR_RETURN(auto view, make_view(value, md, true));
+  return view.mem;
+}
+
+Result<dnnl::memory> SegmentBuilder::part_of(const std::string& value, const Dims& dims, const Dims& offsets,
+                                              const Dims& steps) {
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
+  const Md current = v->mem.get_desc();
+  bool unit_steps = true;
+  for (int64_t s : steps) unit_steps &= s == 1;
+  if (!is_plain(current) && unit_steps) {
+    Md sub;
+    bool cut = true;
+    try {
+      sub = current.submemory_desc(dims, offsets);  // throws when the cut splits a block
+    } catch (const dnnl::error&) {
+      cut = false;
+    }
+    if (cut) {
+      TANDEM_ASSIGN_OR_RETURN(auto view, make_view(value, sub, true, true));
+      return view.mem;
+    }
+  }
+  return strided_view(value, strided_part_md(current.dims(), dims, offsets, steps));
+}
+
+Result<dnnl::memory> SegmentBuilder::strided_view(const std::string& value, const Md& md) {
+  TANDEM_ASSIGN_OR_RETURN(auto view, make_view(value, md, false, true));
   return view.mem;
 }
 

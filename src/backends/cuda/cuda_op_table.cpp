@@ -14,6 +14,7 @@ extern const CudaOp kCudaGelu, kCudaSoftplus, kCudaElu, kCudaSelu, kCudaMish;
 extern const CudaOp kCudaMaxPool, kCudaAveragePool, kCudaGlobalAveragePool, kCudaGlobalMaxPool;
 extern const CudaOp kCudaBatchNorm, kCudaSoftmax, kCudaConcat, kCudaTranspose, kCudaResize, kCudaUpsample;
 extern const CudaOp kCudaReshape, kCudaFlatten, kCudaSqueeze, kCudaUnsqueeze, kCudaIdentity, kCudaDropout;
+extern const CudaOp kCudaSplit, kCudaSlice, kCudaPad, kCudaExpand, kCudaTile, kCudaGather;
 
 namespace {
 
@@ -34,6 +35,8 @@ const CudaOp* const kCudaOps[] = {
     &kCudaSign,
     &kCudaGelu,        &kCudaSoftplus,    &kCudaElu,         &kCudaSelu,
     &kCudaMish,
+    &kCudaSplit,       &kCudaSlice,       &kCudaPad,         &kCudaExpand,
+    &kCudaTile,        &kCudaGather,
 };
 
 }  // namespace

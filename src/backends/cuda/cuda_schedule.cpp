@@ -139,6 +139,12 @@ ArenaPlan plan_arena(const ir::Graph& g, const std::vector<OpInstance>& ops,
     touch(op.input);
     touch(op.residual);
     lives[op.output] = {op.output, bytes_of(g, op.output, elem_size), i, i};
+    // A node's further outputs that something reads (Split's pieces) get buffers too.
+    for (size_t k = 1; k < op.node->outputs.size(); ++k) {
+      const std::string& extra = op.node->outputs[k];
+      if (!extra.empty() && extra != op.output && g.use_count(extra) > 0)
+        lives[extra] = {extra, bytes_of(g, extra, elem_size), i, i};
+    }
   }
   for (const auto& out : g.outputs) {
     auto it = lives.find(out);

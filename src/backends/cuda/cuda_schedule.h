@@ -19,7 +19,7 @@ struct ArenaPlan {
   size_t size = 0;                        // bytes
 };
 
-// Places every graph input and op output so that tensors alive at the same time never overlap.
+// Places every graph input and op output (a node's outputs past the first too, when read) so that tensors alive at the same time never overlap.
 // `bytes_of` gives a tensor's size in its device element type.
 ArenaPlan plan_arena(const ir::Graph& graph, const std::vector<OpInstance>& ops, size_t (*bytes_of)(const ir::Graph&, const std::string&, int elem_size), int elem_size);
 

@@ -33,6 +33,12 @@ extern const RefOp kRefFusedAttention;                                          
 extern const RefOp kRefEinsum;                                                           // einsum.cpp
 extern const RefOp kRefTopK;                                                             // topk.cpp
 extern const RefOp kRefGatherND;                                                         // gather_nd.cpp
+extern const RefOp kRefSplit;                                                            // split.cpp
+extern const RefOp kRefPad;                                                              // pad.cpp
+extern const RefOp kRefExpand;                                                           // expand.cpp
+extern const RefOp kRefTile;                                                             // tile.cpp
+extern const RefOp kRefConstantOfShape;                                                  // constant_of_shape.cpp
+extern const RefOp kRefRange;                                                            // range.cpp
 
 namespace {
 
@@ -51,6 +57,7 @@ const RefOp* const kRefOps[] = {
     &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice, &kRefScatterND,
     &kRefFusedAttention, &kRefEinsum,
     &kRefTopK, &kRefGatherND,
+    &kRefSplit, &kRefPad, &kRefExpand, &kRefTile, &kRefConstantOfShape, &kRefRange,
 };
 
 }  // namespace

@@ -91,6 +91,21 @@ bool next_index(std::vector<int64_t>& idx, const Shape& shape) {
   return false;
 }
 
+Tensor scalar_tensor(DType dtype, double value) {
+  Tensor t({1}, dtype);
+  switch (dtype) {
+    case DType::kFloat32: *t.data_as<float>() = static_cast<float>(value); break;
+    case DType::kFloat16: *t.data_as<uint16_t>() = float_to_half(static_cast<float>(value)); break;
+    case DType::kFloat64: *t.data_as<double>() = value; break;
+    case DType::kInt64: *t.data_as<int64_t>() = static_cast<int64_t>(value); break;
+    case DType::kInt32: *t.data_as<int32_t>() = static_cast<int32_t>(value); break;
+    case DType::kInt8: *t.data_as<int8_t>() = static_cast<int8_t>(value); break;
+    case DType::kUInt8: *t.data_as<uint8_t>() = static_cast<uint8_t>(value); break;
+    case DType::kBool: *t.data_as<uint8_t>() = value != 0 ? 1 : 0; break;
+  }
+  return t;
+}
+
 Result<int64_t> normalize_axis(int64_t axis, int64_t rank) {
   const int64_t a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank)

@@ -50,6 +50,8 @@ std::vector<int64_t> strides_of(const Shape& shape);
 std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);
 // Advances a row-major multi-index over `shape`; returns false after the last element.
 bool next_index(std::vector<int64_t>& idx, const Shape& shape);
+// A one-element tensor of `dtype` holding `value` (converted as a static_cast would; fp16 rounded).
+Tensor scalar_tensor(DType dtype, double value);
 // Normalises a possibly negative axis into [0, rank).
 Result<int64_t> normalize_axis(int64_t axis, int64_t rank);
 

@@ -10,9 +10,11 @@
 #include "ir/ops/binary.h"
 #include "ir/ops/cast.h"
 #include "ir/ops/concat.h"
+#include "ir/ops/constant_of_shape.h"
 #include "ir/ops/conv.h"
 #include "ir/ops/conv_transpose.h"
 #include "ir/ops/einsum.h"
+#include "ir/ops/expand.h"
 #include "ir/ops/flatten.h"
 #include "ir/ops/gather.h"
 #include "ir/ops/gather_nd.h"
@@ -20,14 +22,18 @@
 #include "ir/ops/global_pool.h"
 #include "ir/ops/identity.h"
 #include "ir/ops/matmul.h"
+#include "ir/ops/pad.h"
 #include "ir/ops/pool.h"
+#include "ir/ops/range.h"
 #include "ir/ops/reshape.h"
 #include "ir/ops/resize.h"
 #include "ir/ops/scatter_nd.h"
 #include "ir/ops/shape_op.h"
 #include "ir/ops/slice.h"
 #include "ir/ops/softmax.h"
+#include "ir/ops/split.h"
 #include "ir/ops/squeeze.h"
+#include "ir/ops/tile.h"
 #include "ir/ops/topk.h"
 #include "ir/ops/transpose.h"
 #include "ir/ops/unary.h"
@@ -43,9 +49,11 @@ using OpAttrs = std::variant<std::monostate,
                              BinaryAttrs,
                              CastAttrs,
                              ConcatAttrs,
+                             ConstantOfShapeAttrs,
                              ConvAttrs,
                              ConvTransposeAttrs,
                              EinsumAttrs,
+                             ExpandAttrs,
                              FlattenAttrs,
                              GatherAttrs,
                              GatherNDAttrs,
@@ -53,14 +61,18 @@ using OpAttrs = std::variant<std::monostate,
                              GlobalPoolAttrs,
                              IdentityAttrs,
                              MatMulAttrs,
+                             PadAttrs,
                              PoolAttrs,
+                             RangeAttrs,
                              ReshapeAttrs,
                              ResizeAttrs,
                              ScatterNDAttrs,
                              ShapeAttrs,
                              SliceAttrs,
                              SoftmaxAttrs,
+                             SplitAttrs,
                              SqueezeAttrs,
+                             TileAttrs,
                              TopKAttrs,
                              TransposeAttrs,
                              UnaryAttrs,

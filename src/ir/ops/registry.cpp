@@ -79,6 +79,12 @@ extern const OpDef kEinsumOpDef;
 extern const OpDef kFusedAttentionOpDef;
 extern const OpDef kTopKOpDef;
 extern const OpDef kGatherNDOpDef;
+extern const OpDef kSplitOpDef;
+extern const OpDef kPadOpDef;
+extern const OpDef kExpandOpDef;
+extern const OpDef kTileOpDef;
+extern const OpDef kConstantOfShapeOpDef;
+extern const OpDef kRangeOpDef;
 
 namespace {
 
@@ -156,6 +162,12 @@ const OpDef* const kOpDefs[] = {
     &kFusedAttentionOpDef,
     &kTopKOpDef,
     &kGatherNDOpDef,
+    &kSplitOpDef,
+    &kPadOpDef,
+    &kExpandOpDef,
+    &kTileOpDef,
+    &kConstantOfShapeOpDef,
+    &kRangeOpDef,
 };
 
 }  // namespace

@@ -73,6 +73,11 @@ Status lower_einsum(Graph& g);
 // transposed. Every intermediate must be read only by the pattern; Q, K, V must be float32 of
 // rank 3 or 4 with the same batch dims; the scale constants are applied in the fused op.
 Status fuse_attention(Graph& g);
+// Folds a constant-mode Pad into the Conv reading it (its only reader) when the Pad pads only
+// the spatial dims, by non-negative amounts, with 0: the Conv's pads grow by the Pad's (TF-style
+// "same" padding in timm tf_* / EfficientNetV2 exports). Likewise a Pad of -inf into a MaxPool
+// (no ceil_mode, indices unread) while every pad stays smaller than the window.
+Status fold_pad_into_conv(Graph& g);
 
 // Runs every pass below in a sensible order until nothing changes. Options let a caller turn
 // fusion off (a backend that cannot fuse) — extend the struct, don't add _v2 functions.
@@ -83,6 +88,7 @@ struct PassOptions {
   bool drop_identity = true;
   bool lower_einsum = true;
   bool fuse_attention = true;
+  bool fold_pad_into_conv = true;
 };
 Status run_passes(Graph& g, const PassOptions& opts = {});
 
