@@ -32,10 +32,14 @@ Md host_md(const Shape& shape, DType dtype) {
   if (dtype == DType::kFloat32) return plain_md(to_dims(shape));
   const int64_t bytes = shape_numel(shape) * static_cast<int64_t>(dtype_size(dtype));
   return Md(Dims{std::max<int64_t>(bytes, 1)}, dnnl::memory::data_type::u8, Dims{1});
+}
+
 Dims plain_strides(const Dims& dims) {
   const Md md = plain_md(dims);
   const auto& s = md.data.format_desc.blocking.strides;
   return Dims(s, s + md.data.ndims);
+}
+
 Md strided_part_md(const Dims& full, const Dims& dims, const Dims& offsets, const Dims& steps) {
   const Dims whole = plain_strides(full);
   Dims strides(dims.size());
@@ -43,9 +47,12 @@ Md strided_part_md(const Dims& full, const Dims& dims, const Dims& offsets, cons
   for (size_t d = 0; d < dims.size(); ++d) {
     strides[d] = dims[d] == 1 ? whole[d] : whole[d] * steps[d];  // any stride reads one element
     offset += offsets[d] * whole[d];
+  }
   Md md(dims, dnnl::memory::data_type::f32, strides);
   md.data.offset0 = offset;
   return md;
+}
+
 std::vector<StridedPiece> strided_pieces(const Dims& full, const Dims& dims, const Dims& steps) {
   std::vector<StridedPiece> pieces{{dims, Dims(dims.size(), 0)}};
   for (size_t d = 0; d < dims.size(); ++d) {
@@ -58,8 +65,12 @@ std::vector<StridedPiece> strided_pieces(const Dims& full, const Dims& dims, con
       last.at[d] = dims[d] - 1;
       cut.push_back(head);
       cut.push_back(last);
+    }
     pieces = std::move(cut);
+  }
   return pieces;
+}
+
 size_t strided_extent(const Md& md) {
   const auto& blk = md.data.format_desc.blocking;
   if (md.data.format_kind != dnnl_blocked || blk.inner_nblks != 0) return 0;
@@ -67,6 +78,7 @@ size_t strided_extent(const Md& md) {
   for (int d = 0; d < md.data.ndims; ++d) {
     if (md.data.dims[d] == 0) return 0;
     last += (md.data.dims[d] - 1) * blk.strides[d];
+  }
   return static_cast<size_t>(last + 1) * sizeof(float);
 }
 

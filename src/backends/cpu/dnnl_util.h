@@ -50,6 +50,7 @@ Md strided_part_md(const Dims& full, const Dims& dims, const Dims& offsets, cons
 // A part of a stepped part: `dims` elements starting `at` elements (in steps) into it.
 struct StridedPiece {
   Dims dims, at;
+};
 // Cuts the part of `dims` elements every `steps` of a buffer of shape `full` into pieces that
 // strided_part_md can describe: oneDNN refuses strides whose elements interleave with the next
 // dim's (count * step > the dim, e.g. [0:3:2] of 3), so such a dim loses its last element to
