@@ -19,6 +19,7 @@ const std::map<std::string, std::set<size_t>, std::less<>> kParameterSlots = {
     {"Unsqueeze", {1}}, {"Clip", {1, 2}}, {"Dropout", {1, 2}},
     {"Split", {1}}, {"Pad", {1, 2}}, {"Expand", {1}}, {"Tile", {1}}, {"ConstantOfShape", {0}}, {"Range", {0, 1, 2}},
     {"Gather", {1}},  // cpu and cuda take constant indices (a model's Gather indices are constants)
+    {"ReduceSum", {1}},
 };
 
 // Moves graph inputs that feed a parameter slot into the initializers.

@@ -311,5 +311,92 @@ TEST(Specialize, FoldsConstantChainsConsistently) {
   EXPECT_EQ(idf->float_at(0), 2.0);
 }
 
+// Reduce*: axes from the attribute (negative, keepdims 0), from ReduceSum's opset-13 input, no
+// axes (every axis, or none with noop_with_empty_axes); the resolved axes are normalised.
+TEST(Specialize, ReduceAxesFromAttributeAndInput) {
+  GraphBuilder b(13);
+  b.input("x", {-1, 8, -1, -1});
+  b.node("ReduceMean", {"x"}, {"m"}, attrs_of({{"axes", std::vector<int64_t>{-1, -2}}, {"keepdims", int64_t{0}}}));
+  b.ints("ax", {1});
+  b.node("ReduceSum", {"x", "ax"}, {"s"});
+  b.node("ReduceMax", {"x"}, {"all"}, attrs_of({{"keepdims", int64_t{0}}}));
+  b.node("ReduceSum", {"x"}, {"same"}, attrs_of({{"noop_with_empty_axes", int64_t{1}}}));
+  for (const char* o : {"m", "s", "all", "same"}) b.output(o);
+  auto s = specialize(b.graph(), {{"x", {2, 8, 5, 6}}}, kEval);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  EXPECT_EQ(s->info("m")->shape, (Shape{2, 8}));
+  EXPECT_EQ(s->info("s")->shape, (Shape{2, 1, 5, 6}));
+  EXPECT_EQ(s->info("all")->shape, Shape{});
+  EXPECT_EQ(s->info("same")->shape, (Shape{2, 8, 5, 6}));
+  EXPECT_EQ(std::get<ReduceAttrs>(s->nodes[0].attrs).axes, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(std::get<ReduceAttrs>(s->nodes[2].attrs).axes, (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_TRUE(std::get<ReduceAttrs>(s->nodes[3].attrs).axes.empty());
+}
+
+TEST(Specialize, ReduceSumWithRuntimeAxesIsAClearError) {
+  GraphBuilder b(13);
+  b.input("x", {2, 6});
+  b.input("axes", {1}, DType::kInt64);
+  b.node("ReduceSum", {"x", "axes"}, {"y"}, {}, "rs");
+  b.output("y");
+  auto s = specialize(b.graph(), {{"x", {2, 6}}, {"axes", {1}}}, kEval);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.status().message().find("node 'rs' (ReduceSum): output 'y' has shape [?, ?]"), std::string::npos)
+      << s.status().message();
+}
+
+TEST(Specialize, ReduceAxesErrors) {
+  for (const auto& [opset, attrs] : {std::pair<int, AttrMap>{13, attrs_of({{"axes", std::vector<int64_t>{2}}})},
+                                     {11, attrs_of({{"axes", std::vector<int64_t>{0, -2}}})}}) {
+    GraphBuilder b(opset);
+    b.input("x", {2, 6});
+    b.node("ReduceMean", {"x"}, {"y"}, attrs, "rm");
+    b.output("y");
+    auto s = specialize(b.graph(), {{"x", {2, 6}}}, kEval);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.status().message().find("node 'rm' (ReduceMean): axis"), std::string::npos) << s.status().message();
+  }
+}
+
+// Shape arithmetic in int64 folds: numel = ReduceProd(Shape(x)), used as a Reshape target.
+TEST(Specialize, IntegerReduceProdFolds) {
+  GraphBuilder b(13);
+  b.input("x", {-1, 3, 4});
+  b.node("Shape", {"x"}, {"shp"});
+  b.node("ReduceProd", {"shp"}, {"numel"});  // keepdims: [1]
+  b.node("Reshape", {"x", "numel"}, {"y"});
+  b.output("y");
+  auto s = specialize(b.graph(), {{"x", {5, 3, 4}}}, kEval);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  ASSERT_EQ(s->nodes.size(), 1u) << graph_to_string(*s);
+  EXPECT_EQ(s->info("y")->shape, Shape{60});
+}
+
+TEST(Specialize, LayerNormalizationOutputsAndBadScale) {
+  GraphBuilder b(17);
+  b.input("x", {-1, 7, 16});
+  b.floats("g", {16});
+  b.floats("bias", {16});
+  b.node("LayerNormalization", {"x", "g", "bias"}, {"y", "mean", "inv"}, attrs_of({{"epsilon", 1e-6f}}));
+  b.output("y");
+  auto s = specialize(b.graph(), {{"x", {3, 7, 16}}}, kEval);
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  EXPECT_EQ(s->info("y")->shape, (Shape{3, 7, 16}));
+  EXPECT_EQ(s->info("mean")->shape, (Shape{3, 7, 1}));
+  const auto& a = std::get<LayerNormAttrs>(s->nodes[0].attrs);
+  EXPECT_EQ(a.axis, 2);
+  EXPECT_FLOAT_EQ(a.epsilon, 1e-6f);
+
+  GraphBuilder bad(17);
+  bad.input("x", {2, 7, 16});
+  bad.floats("g", {7});
+  bad.node("LayerNormalization", {"x", "g"}, {"y"}, {}, "ln");
+  bad.output("y");
+  auto e = specialize(bad.graph(), {{"x", {2, 7, 16}}}, kEval);
+  ASSERT_FALSE(e.is_ok());
+  EXPECT_NE(e.status().message().find("node 'ln' (LayerNormalization): Scale [7] does not broadcast"), std::string::npos)
+      << e.status().message();
+}
+
 }  // namespace
 }  // namespace tandem::ir

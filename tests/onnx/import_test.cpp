@@ -201,6 +201,41 @@ TEST(OnnxImport, PaddleStyleReshapeWithOpenHW) {
   EXPECT_EQ(g->nodes.back().op_type, "Reshape");
 }
 
+// An SE-style mean (ReduceMean with the axes attribute), ReduceSum with its opset-13 axes input
+// and LayerNormalization (opset 17) import with typed attributes and inferred shapes.
+TEST(OnnxImport, ReductionsAndLayerNormalization) {
+  ModelBuilder b(17);
+  b.input("x", {-1, 4, 6, 6});
+  b.init(ModelBuilder::int64_tensor("axes", {1}, {-1}));
+  b.init(ModelBuilder::float_tensor("g", {6}, random_floats(6, 3)));
+  b.init(ModelBuilder::float_tensor("beta", {6}, random_floats(6, 4)));
+  auto* mean = b.node("ReduceMean", {"x"}, {"m"}, "se_mean");
+  ModelBuilder::attr(mean, "axes", std::vector<int64_t>{2, 3});
+  b.node("Mul", {"x", "m"}, {"s"});
+  auto* sum = b.node("ReduceSum", {"s", "axes"}, {"r"}, "sum");
+  ModelBuilder::attr(sum, "keepdims", int64_t{0});
+  auto* ln = b.node("LayerNormalization", {"r", "g", "beta"}, {"y"}, "ln");
+  ModelBuilder::attr(ln, "epsilon", 1e-6f);
+  b.output("y", {-1, 4, 6});
+  auto g = import_onnx_bytes(b.bytes(), "reduce_ln");
+  ASSERT_TRUE(g.is_ok()) << g.status().to_string();
+  ASSERT_EQ(g->nodes.size(), 4u);
+  const auto& m = std::get<ir::ReduceAttrs>(g->nodes[0].attrs);
+  EXPECT_EQ(m.kind, ir::ReduceKind::kMean);
+  EXPECT_EQ(m.axes, (std::vector<int64_t>{2, 3}));
+  EXPECT_TRUE(m.keepdims);
+  EXPECT_FALSE(m.axes_from_input);
+  const auto& r = std::get<ir::ReduceAttrs>(g->nodes[2].attrs);
+  EXPECT_EQ(r.kind, ir::ReduceKind::kSum);
+  EXPECT_TRUE(r.axes_from_input);
+  EXPECT_FALSE(r.keepdims);
+  const auto& l = std::get<ir::LayerNormAttrs>(g->nodes[3].attrs);
+  EXPECT_FLOAT_EQ(l.epsilon, 1e-6f);
+  ASSERT_TRUE(g->info("m") && g->info("r"));
+  EXPECT_EQ(g->info("m")->shape, (Shape{-1, 4, 1, 1}));
+  EXPECT_EQ(g->info("r")->shape, (Shape{-1, 4, 6}));
+}
+
 TEST(OnnxImport, MissingFile) {
   auto g = import_onnx_file("/nonexistent/dir/model.onnx");
   ASSERT_FALSE(g.is_ok());

@@ -449,6 +449,153 @@ TEST_P(BackendOps, OutputsInsideAndViews) {
             .build());
 }
 
+// ---- reductions and layer normalisation ----
+
+Shape reduced_shape(const Shape& in, const std::vector<int64_t>& axes, bool keepdims) {
+  Shape out;
+  for (size_t d = 0; d < in.size(); ++d) {
+    const bool r = std::find(axes.begin(), axes.end(), static_cast<int64_t>(d)) != axes.end();
+    if (!r) out.push_back(in[d]);
+    else if (keepdims) out.push_back(1);
+  }
+  return out;
+}
+
+ir::ReduceAttrs reduce_attrs(ir::ReduceKind k, std::vector<int64_t> axes, bool keepdims) {
+  ir::ReduceAttrs a;
+  a.kind = k;
+  a.axes = std::move(axes);
+  a.keepdims = keepdims;
+  return a;
+}
+
+// One Reduce* node; LogSum reads Sigmoid(x) so that its sums are positive.
+ir::Graph reduce_graph(ir::ReduceKind k, const Shape& in, std::vector<int64_t> axes, bool keepdims) {
+  GraphBuilder b;
+  b.input("x", in);
+  std::string x = "x";
+  if (k == ir::ReduceKind::kLogSum) {
+    b.node("Sigmoid", {"x"}, {"xs"}, ir::ActivationAttrs{{ir::ActKind::kSigmoid}}, {in});
+    x = "xs";
+  }
+  const Shape out = reduced_shape(in, axes, keepdims);
+  return b.node(ir::reduce_op_type(k), {x}, {"y"}, reduce_attrs(k, std::move(axes), keepdims), {out}).output("y").build();
+}
+
+TEST_P(BackendOps, ReduceEachKindEachAxisSet) {
+  const Shape in{2, 6, 5, 7};
+  const std::pair<std::vector<int64_t>, bool> sets[] = {
+      {{0, 1, 2, 3}, true}, {{0, 1, 2, 3}, false},  // everything
+      {{3}, true},          {{3}, false},           // the last axis
+      {{2, 3}, true},       {{2, 3}, false},        // H and W: the squeeze-excitation mean
+      {{1}, true},          {{0, 2}, false},        // the channels; N and H
+  };
+  for (int k = 0; k < static_cast<int>(ir::ReduceKind::kLogSumExp); ++k) {
+    const auto kind = static_cast<ir::ReduceKind>(k);
+    for (const auto& [axes, keep] : sets) {
+      SCOPED_TRACE(std::string(ir::reduce_op_type(kind)) + " keepdims " + std::to_string(keep));
+      check(reduce_graph(kind, in, axes, keep));
+    }
+  }
+}
+
+TEST_P(BackendOps, ReduceLogSumExp) {
+  ir::Graph g = reduce_graph(ir::ReduceKind::kLogSumExp, {2, 6, 5, 7}, {1, 3}, true);
+  if (GetParam() == "cpu") {  // refused: oneDNN has no stable form
+    auto b = make_backend("cpu");
+    ASSERT_TRUE(b.is_ok());
+    EXPECT_EQ((*b)->supports(g, g.nodes[0]).code(), StatusCode::kUnsupported);
+    return;
+  }
+  check(g);
+  check(reduce_graph(ir::ReduceKind::kLogSumExp, {3, 40}, {1}, false));
+}
+
+TEST_P(BackendOps, ReduceRanksAndNothingReduced) {
+  using K = ir::ReduceKind;
+  check(reduce_graph(K::kMean, {2, 7, 48}, {2}, true));         // a transformer's per-token mean
+  check(reduce_graph(K::kMean, {2, 7, 48}, {1}, false));        // the mean over tokens
+  check(reduce_graph(K::kSum, {3, 4100}, {1}, false));          // one long row per output
+  check(reduce_graph(K::kMax, {5000}, {0}, true));              // a single large group
+  check(reduce_graph(K::kSumSquare, {2, 3, 4}, {}, true));      // noop_with_empty_axes: x^2
+  check(reduce_graph(K::kL1, {2, 3, 4}, {}, true));             // |x|
+  check(reduce_graph(K::kSum, {2, 1, 4}, {1}, false));          // a dim of 1: a copy
+  check(reduce_graph(K::kProd, {2, 2, 3, 2, 2, 3}, {1, 3, 5}, false));  // rank 6
+}
+
+// ReduceSum from opset 13: the axes as a constant input, resolved into the attributes.
+TEST_P(BackendOps, ReduceSumAxesInput) {
+  ir::ReduceAttrs a = reduce_attrs(ir::ReduceKind::kSum, {1}, true);
+  a.axes_from_input = true;
+  check(GraphBuilder()
+            .input("x", {2, 6, 5, 7})
+            .constant("axes", Tensor::from_vector<int64_t>({1}, DType::kInt64, {-3}))
+            .node("ReduceSum", {"x", "axes"}, {"y"}, a, {{2, 1, 5, 7}})
+            .output("y")
+            .build());
+}
+
+// Reductions of a conv's output (oneDNN's blocked layout, NHWC on cuda fp16): the SE block with
+// ReduceMean keepdims 1, and ShuffleNetV2's x.mean([2, 3]) (keepdims 0) before the classifier.
+TEST_P(BackendOps, ReduceMeanOfConvOutput) {
+  ConvCase c{.c = 8, .h = 9, .w = 9, .oc = 16};
+  ir::ConvAttrs pw = conv_attrs({.c = 16, .h = 1, .w = 1, .oc = 16, .k = 1, .pads = {0, 0, 0, 0}});
+  pw.epilogue = {ir::ActKind::kSigmoid};
+  check(GraphBuilder()
+            .input("x", {2, 8, 9, 9}).weight("w", {16, 8, 3, 3}).weight("w2", {16, 16, 1, 1})
+            .node("Conv", {"x", "w"}, {"t"}, conv_attrs(c), {{2, 16, 9, 9}})
+            .node("ReduceMean", {"t"}, {"m"}, reduce_attrs(ir::ReduceKind::kMean, {2, 3}, true), {{2, 16, 1, 1}})
+            .node("Conv", {"m", "w2"}, {"g"}, pw, {{2, 16, 1, 1}})
+            .node("Mul", {"t", "g"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {{2, 16, 9, 9}})
+            .output("y")
+            .build());
+  check(GraphBuilder()
+            .input("x", {2, 8, 9, 9}).weight("w", {16, 8, 3, 3}).weight("fw", {10, 16}).weight("fb", {10})
+            .node("Conv", {"x", "w"}, {"t"}, conv_attrs(c), {{2, 16, 9, 9}})
+            .node("ReduceMean", {"t"}, {"m"}, reduce_attrs(ir::ReduceKind::kMean, {2, 3}, false), {{2, 16}})
+            .node("Gemm", {"m", "fw", "fb"}, {"y"}, ir::GemmAttrs{.trans_b = true}, {{2, 10}})
+            .output("y")
+            .build());
+  check(GraphBuilder()
+            .input("x", {2, 8, 9, 9}).weight("w", {16, 8, 3, 3})
+            .node("Conv", {"x", "w"}, {"t"}, conv_attrs(c), {{2, 16, 9, 9}})
+            .node("ReduceMax", {"t"}, {"y"}, reduce_attrs(ir::ReduceKind::kMax, {1}, true), {{2, 1, 9, 9}})
+            .output("y")
+            .build());
+}
+
+// LayerNormalization of x with Scale (and B) over X.shape[axis:]; `runtime` makes them inputs.
+ir::Graph layer_norm_graph(const Shape& x, int64_t axis, bool bias, bool runtime = false) {
+  const Shape inner(x.begin() + axis, x.end());
+  GraphBuilder b;
+  b.input("x", x);
+  if (runtime) b.input("scale", inner); else b.weight("scale", inner, 0.5f, 1.5f);
+  std::vector<std::string> ins{"x", "scale"};
+  if (bias) {
+    if (runtime) b.input("bias", inner); else b.weight("bias", inner);
+    ins.push_back("bias");
+  }
+  return b.node("LayerNormalization", ins, {"y"}, ir::LayerNormAttrs{axis, 1e-5f, 1}, {x}).output("y").build();
+}
+
+TEST_P(BackendOps, LayerNormalization) {
+  check(layer_norm_graph({2, 7, 48}, 2, true));      // [B, N, C]: ViT, DeiT, Swin
+  check(layer_norm_graph({2, 3, 1100}, 2, true));    // rows longer than a warp's share
+  check(layer_norm_graph({2, 7, 48}, 1, false));     // two trailing axes, no B
+  check(layer_norm_graph({2, 6, 5, 4}, 3, true));    // 4-D, the last axis (ConvNeXt's channels-last)
+  check(layer_norm_graph({2, 6, 5, 4}, 1, false));   // 4-D, C, H and W
+  check(layer_norm_graph({2, 7, 48}, 2, true, true));  // Scale and B given at run time
+}
+
+TEST_P(BackendOps, LayerNormalizationScaleWithLeadingOnes) {
+  check(GraphBuilder()
+            .input("x", {2, 7, 16})
+            .weight("scale", {1, 1, 16}).weight("bias", {1, 16})
+            .node("LayerNormalization", {"x", "scale", "bias"}, {"y"}, ir::LayerNormAttrs{2, 1e-6f, 1}, {{2, 7, 16}})
+            .output("y")
+            .build());
+}
+
 TEST_P(BackendOps, RunTwiceIsIdentical) {
   ir::Graph g = conv_graph({.epi = {ir::ActKind::kHardSwish}});
   auto backend = make_backend(GetParam());

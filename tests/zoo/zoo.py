@@ -222,7 +222,7 @@ def export(spec, out_dir):
     onnx.checker.check_model(path)
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    so.intra_op_num_threads = 2
+    so.intra_op_num_threads = max(1, os.cpu_count() or 1)
     sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
     xin = x.numpy()
     got = sess.run(None, {"input": xin})
@@ -298,7 +298,7 @@ def main():
         ap.error("unknown model(s): " + ", ".join(sorted(unknown)))
     os.makedirs(a.out, exist_ok=True)
     import torch
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
     mpath = os.path.join(a.out, "manifest.json")
     old = {}
     if os.path.exists(mpath):

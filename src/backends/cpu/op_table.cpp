@@ -60,6 +60,16 @@ extern const CpuOp kCpuPad;
 extern const CpuOp kCpuExpand;
 extern const CpuOp kCpuTile;
 extern const CpuOp kCpuGather;
+extern const CpuOp kCpuReduceSum;
+extern const CpuOp kCpuReduceMean;
+extern const CpuOp kCpuReduceMax;
+extern const CpuOp kCpuReduceMin;
+extern const CpuOp kCpuReduceProd;
+extern const CpuOp kCpuReduceL1;
+extern const CpuOp kCpuReduceL2;
+extern const CpuOp kCpuReduceSumSquare;
+extern const CpuOp kCpuReduceLogSum;
+extern const CpuOp kCpuLayerNormalization;
 
 namespace {
 
@@ -119,6 +129,16 @@ const CpuOp* const kCpuOps[] = {
     &kCpuExpand,
     &kCpuTile,
     &kCpuGather,
+    &kCpuReduceSum,
+    &kCpuReduceMean,
+    &kCpuReduceMax,
+    &kCpuReduceMin,
+    &kCpuReduceProd,
+    &kCpuReduceL1,
+    &kCpuReduceL2,
+    &kCpuReduceSumSquare,
+    &kCpuReduceLogSum,
+    &kCpuLayerNormalization,
 };
 
 // Data inputs must be float32; inputs past `CpuOp::data_inputs` are resolved into attrs.
@@ -133,6 +153,7 @@ Status check_types(const ir::Graph& graph, const ir::Node& node, int data_inputs
     if (dt != DType::kFloat32) return unsupported("input '" + name + "' is " + dtype_name(dt) + ", the cpu backend runs float32 only");
   }
   for (const auto& name : node.outputs) {
+    if (name.empty()) continue;  // an optional output the model leaves out
     const ir::ValueInfo* info = graph.info(name);
     if (!info || !info->fully_known()) return unsupported("output '" + name + "' has no known shape");
     if (info->dtype != DType::kFloat32)

@@ -15,6 +15,9 @@ extern const CudaOp kCudaMaxPool, kCudaAveragePool, kCudaGlobalAveragePool, kCud
 extern const CudaOp kCudaBatchNorm, kCudaSoftmax, kCudaConcat, kCudaTranspose, kCudaResize, kCudaUpsample;
 extern const CudaOp kCudaReshape, kCudaFlatten, kCudaSqueeze, kCudaUnsqueeze, kCudaIdentity, kCudaDropout;
 extern const CudaOp kCudaSplit, kCudaSlice, kCudaPad, kCudaExpand, kCudaTile, kCudaGather;
+extern const CudaOp kCudaReduceSum, kCudaReduceMean, kCudaReduceMax, kCudaReduceMin, kCudaReduceProd, kCudaReduceL1,
+    kCudaReduceL2, kCudaReduceSumSquare, kCudaReduceLogSum, kCudaReduceLogSumExp;  // reduce.cpp
+extern const CudaOp kCudaLayerNormalization;                                      // layer_norm.cpp
 
 namespace {
 
@@ -37,6 +40,9 @@ const CudaOp* const kCudaOps[] = {
     &kCudaMish,
     &kCudaSplit,       &kCudaSlice,       &kCudaPad,         &kCudaExpand,
     &kCudaTile,        &kCudaGather,
+    &kCudaReduceSum,   &kCudaReduceMean,  &kCudaReduceMax,   &kCudaReduceMin,
+    &kCudaReduceProd,  &kCudaReduceL1,    &kCudaReduceL2,    &kCudaReduceSumSquare,
+    &kCudaReduceLogSum, &kCudaReduceLogSumExp, &kCudaLayerNormalization,
 };
 
 }  // namespace

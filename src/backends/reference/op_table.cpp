@@ -39,6 +39,9 @@ extern const RefOp kRefExpand;                                                  
 extern const RefOp kRefTile;                                                             // tile.cpp
 extern const RefOp kRefConstantOfShape;                                                  // constant_of_shape.cpp
 extern const RefOp kRefRange;                                                            // range.cpp
+extern const RefOp kRefReduceSum, kRefReduceMean, kRefReduceMax, kRefReduceMin,         // reduce.cpp
+    kRefReduceProd, kRefReduceL1, kRefReduceL2, kRefReduceSumSquare, kRefReduceLogSum, kRefReduceLogSumExp;
+extern const RefOp kRefLayerNormalization;                                               // layer_norm.cpp
 
 namespace {
 
@@ -58,6 +61,8 @@ const RefOp* const kRefOps[] = {
     &kRefFusedAttention, &kRefEinsum,
     &kRefTopK, &kRefGatherND,
     &kRefSplit, &kRefPad, &kRefExpand, &kRefTile, &kRefConstantOfShape, &kRefRange,
+    &kRefReduceSum, &kRefReduceMean, &kRefReduceMax, &kRefReduceMin, &kRefReduceProd, &kRefReduceL1, &kRefReduceL2,
+    &kRefReduceSumSquare, &kRefReduceLogSum, &kRefReduceLogSumExp, &kRefLayerNormalization,
 };
 
 }  // namespace

@@ -21,10 +21,12 @@
 #include "ir/ops/gemm.h"
 #include "ir/ops/global_pool.h"
 #include "ir/ops/identity.h"
+#include "ir/ops/layer_norm.h"
 #include "ir/ops/matmul.h"
 #include "ir/ops/pad.h"
 #include "ir/ops/pool.h"
 #include "ir/ops/range.h"
+#include "ir/ops/reduce.h"
 #include "ir/ops/reshape.h"
 #include "ir/ops/resize.h"
 #include "ir/ops/scatter_nd.h"
@@ -60,10 +62,12 @@ using OpAttrs = std::variant<std::monostate,
                              GemmAttrs,
                              GlobalPoolAttrs,
                              IdentityAttrs,
+                             LayerNormAttrs,
                              MatMulAttrs,
                              PadAttrs,
                              PoolAttrs,
                              RangeAttrs,
+                             ReduceAttrs,
                              ReshapeAttrs,
                              ResizeAttrs,
                              ScatterNDAttrs,

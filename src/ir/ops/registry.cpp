@@ -85,6 +85,17 @@ extern const OpDef kExpandOpDef;
 extern const OpDef kTileOpDef;
 extern const OpDef kConstantOfShapeOpDef;
 extern const OpDef kRangeOpDef;
+extern const OpDef kReduceSumOpDef;
+extern const OpDef kReduceMeanOpDef;
+extern const OpDef kReduceMaxOpDef;
+extern const OpDef kReduceMinOpDef;
+extern const OpDef kReduceProdOpDef;
+extern const OpDef kReduceL1OpDef;
+extern const OpDef kReduceL2OpDef;
+extern const OpDef kReduceSumSquareOpDef;
+extern const OpDef kReduceLogSumOpDef;
+extern const OpDef kReduceLogSumExpOpDef;
+extern const OpDef kLayerNormalizationOpDef;
 
 namespace {
 
@@ -168,6 +179,17 @@ const OpDef* const kOpDefs[] = {
     &kTileOpDef,
     &kConstantOfShapeOpDef,
     &kRangeOpDef,
+    &kReduceSumOpDef,
+    &kReduceMeanOpDef,
+    &kReduceMaxOpDef,
+    &kReduceMinOpDef,
+    &kReduceProdOpDef,
+    &kReduceL1OpDef,
+    &kReduceL2OpDef,
+    &kReduceSumSquareOpDef,
+    &kReduceLogSumOpDef,
+    &kReduceLogSumExpOpDef,
+    &kLayerNormalizationOpDef,
 };
 
 }  // namespace

@@ -78,6 +78,12 @@ Status fuse_attention(Graph& g);
 // "same" padding in timm tf_* / EfficientNetV2 exports). Likewise a Pad of -inf into a MaxPool
 // (no ceil_mode, indices unread) while every pad stays smaller than the window.
 Status fold_pad_into_conv(Graph& g);
+// Rewrites the decomposed layer normalisation of exporters before opset 17 —
+// ReduceMean(x) over trailing axes, Sub, Pow(., 2) (or Mul(d, d)), ReduceMean over the same axes,
+// Add(eps), Sqrt, Div, then optionally Mul(gamma) and Add(beta) with constant float32 gamma/beta —
+// into one LayerNormalization (a ones Scale when there is no Mul). Each intermediate must be read
+// only by the pattern; other forms are left alone.
+Status fuse_layer_norm(Graph& g);
 
 // Runs every pass below in a sensible order until nothing changes. Options let a caller turn
 // fusion off (a backend that cannot fuse) — extend the struct, don't add _v2 functions.
@@ -89,6 +95,7 @@ struct PassOptions {
   bool lower_einsum = true;
   bool fuse_attention = true;
   bool fold_pad_into_conv = true;
+  bool fuse_layer_norm = true;
 };
 Status run_passes(Graph& g, const PassOptions& opts = {});
 

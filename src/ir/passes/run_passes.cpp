@@ -21,6 +21,7 @@ Status run_passes(Graph& g, const PassOptions& opts) {
     // activation fusion because Conv -> BN -> Relu needs the BN gone for the Relu to fuse.
     if (opts.drop_identity) TANDEM_RETURN_IF_ERROR(drop_identity(g));
     if (opts.fold_pad_into_conv) TANDEM_RETURN_IF_ERROR(fold_pad_into_conv(g));
+    if (opts.fuse_layer_norm) TANDEM_RETURN_IF_ERROR(fuse_layer_norm(g));
     if (opts.fold_batch_norm) TANDEM_RETURN_IF_ERROR(fold_batch_norm(g));
     // Einsum products become MatMuls first, so attention written with einsum fuses too; attention
     // before matmul_add_to_gemm, which would otherwise take a vector bias of the scores.
