@@ -5,7 +5,7 @@ seeded random weights, and onnxruntime's outputs for a fixed input, for tests/zo
     tests/zoo/zoo.py --out build/zoo                 # every model (cached: unchanged ones are kept)
     tests/zoo/zoo.py --out build/zoo --only resnet18,vit_tiny
     tests/zoo/zoo.py --list                          # the table of models
-    tests/zoo/zoo.py --out DIR --torch-fp16 cuda     # also PyTorch eager fp16's error (GPU machine)
+    tests/zoo/zoo.py --out DIR --torch-fp16 cuda     # also PyTorch eager fp16's and TF32's errors (GPU)
 
 No hub is reachable: every model is built with weights=None / pretrained=False and then given
 well-scaled random weights, so that deep nets keep O(1) activations:
@@ -250,9 +250,11 @@ def rel_l2(a, b):
 
 # ---- PyTorch fp16 error (GPU machine) --------------------------------------------------------
 
-def torch_fp16_error(spec, out_dir, device):
-    """Relative L2 error of PyTorch eager fp16 (channels_last) against PyTorch fp32 on the zoo
-    input, per output: the yardstick for Tandem's fp16 error (tests/zoo/zoo_test.cpp)."""
+def torch_low_precision_errors(spec, out_dir, device):
+    """Relative L2 errors of PyTorch eager fp16 (channels_last) and of PyTorch fp32 with TF32
+    convolutions and matrix products, against PyTorch exact fp32, on the zoo input, per output:
+    the yardsticks for Tandem's fp16 and tf32 errors (tests/zoo/zoo_test.cpp). Either is None
+    where PyTorch itself cannot run the model that way."""
     import torch
     name, size = spec["name"], spec["size"]
     gen = torch.Generator().manual_seed(seed_of(name) + 1)
@@ -261,11 +263,23 @@ def torch_fp16_error(spec, out_dir, device):
     calibrate(model, size, gen)
     model = as_tuple_module(model).eval().to(device)
     x = torch.from_numpy(np.load(os.path.join(out_dir, name + ".input.npy"))).to(device)
+    flags = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    errs = {}
     with torch.no_grad():
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
         ref = [t.float().cpu().numpy() for t in model(x)]
-        m16 = model.half().to(memory_format=torch.channels_last)
-        half = [t.float().cpu().numpy() for t in m16(x.half().contiguous(memory_format=torch.channels_last))]
-    return [rel_l2(h, r) for h, r in zip(half, ref)]
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+        try:
+            errs["tf32"] = [rel_l2(t.float().cpu().numpy(), r) for t, r in zip(model(x), ref)]
+        finally:
+            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = flags
+        try:
+            m16 = model.half().to(memory_format=torch.channels_last)
+            half = m16(x.half().contiguous(memory_format=torch.channels_last))
+            errs["fp16"] = [rel_l2(t.float().cpu().numpy(), r) for t, r in zip(half, ref)]
+        except Exception as ex:  # e.g. a timm op that mixes dtypes under .half()
+            errs["fp16_error"] = f"{type(ex).__name__}: {ex}".splitlines()[0][:200]
+    return errs
 
 
 def write_manifest(path, entries):
@@ -282,7 +296,7 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated model names")
     ap.add_argument("--list", action="store_true", help="print the models and exit")
     ap.add_argument("--torch-fp16", default="", metavar="DEVICE",
-                    help="also measure PyTorch eager fp16's error on DEVICE (e.g. cuda)")
+                    help="also measure PyTorch eager fp16's and TF32's errors on DEVICE (e.g. cuda)")
     ap.add_argument("--force", action="store_true", help="export again even if cached")
     a = ap.parse_args()
     specs = [spec_of(e) for e in MODELS]
@@ -326,7 +340,12 @@ def main():
                 e.pop("error", None)
                 e.update(export(s, a.out))
             if a.torch_fp16 and "error" not in e:
-                e["torch_fp16_rel_l2"] = torch_fp16_error(s, a.out, a.torch_fp16)
+                errs = torch_low_precision_errors(s, a.out, a.torch_fp16)
+                for k in ("tf32", "fp16"):
+                    if k in errs:
+                        e[f"torch_{k}_rel_l2"] = errs[k]
+                if "fp16_error" in errs:
+                    e["torch_fp16_error"] = errs["fp16_error"]
             status = "ok"
         except Exception as ex:  # the model is listed with its error; the test reports it
             msg = f"{type(ex).__name__}: {ex}".splitlines()[0][:300]

@@ -4,7 +4,8 @@
 // Criteria, per output (relative L2 error against onnxruntime fp32):
 //   fp32 units (reference, cpu, cuda:0):  <= kFp32RelL2, and no element off by more than
 //                                         kFp32Abs + kFp32Rel * (|ref| + rms(ref))
-//   cuda:0/tf32:                          <= kTf32RelL2
+//   cuda:0/tf32:                          <= the larger of kTf32RelL2 and kFp16Factor * PyTorch's
+//                                         own TF32 error + kFp16Floor (zoo.py --torch-fp16)
 //   cuda:0/fp16:                          <= kFp16Factor * PyTorch eager fp16's error against
 //                                         fp32 on the same input + kFp16Floor (zoo.py
 //                                         --torch-fp16 measures it on the GPU machine); without
@@ -126,7 +127,11 @@ Errors compare(const Tensor& got, const Tensor& want) {
 double rel_l2_bound(const nlohmann::json& m, const std::string& units, size_t output, bool& fp32) {
   fp32 = units.find("/fp16") == std::string::npos && units.find("/tf32") == std::string::npos;
   if (fp32) return kFp32RelL2;
-  if (units.find("/tf32") != std::string::npos) return kTf32RelL2;
+  if (units.find("/tf32") != std::string::npos) {
+    if (m.contains("torch_tf32_rel_l2") && output < m["torch_tf32_rel_l2"].size())
+      return std::max(kTf32RelL2, kFp16Factor * m["torch_tf32_rel_l2"][output].get<double>() + kFp16Floor);
+    return kTf32RelL2;
+  }
   if (m.contains("torch_fp16_rel_l2") && output < m["torch_fp16_rel_l2"].size())
     return kFp16Factor * m["torch_fp16_rel_l2"][output].get<double>() + kFp16Floor;
   return kFp16RelL2;
