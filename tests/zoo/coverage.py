@@ -82,7 +82,7 @@ def main():
         return 0
     with open(a.readme) as f:
         text = f.read()
-    new, n = re.subn(r"(<!-- zoo-table -->\n).*?(\n<!-- /zoo-table -->)", lambda mo: mo.group(1) + t + mo.group(2),
+    new, n = re.subn(r"(<!-- zoo-table -->\n).*?(<!-- /zoo-table -->)", lambda mo: mo.group(1) + t + "\n" + mo.group(2),
                      text, flags=re.S)
     if n != 1:
         print(f"{a.readme}: no <!-- zoo-table --> ... <!-- /zoo-table --> section", file=sys.stderr)
