@@ -184,10 +184,13 @@ TEST_P(Zoo, MatchesOnnxruntime) {
   if (units.rfind("cuda", 0) == 0 && !no_gpu_reason().empty()) GTEST_SKIP() << "cuda: " << no_gpu_reason();
   auto input = read_npy(zoo_dir() + "/" + m["input"].get<std::string>());
   ASSERT_TRUE(input.is_ok()) << input.status().message();
-  auto out = run_model(m, units, *input);
-  if (!out.is_ok()) result_["error"] = out.status().message();
   const KnownFailure* known = known_failure(name, units);
   if (known) result_["known_failure"] = known->reason;
+  // A known crash cannot be run to check that it still fails: it is skipped, loudly, until fixed.
+  if (known && known->reason.rfind("crash:", 0) == 0)
+    GTEST_SKIP() << name << " on " << units << ": known " << known->reason << " (tests/zoo/known_failures.tsv)";
+  auto out = run_model(m, units, *input);
+  if (!out.is_ok()) result_["error"] = out.status().message();
   if (known) {
     ASSERT_FALSE(out.is_ok()) << name << " on " << units << " now runs: remove its line from tests/zoo/known_failures.tsv"
                               << " (it was listed as failing with '" << known->reason << "')";
