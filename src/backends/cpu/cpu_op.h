@@ -46,6 +46,9 @@ struct CompiledSegment {
   std::vector<DType> output_dtypes;
   std::vector<std::pair<int, Tensor>> constant_outputs;  // copied into the caller's buffer at run()
   std::vector<Tensor> keep_alive;        // constants the memories point into
+  // Every buffer the builder allocated for a tensor: a view made from one (a dnnl::memory over
+  // its data handle) does not own it, so the segment must.
+  std::vector<dnnl::memory> buffers;
 };
 
 // Builds a CompiledSegment op by op. Tracks, for every tensor, the oneDNN memory holding it in

@@ -168,7 +168,10 @@ Status SegmentBuilder::define_view(const std::string& value, const std::string& 
   return Status::ok();
 }
 
-dnnl::memory SegmentBuilder::scratch(const Md& md) { return dnnl::memory(md, engine_); }
+dnnl::memory SegmentBuilder::scratch(const Md& md) {
+  seg_.buffers.emplace_back(md, engine_);
+  return seg_.buffers.back();
+}
 
 void SegmentBuilder::add_step(dnnl::primitive prim, std::unordered_map<int, dnnl::memory> args) {
   seg_.steps.push_back(Step{std::move(prim), std::move(args)});
@@ -230,6 +233,8 @@ Status SegmentBuilder::bind_output(size_t index, const std::string& name, std::s
 Result<CompiledSegment> SegmentBuilder::finish() {
   std::set<std::string> rebound;
   for (size_t i = 0; i < graph_.outputs.size(); ++i) TANDEM_RETURN_IF_ERROR(bind_output(i, graph_.outputs[i], rebound));
+  for (const auto& [name, v] : values_) seg_.buffers.push_back(v.mem);
+  for (const auto& [name, mems] : converted_) seg_.buffers.insert(seg_.buffers.end(), mems.begin(), mems.end());
   return std::move(seg_);
 }
 
