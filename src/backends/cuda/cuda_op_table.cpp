@@ -18,6 +18,8 @@ extern const CudaOp kCudaSplit, kCudaSlice, kCudaPad, kCudaExpand, kCudaTile, kC
 extern const CudaOp kCudaReduceSum, kCudaReduceMean, kCudaReduceMax, kCudaReduceMin, kCudaReduceProd, kCudaReduceL1,
     kCudaReduceL2, kCudaReduceSumSquare, kCudaReduceLogSum, kCudaReduceLogSumExp;  // reduce.cpp
 extern const CudaOp kCudaLayerNormalization;                                      // layer_norm.cpp
+extern const CudaOp kCudaCast;                                                    // cast.cpp
+extern const CudaOp kCudaFusedAttention;                                          // attention.cpp
 
 namespace {
 
@@ -43,6 +45,7 @@ const CudaOp* const kCudaOps[] = {
     &kCudaReduceSum,   &kCudaReduceMean,  &kCudaReduceMax,   &kCudaReduceMin,
     &kCudaReduceProd,  &kCudaReduceL1,    &kCudaReduceL2,    &kCudaReduceSumSquare,
     &kCudaReduceLogSum, &kCudaReduceLogSumExp, &kCudaLayerNormalization,
+    &kCudaCast,        &kCudaFusedAttention,
 };
 
 }  // namespace

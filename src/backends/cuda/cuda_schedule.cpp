@@ -17,6 +17,7 @@ bool has_own_epilogue(const ir::Node& n) {
   if (const auto* c = std::get_if<ir::ConvAttrs>(&n.attrs)) return !c->epilogue.is_none();
   if (const auto* g = std::get_if<ir::GemmAttrs>(&n.attrs)) return !g->epilogue.is_none();
   if (const auto* t = std::get_if<ir::ConvTransposeAttrs>(&n.attrs)) return !t->epilogue.is_none();
+  if (const auto* m = std::get_if<ir::MatMulAttrs>(&n.attrs)) return !m->epilogue.is_none();
   return false;
 }
 

@@ -17,7 +17,12 @@ struct GemmShape {
   int m = 0, n = 0, k = 0, ld_first = 0, ld_second = 0, ld_out = 0;
   int64_t batch = 1, stride_a = 0, stride_b = 0, stride_y = 0;
   float alpha = 1.0f;
+  bool y_f32 = false;  // Y is fp32 even when A and B are fp16 (attention scores)
 };
+
+// Enqueues one cublasGemmStridedBatchedEx on env's stream in `precision`, now: for steps that
+// find their buffers at run time (RunEnv::workspace).
+Status run_gemm(const RunEnv& env, const GemmShape& g, const void* a, const void* b, void* y, Precision precision);
 
 // The step running one cublasGemmStridedBatchedEx in the unit's precision; the buffers are
 // borrowed (arena/owned).
