@@ -7,12 +7,14 @@
 // - Cast to float32 (of a float32 tensor, of int64 / bool / float16 constants).
 // - FusedAttention: rank 3 and 4, 1 to 8 heads, with and without the bias (per head, a
 //   broadcast mask, Swin's periodic windows, a runtime bias), every transposed flag.
+// - Reshape between two 4-D shapes (both stored NHWC in fp16: MobileViT, EfficientViT).
 // - Softmax along the last and a middle axis, ranks 2 to 5.
 // Skipped with one line when there is no CUDA device.
 #include <gtest/gtest.h>
 
 #include "ir/ops/attention.h"
 #include "ir/ops/cast.h"
+#include "ir/ops/reshape.h"
 #include "ops/op_test_util.h"
 
 namespace tandem {
@@ -222,6 +224,19 @@ TEST_F(CudaTransformerOps, FusedAttentionWithBias) {
                         {3, 7, 9}, true));
   check(attention_graph({2, 3, 7, 8}, {2, 3, 9, 8}, {2, 3, 9, 8}, {2, 3, 7, 8}, attn(0.35f, false, false, false, true),
                         {2, 3, 7, 9}, true));  // 4-D: NHWC in fp16
+}
+
+// ---- Reshape between NHWC shapes ----
+
+TEST_F(CudaTransformerOps, ReshapeBetweenTwo4DShapes) {  // fp16: both NHWC, through row-major order
+  for (const auto& [in, out] : {std::pair<Shape, Shape>{{2, 64, 16, 16}, {1024, 2, 8, 2}},
+                                std::pair<Shape, Shape>{{2, 384, 8, 8}, {2, 8, 48, 64}}}) {
+    GraphBuilder g;
+    g.input("x", in).constant("s", Tensor::from_vector<int64_t>({4}, DType::kInt64, {out[0], out[1], out[2], out[3]}));
+    g.node("Relu", {"x"}, {"r"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {in});
+    g.node("Reshape", {"r", "s"}, {"y"}, ir::ReshapeAttrs{false, out}, {out}).output("y");
+    check(g.build());
+  }
 }
 
 // ---- Softmax ----
