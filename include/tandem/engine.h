@@ -69,6 +69,11 @@ class Engine {
   // run_many(); reuse it across batches (page-locking is slow to allocate). Contents undefined.
   virtual Tensor make_tensor(Shape shape, DType dtype) { return Tensor(std::move(shape), dtype); }
 
+  // What the planner decided on its own that the user should know, one line each, for every
+  // shape compiled so far: e.g. that the end of the model runs on an added host unit because the
+  // given units cannot run it (a detection head's NonMaxSuppression on a GPU).
+  virtual std::vector<std::string> plan_warnings() const { return {}; }
+
   // Multi-line plan for `--dump-plan`: stages, their nodes, FLOPs, cut tensors, units and shares.
   virtual std::string plan_details() const { return plan_description(); }
   // What ran since the last reset_report() (or load): images, wall time, images/s, per unit

@@ -59,6 +59,13 @@ class Executable {
   // (optional; default: nothing to wait for) Blocks until the oldest outstanding run_async() of
   // this executable has completed; returns its error, if any.
   virtual Status wait() { return Status::ok(); }
+
+  // (optional; default: unsupported) For a segment with data-dependent shapes (open dims left by
+  // specialisation, see Backend::takes_dynamic_shapes): runs it and returns its outputs, which
+  // only the data sizes (NonMaxSuppression's row count). Synchronous; host memory.
+  virtual Result<std::vector<Tensor>> run_dynamic(std::span<const TensorView> /*inputs*/) {
+    return unsupported("this executable has no data-dependent outputs");
+  }
 };
 
 class Backend {
@@ -69,6 +76,11 @@ class Backend {
   Backend& operator=(const Backend&) = delete;
 
   virtual std::string_view name() const = 0;
+
+  // (optional; default: false) Whether supports() may claim nodes whose tensors have open dims
+  // after specialisation (data-dependent shapes) and compile() segments holding them, whose
+  // executables then run through run_dynamic(). The reference interpreter does.
+  virtual bool takes_dynamic_shapes() const { return false; }
 
   // Claim: can this backend run `node` of the specialised `graph` (shapes known)?
   // Ok, or kUnsupported with the reason ("Resize mode 'cubic'"). Must agree with compile():

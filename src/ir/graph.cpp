@@ -1,5 +1,6 @@
 #include "ir/graph.h"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -45,6 +46,19 @@ int Graph::use_count(const std::string& value) const {
   for (const auto& o : outputs)
     if (o == value) ++n;
   return n;
+}
+
+bool Graph::has_open_dims(const Node& node) const {
+  auto open = [&](const std::string& v) {
+    const ValueInfo* vi = v.empty() ? nullptr : info(v);
+    return vi && !vi->fully_known();
+  };
+  return std::any_of(node.inputs.begin(), node.inputs.end(), open) ||
+         std::any_of(node.outputs.begin(), node.outputs.end(), open);
+}
+
+bool Graph::has_open_dims() const {
+  return std::any_of(nodes.begin(), nodes.end(), [&](const Node& n) { return has_open_dims(n); });
 }
 
 Status Graph::verify() const {

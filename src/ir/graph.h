@@ -51,6 +51,11 @@ struct Graph {
   // Number of nodes that read `value` plus 1 if it is a graph output.
   int use_count(const std::string& value) const;
 
+  // Whether a tensor `node` reads or writes has open dims (a data-dependent shape, after
+  // specialisation; see ir/specialize.h), and whether any tensor of the graph has.
+  bool has_open_dims(const Node& node) const;
+  bool has_open_dims() const;
+
   // Checks names are unique, nodes are in topological order, every input is defined.
   Status verify() const;
 };

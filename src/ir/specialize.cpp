@@ -64,10 +64,17 @@ Status infer_node(Graph& out, Node& n) {
     ctx.constants.push_back(out.constant(in));
   }
   TANDEM_RETURN_IF_ERROR(def->infer(ctx));
+  // Open dims are expected from a data-dependent op and from what reads its outputs (ranks known).
+  bool dynamic = def->data_dependent;
+  for (const ValueInfo* vi : ctx.inputs) dynamic |= vi && !vi->fully_known();
   for (size_t k = 0; k < n.outputs.size(); ++k) {
     if (n.outputs[k].empty()) continue;
     if (k >= ctx.outputs.size()) return internal_error("shape inference gave no info for output " + std::to_string(k));
     const ValueInfo& v = ctx.outputs[k];
+    if (dynamic && v.rank_known) {
+      out.values[n.outputs[k]] = v;
+      continue;
+    }
     if (!v.fully_known())
       return invalid_argument("output '" + n.outputs[k] + "' has shape " +
                               (v.rank_known ? shape_to_string(v.shape) : std::string("of unknown rank")) +
@@ -148,7 +155,7 @@ Result<Graph> specialize(const Graph& g, const std::map<std::string, Shape>& inp
     if (!*folded) out.nodes.push_back(std::move(n));
   }
   for (const auto& o : out.outputs)
-    if (!out.info(o) || !out.info(o)->fully_known())
+    if (!out.info(o) || !out.info(o)->rank_known)
       return invalid_argument("graph output '" + o + "' has no known shape after specialisation");
   prune(out);
   TANDEM_RETURN_IF_ERROR(out.verify());

@@ -23,7 +23,10 @@ using NodeEvaluator =
 //    a wrong rank, a fixed dim that differs, or a missing input is an invalid_argument naming the
 //    input, the expected shape with ? for open dims, and the given one);
 //  - every value's dtype and shape is inferred and fully known (OpAttrs resolved by each op's
-//    infer: Reshape targets, Resize sizes, Slice starts, ...); errors read "node 'x' (Op): ...";
+//    infer: Reshape targets, Resize sizes, Slice starts, ...); errors read "node 'x' (Op): ...".
+//    The exception: outputs of a data-dependent op (OpDef::data_dependent, NonMaxSuppression)
+//    and of every node reading an open-dimmed tensor keep their open dims (rank known), to be
+//    fixed at run time by a backend that takes such shapes (the reference interpreter);
 //  - every foldable node whose inputs are all constant is evaluated with `eval` and replaced by
 //    initializers (shape subgraphs become constant Reshape targets); a Shape node folds from its
 //    input's now-known shape whether or not the input is constant. A null `eval` folds only Shape;

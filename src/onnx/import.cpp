@@ -54,10 +54,10 @@ Result<onnx::ModelProto> parse_model(const std::string& bytes, const std::string
   return m;
 }
 
-// Ops whose output shape depends on the values of their inputs. The IR knows every shape once the
-// graph is specialised for its input shapes (ir/specialize.h), so it cannot express them.
+// Ops whose output shape depends on the values of their inputs that the IR does not know yet
+// (NonMaxSuppression it knows: OpDef::data_dependent).
 bool has_data_dependent_shape(const std::string& op_type) {
-  static const char* const kOps[] = {"NonZero", "NonMaxSuppression", "Unique", "Compress"};
+  static const char* const kOps[] = {"NonZero", "Unique", "Compress"};
   for (const char* op : kOps)
     if (op_type == op) return true;
   return false;
@@ -93,7 +93,7 @@ Status check_supported_ops(const onnx::ModelProto& m, const std::string& label) 
     msg += "'";
     // `type` carries its domain unless it is ONNX's own.
     if (has_data_dependent_shape(type))
-      msg += "; its output shape depends on the data, and Tandem needs every shape known before it runs";
+      msg += "; its output shape depends on the data, and Tandem does not run this one yet";
     msg += ")";
     first = false;
   }

@@ -109,6 +109,29 @@ Result<int> cut_position(const ir::Graph& graph, const std::string& tensor) {
                           "' (other tensors cross there too; `tandem info --cuts` lists the cuts)");
 }
 
+Result<int> split_position(const ir::Graph& graph, const std::string& tensor) {
+  const int n = static_cast<int>(graph.nodes.size());
+  const int producer = graph.producer_index(tensor);
+  if (producer < 0) {
+    if (!graph.info(tensor)) return not_found("tensor '" + tensor + "' is not in graph '" + graph.name + "'");
+    return invalid_argument("tensor '" + tensor + "' is not produced by a node, so no stage can end at it");
+  }
+  const int p = producer + 1;
+  const std::vector<std::string> crossing = crossing_tensors(graph, p);
+  if (p >= n || std::find(crossing.begin(), crossing.end(), tensor) == crossing.end())
+    return invalid_argument("tensor '" + tensor + "' is not read after its producer, so no stage can end at it");
+  const ir::ValueInfo* first = graph.inputs.empty() ? nullptr : graph.info(graph.inputs[0]);
+  const int64_t batch = first && first->fully_known() && !first->shape.empty() ? first->shape[0] : -1;
+  for (const std::string& t : crossing) {
+    const ir::ValueInfo* vi = graph.info(t);
+    if (!vi || !vi->fully_known() || vi->shape.empty() || vi->shape[0] != batch)
+      return invalid_argument("tensor '" + tensor + "' is not a cut, and the split after its producer is crossed by '" +
+                              t + "' " + (vi && vi->rank_known ? shape_to_string(vi->shape) : std::string("[?]")) +
+                              ", which does not have the batch (" + std::to_string(batch) + ") as dim 0");
+  }
+  return p;
+}
+
 Result<ir::Graph> extract_segment(const ir::Graph& graph, int begin, int end) {
   const int n = static_cast<int>(graph.nodes.size());
   if (begin < 0 || end > n || begin >= end)

@@ -1,4 +1,5 @@
-// Cuts and segments of a specialised graph (every shape known, nodes in topological order).
+// Cuts and segments of a specialised graph (nodes in topological order; shapes known except
+// data-dependent ones, ir/specialize.h).
 //
 // Position p (0..n) splits the nodes into [0, p) and [p, n). The tensors *crossing* p are the
 // non-constant tensors defined before p (graph inputs, or outputs of nodes [0, p)) that nodes
@@ -36,6 +37,13 @@ std::vector<std::string> crossing_tensors(const ir::Graph& graph, int position);
 
 // Position of the cut whose crossing tensor is `tensor`, or an error naming the tensor.
 Result<int> cut_position(const ir::Graph& graph, const std::string& tensor);
+
+// A *split*: the position right after the node producing `tensor` (one of the tensors crossing
+// there), where several tensors may cross — a detection head's boxes and scores. Valid when
+// every crossing tensor is batch-major (fully known, dim 0 the batch of the graph's first input),
+// so that data-parallel units split and gather each of them along dim 0. A cut is a split.
+// Error naming the tensor and why otherwise.
+Result<int> split_position(const ir::Graph& graph, const std::string& tensor);
 
 // Bytes of one image of `tensor` (its bytes divided by dim 0); 0 when its shape is unknown.
 int64_t bytes_per_image(const ir::Graph& graph, const std::string& tensor);

@@ -38,6 +38,12 @@ Status bind_units(const Stage& st, BoundStage& bs, const ir::Graph& graph, const
   return Status::ok();
 }
 
+bool has_open_dims(const ir::Graph& graph, const std::vector<std::string>& tensors) {
+  for (const std::string& t : tensors)
+    if (const ir::ValueInfo* vi = graph.info(t); vi && !vi->fully_known()) return true;
+  return false;
+}
+
 }  // namespace
 
 Result<BoundPlan> bind_plan(const Plan& plan, const ir::Graph& graph, const std::vector<Unit>& units) {
@@ -55,11 +61,13 @@ Result<BoundPlan> bind_plan(const Plan& plan, const ir::Graph& graph, const std:
       bs.end = n;
     } else {
       auto it = cut_at.find(st.end);
-      if (it == cut_at.end()) {
-        auto pos = cut_position(graph, st.end);  // for the precise reason
-        return pos.status().with_context("stage '" + st.name + "' ends at '" + st.end + "'");
+      if (it != cut_at.end()) {
+        bs.end = it->second;
+      } else {
+        auto pos = split_position(graph, st.end);
+        if (!pos) return pos.status().with_context("stage '" + st.name + "' ends at '" + st.end + "'");
+        bs.end = *pos;
       }
-      bs.end = it->second;
     }
     if (bs.end <= bs.begin)
       return invalid_argument("stage '" + st.name + "' is empty: it ends at '" + st.end + "' (before node " +
@@ -69,6 +77,17 @@ Result<BoundPlan> bind_plan(const Plan& plan, const ir::Graph& graph, const std:
     bs.inputs = bs.begin == 0 ? graph.inputs : crossing_tensors(graph, bs.begin);
     bs.outputs = bs.end == n ? graph.outputs : crossing_tensors(graph, bs.end);
     TANDEM_RETURN_IF_ERROR(bind_units(st, bs, graph, units));
+    if (has_open_dims(graph, bs.outputs)) {
+      // Data-dependent sizes: only a whole batch on one unit, and nothing after it.
+      if (bs.end != n)
+        return invalid_argument("stage '" + st.name + "' ends with tensors of data-dependent shape; such tensors "
+                                "can only be graph outputs (put the stage last)");
+      int given = 0;
+      for (double share : bs.shares) given += share > 0;
+      if (given > 1)
+        return invalid_argument("stage '" + st.name + "' has outputs of data-dependent shape (rows the data decides), "
+                                "which cannot be split across units; give the stage to one unit");
+    }
     prev = bs.end;
     prev_name = st.name;
     bound.stages.push_back(std::move(bs));

@@ -202,6 +202,8 @@ Status Unit::supports(const ir::Graph& graph, const ir::Node& node) const {
   auto where = [&] { return "node '" + node.name + "' (" + node.op_type + ") cannot run on unit '" + spec.name + "': "; };
   if (spec.options.excluded_ops.count(node.op_type))
     return unsupported(where() + node.op_type + " is excluded by the unit's no= option");
+  if (!backend->takes_dynamic_shapes() && graph.has_open_dims(node))
+    return unsupported(where() + "its tensors have data-dependent shapes, which only the reference backend runs");
   Status st = backend->supports(graph, node);
   if (!st.is_ok()) return Status(st.code(), where() + st.message());
   return Status::ok();

@@ -12,7 +12,9 @@
 
 #include "onnx/import.h"  // our importer's API; onnx/protobuf headers stay inside src/onnx/*.cpp
 #include "plan/batch_graphs.h"
+#include "plan/cuts.h"
 #include "plan/default_plan.h"
+#include "plan/host_tail.h"
 #include "plan/plan.h"
 #include "plan/unit_spec.h"
 #include "runtime/runtime.h"
@@ -60,7 +62,11 @@ class PlanEngine final : public Engine {
  public:
   PlanEngine(std::shared_ptr<const ir::Graph> model, std::vector<plan::Unit> units, std::optional<plan::Plan> plan,
              EngineOptions options)
-      : model_(std::move(model)), units_(std::move(units)), plan_(std::move(plan)), options_(std::move(options)) {
+      : model_(std::move(model)),
+        units_(std::move(units)),
+        given_(units_.size()),
+        plan_(std::move(plan)),
+        options_(std::move(options)) {
     inputs_ = describe(*model_, model_->inputs);
     outputs_ = describe(*model_, model_->outputs);
   }
@@ -69,6 +75,7 @@ class PlanEngine final : public Engine {
   const std::vector<TensorInfo>& outputs() const override { return outputs_; }
   std::string plan_description() const override { return last_ ? plan::plan_to_short_string(last_->rt->plan()) : ""; }
   std::string plan_details() const override { return last_ ? last_->details : ""; }
+  std::vector<std::string> plan_warnings() const override { return warnings_; }
 
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override {
     TANDEM_ASSIGN_OR_RETURN(Context * c, context_for(inputs));
@@ -109,7 +116,7 @@ class PlanEngine final : public Engine {
   };
 
   // With a chosen plan per batch size the batch is part of the key.
-  bool per_batch_plans() const { return !plan_ && units_.size() > 1 && options_.measure_plan; }
+  bool per_batch_plans() const { return !plan_ && given_ > 1 && options_.measure_plan; }
 
   ShapeKey key_of(const std::vector<Tensor>& inputs) const {
     ShapeKey k;
@@ -154,11 +161,83 @@ class PlanEngine final : public Engine {
       c->details = plan::describe_plan(bound, *graph, units_);
       TANDEM_ASSIGN_OR_RETURN(c->rt, runtime::Runtime::create(units_, *plan_, c->graphs, ro));
     } else {
-      TANDEM_RETURN_IF_ERROR(choose_plan(*c, *graph, inputs, ro));
+      TANDEM_ASSIGN_OR_RETURN(auto tail, host_tail(*graph));
+      if (tail) TANDEM_RETURN_IF_ERROR(plan_with_host_tail(*c, *graph, *tail, ro));
+      else TANDEM_RETURN_IF_ERROR(choose_plan(*c, *graph, inputs, ro));
     }
     last_ = c.get();
     contexts_.emplace(std::move(key), std::move(c));
     return last_;
+  }
+
+  // The host units a suffix no given unit runs may fall back to: the cpu unit (unless the user
+  // gave one: then its choice of cores and ops stands), then the reference interpreter.
+  Result<std::vector<plan::Unit>> host_units() const {
+    std::vector<plan::Unit> hosts;
+    bool cpu = false, reference = false;
+    for (const plan::Unit& u : given_units()) {
+      cpu |= u.spec.kind == "cpu";
+      reference |= u.spec.kind == "reference";
+    }
+    for (const char* kind : {"cpu", "reference"}) {
+      if ((kind == std::string("cpu") && cpu) || (kind == std::string("reference") && reference)) continue;
+      TANDEM_ASSIGN_OR_RETURN(auto u, plan::make_units(kind));
+      hosts.push_back(std::move(u[0]));
+    }
+    return hosts;
+  }
+
+  std::vector<plan::Unit> given_units() const {
+    return {units_.begin(), units_.begin() + static_cast<std::ptrdiff_t>(given_)};
+  }
+
+  // Where the given units cannot run the end of `graph`: the host tail (host_tail.h), its unit
+  // added to units_ (once) and its note to the warnings.
+  Result<std::optional<plan::HostTail>> host_tail(const ir::Graph& graph) {
+    TANDEM_ASSIGN_OR_RETURN(auto hosts, host_units());
+    TANDEM_ASSIGN_OR_RETURN(auto tail, plan::plan_host_tail(graph, given_units(), hosts));
+    if (!tail) return tail;
+    const plan::Unit& host = hosts[tail->host];
+    if (!plan::find_unit(units_, host.name()).is_ok()) units_.push_back(host);
+    if (std::find(warnings_.begin(), warnings_.end(), tail->note) == warnings_.end()) warnings_.push_back(tail->note);
+    return tail;
+  }
+
+  // The given units' plan over the front [0, tail.position) (one unit: all of it; several: the
+  // seed's default plan over the front), then the host stage.
+  Status plan_with_host_tail(Context& c, const ir::Graph& graph, const plan::HostTail& tail,
+                             const runtime::RuntimeOptions& ro) {
+    TANDEM_ASSIGN_OR_RETURN(auto hosts, host_units());
+    const std::string host_name = hosts[tail.host].name();
+    std::vector<plan::Stage> stages;
+    if (tail.position > 0) {
+      // Every node before the tail runs on some given unit (host_tail.h).
+      const std::vector<plan::Unit> front_units = given_units();
+      plan::Plan front = plan::Plan::single_unit(front_units[0].name());
+      if (front_units.size() > 1) {
+        TANDEM_ASSIGN_OR_RETURN(ir::Graph prefix, plan::extract_segment(graph, 0, tail.position));
+        const int position = tail.position;
+        plan::GraphForBatch graphs = c.graphs;
+        plan::GraphForBatch prefixes = [graphs, position](int64_t b) -> Result<std::shared_ptr<const ir::Graph>> {
+          TANDEM_ASSIGN_OR_RETURN(auto g, graphs(b));
+          TANDEM_ASSIGN_OR_RETURN(ir::Graph p, plan::extract_segment(*g, 0, position));
+          return std::make_shared<const ir::Graph>(std::move(p));
+        };
+        plan::DefaultPlanOptions dpo;
+        const ir::ValueInfo* in = graph.info(graph.inputs[0]);
+        dpo.calibration_batch = std::max<int64_t>(4, in->shape[0] / static_cast<int64_t>(front_units.size()));
+        TANDEM_ASSIGN_OR_RETURN(front, plan::default_plan(prefix, front_units, prefixes, dpo));
+      }
+      stages = front.stages();
+      stages.back().end = tail.front_end;
+      if (stages.size() == 1 && stages[0].name == "all") stages[0].name = "front";
+    }
+    stages.push_back(plan::Stage{"host", "", {plan::StageUnit{host_name, 1.0}}});
+    TANDEM_ASSIGN_OR_RETURN(plan::Plan p, plan::Plan::make(stages));
+    TANDEM_ASSIGN_OR_RETURN(auto bound, plan::bind_plan(p, graph, units_));
+    c.details = plan::describe_plan(bound, graph, units_) + "note: " + tail.note + "\n";
+    TANDEM_ASSIGN_OR_RETURN(c.rt, runtime::Runtime::create(units_, p, c.graphs, ro));
+    return Status::ok();
   }
 
   // A one-stage plan over several units with shares set so that each unit's measured rate in
@@ -190,8 +269,9 @@ class PlanEngine final : public Engine {
     // Calibrate each unit at about the slice it will get: a GPU timed at batch 4 looks far slower
     // than it is at batch 1024, which would give the CPU too large a share.
     plan::DefaultPlanOptions dpo;
-    dpo.calibration_batch = std::max<int64_t>(4, inputs[0].shape()[0] / static_cast<int64_t>(units_.size()));
-    TANDEM_ASSIGN_OR_RETURN(plan::Plan seed, plan::default_plan(graph, units_, c.graphs, dpo));
+    const std::vector<plan::Unit> given = given_units();
+    dpo.calibration_batch = std::max<int64_t>(4, inputs[0].shape()[0] / static_cast<int64_t>(given.size()));
+    TANDEM_ASSIGN_OR_RETURN(plan::Plan seed, plan::default_plan(graph, given, c.graphs, dpo));
     // Candidates in timing order, each as it runs at this batch (runtime::plan_at_batch), without repeats;
     // `co` marks plans that spread work over several units.
     struct Candidate {
@@ -213,7 +293,7 @@ class PlanEngine final : public Engine {
     add(seed, 0);
     if (per_batch_plans() && spreads(seed)) {
       const int n = static_cast<int>(graph.nodes.size());
-      for (const auto& u : units_)
+      for (const auto& u : given)
         if (u.supports_range(graph, 0, n).is_ok()) add(plan::Plan::single_unit(u.name()), candidates.size());
     }
     std::ostringstream why;
@@ -274,8 +354,10 @@ class PlanEngine final : public Engine {
   }
 
   std::shared_ptr<const ir::Graph> model_;
-  std::vector<plan::Unit> units_;
+  std::vector<plan::Unit> units_;  // the given units, then host units added for a host tail
+  size_t given_;
   std::optional<plan::Plan> plan_;
+  std::vector<std::string> warnings_;
   EngineOptions options_;
   std::vector<TensorInfo> inputs_, outputs_;
   std::map<ShapeKey, std::unique_ptr<Context>> contexts_;

@@ -99,7 +99,9 @@ void RuntimeImpl::start_stage(Batch& b, int stage) {
     const ir::ValueInfo* vi = g.info(name);
     Shape shape = vi ? vi->shape : Shape{};
     DType dtype = vi ? vi->dtype : DType::kFloat32;
-    if (last) {
+    if (last && (!vi || !vi->fully_known())) {
+      b.outputs.emplace_back();  // data-dependent: the stage's one slice sets it (run_dynamic)
+    } else if (last) {
       b.outputs.emplace_back(shape, dtype);  // handed to the caller: its own memory
     } else {
       const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);

@@ -62,6 +62,13 @@ std::vector<int> unclaimed_cores(const std::vector<plan::Unit>& units, const pla
   return left;
 }
 
+// Whether some output of `segment` has a data-dependent shape (open dims).
+bool dynamic_outputs(const ir::Graph& segment) {
+  for (const std::string& name : segment.outputs)
+    if (const ir::ValueInfo* vi = segment.info(name); !vi || !vi->fully_known()) return true;
+  return false;
+}
+
 }  // namespace
 
 UnitWorker::UnitWorker(RuntimeImpl& rt, size_t unit) : rt_(rt), unit_(unit) {
@@ -146,7 +153,10 @@ void UnitWorker::process(const SliceTask& task) {
   // (each chunk size is compiled once and cached like any slice size).
   const plan::Unit& unit = rt_.unit(unit_);
   const int64_t limit = unit.options().max_batch > 0 ? unit.options().max_batch : unit.backend->max_batch();
-  const int64_t pieces = limit > 0 ? (task.rows + limit - 1) / limit : 1;
+  auto seg = rt_.segment(task.stage, task.rows);
+  // Outputs of data-dependent shape come whole from one run (their rows are not per image).
+  const bool whole = seg && dynamic_outputs(**seg);
+  const int64_t pieces = limit > 0 && !whole ? (task.rows + limit - 1) / limit : 1;
   const int64_t chunk = std::max<int64_t>(1, (task.rows + pieces - 1) / pieces);
   auto slice = std::make_shared<SliceState>();
   slice->task = task;
@@ -202,7 +212,10 @@ Status UnitWorker::start_chunk(const SliceTask& part, const std::shared_ptr<Slic
     TANDEM_ASSIGN_OR_RETURN(auto v, slice_view(b.inputs[i], b.rows, part.first_row, part.rows, segment, segment.inputs[i]));
     ins.push_back(v);
   }
-  for (size_t i = 0; i < segment.outputs.size(); ++i) {
+  const bool dynamic = dynamic_outputs(segment);
+  if (dynamic && (part.first_row != 0 || part.rows != b.rows))
+    return internal_error("a stage with data-dependent output shapes must run as one slice of the whole batch");
+  for (size_t i = 0; i < segment.outputs.size() && !dynamic; ++i) {
     TANDEM_ASSIGN_OR_RETURN(auto v, slice_view(b.outputs[i], b.rows, part.first_row, part.rows, segment, segment.outputs[i]));
     outs.push_back(v);
   }
@@ -213,7 +226,15 @@ Status UnitWorker::start_chunk(const SliceTask& part, const std::shared_ptr<Slic
     return unavailable("unit '" + unit.name() + "' failed (injected after " + std::to_string(fail_after) + " runs)");
   }
   InFlight f{slice, exe, part.rows, segment.name, Clock::now()};
-  Status st = exe->run_async(ins, outs);
+  Status st;
+  if (dynamic) {  // the one slice of the stage: it alone writes the batch's outputs
+    auto got = exe->run_dynamic(ins);
+    if (got && got->size() != b.outputs.size()) got = internal_error("run_dynamic gave the wrong number of outputs");
+    if (got) b.outputs = std::move(*got);
+    st = got.status();
+  } else {
+    st = exe->run_async(ins, outs);
+  }
   if (!st.is_ok()) {
     unit_fault = true;
     return st.with_context("unit '" + unit.name() + "' running " + segment.name);

@@ -489,6 +489,65 @@ def two_heads():
     return m
 
 
+def detection_head():
+    """An SSD-like head: conv features -> per-cell boxes (centre form, from an anchor grid) and
+    class scores -> NonMaxSuppression -> the selected boxes (GatherND). The selected rows depend on
+    the data; boxes and scores both cross into the NMS (a split, not a one-tensor cut)."""
+    rng = np.random.default_rng(13)
+    side, classes = 8, 3
+    cells = side * side
+    inits = []
+
+    def init(name, arr):
+        inits.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    init("w1", (rng.standard_normal((8, 3, 3, 3)) * 0.4).astype(np.float32))
+    init("wb", (rng.standard_normal((4, 8, 1, 1)) * 0.3).astype(np.float32))
+    init("ws", (rng.standard_normal((classes, 8, 1, 1)) * 0.6).astype(np.float32))
+    yy, xx = np.meshgrid(np.arange(side) + 0.5, np.arange(side) + 0.5, indexing="ij")
+    init("anchors", np.stack([xx.ravel(), yy.ravel()], 1)[None].astype(np.float32))  # [1, cells, 2]
+    init("box_shape", np.array([0, 4, cells], np.int64))
+    init("score_shape", np.array([0, classes, cells], np.int64))
+    for name, v in (("s0", 0), ("s2", 2), ("s4", 4), ("axis2", 2)):
+        init(name, np.array([v], np.int64))
+    init("size_scale", np.array(3.0, np.float32))
+    init("max_out", np.array([20], np.int64))
+    init("iou", np.array([0.4], np.float32))
+    init("score_thr", np.array([0.55], np.float32))
+    init("pick", np.array([0, 2], np.int64))
+    N = helper.make_node
+    nodes = [
+        N("Conv", ["x", "w1"], ["f0"], name="conv_0", pads=[1, 1, 1, 1], strides=[2, 2]),
+        N("Relu", ["f0"], ["f"], name="relu_0"),
+        N("Conv", ["f", "wb"], ["bd"], name="box_conv"),
+        N("Reshape", ["bd", "box_shape"], ["bd3"], name="box_reshape"),
+        N("Transpose", ["bd3"], ["deltas"], name="box_transpose", perm=[0, 2, 1]),
+        N("Slice", ["deltas", "s0", "s2", "axis2"], ["dxy"], name="slice_xy"),
+        N("Slice", ["deltas", "s2", "s4", "axis2"], ["dwh"], name="slice_wh"),
+        N("Add", ["dxy", "anchors"], ["centres"], name="add_anchor"),
+        N("Exp", ["dwh"], ["ewh"], name="exp_wh"),
+        N("Mul", ["ewh", "size_scale"], ["wh"], name="scale_wh"),
+        N("Concat", ["centres", "wh"], ["boxes"], name="boxes_concat", axis=2),
+        N("Conv", ["f", "ws"], ["sl"], name="score_conv"),
+        N("Reshape", ["sl", "score_shape"], ["sl3"], name="score_reshape"),
+        N("Sigmoid", ["sl3"], ["scores"], name="score_sigmoid"),
+        N("NonMaxSuppression", ["boxes", "scores", "max_out", "iou", "score_thr"], ["selected"], name="nms",
+          center_point_box=1),
+        N("Gather", ["selected", "pick"], ["batch_box"], name="pick_cols", axis=1),
+        N("GatherND", ["boxes", "batch_box"], ["selected_boxes"], name="gather_boxes"),
+    ]
+    g = helper.make_graph(nodes, "detection_head",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 2 * side, 2 * side])],
+                          [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", classes, cells]),
+                           helper.make_tensor_value_info("selected", TensorProto.INT64, ["K", 3]),
+                           helper.make_tensor_value_info("selected_boxes", TensorProto.FLOAT, ["K", 4])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_FOR_OPSET[13],
+                          producer_name="tandem-make_models")
+    onnx.checker.check_model(m, full_check=True)
+    return m
+
+
 # ---- reference outputs ---------------------------------------------------------------------
 # Tensors an fp16 engine must store (and so round): the inputs of these ops. What it fuses into
 # a producer (BatchNorm, activations) is not stored.
@@ -625,6 +684,21 @@ def main():
         np.save(os.path.join(a.out, "two_heads.input_b3.npy"), x)
         for name, y in zip(("features", "logits"), sess.run(None, {"x": x})):
             np.save(os.path.join(a.out, f"two_heads.{name}_b3.npy"), y)
+    if not only or "detection_head" in only:
+        path = os.path.join(a.out, "detection_head.onnx")
+        onnx.save(detection_head(), path)
+        import onnxruntime as ort
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        for b in (1, 3):
+            x = np.random.default_rng(20 + b).standard_normal((b, 3, 16, 16)).astype(np.float32)
+            np.save(os.path.join(a.out, f"detection_head.input_b{b}.npy"), x)
+            outs = sess.run(None, {"x": x})
+            for name, y in zip(("scores", "selected", "selected_boxes"), outs):
+                np.save(os.path.join(a.out, f"detection_head.{name}_b{b}.npy"), y)
+            above = int((outs[0] > 0.55).sum())
+            print(f"  detection_head b{b}: {len(outs[1])} of {above} boxes above the score threshold selected")
+            if not 2 <= len(outs[1]) < above * 0.8:
+                sys.exit("make_models: detection_head selects too few or all boxes: the test would be weak")
     print(f"make_models: done in {time.time() - t0:.1f} s")
 
 

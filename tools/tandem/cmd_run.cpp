@@ -128,8 +128,21 @@ std::vector<Tensor> concat_batches(const std::vector<std::vector<Tensor>>& batch
 // <output>.npy per output; with an image directory as input, one <image>.npy per image, or
 // <image>.<output>.npy when the model has several outputs), or one .npy (single-output models).
 Status write_outputs(const std::string& path, const Engine& engine, const InputSource* src,
-                     const std::vector<std::vector<Tensor>>& batches) {
+                     const std::vector<std::vector<Tensor>>& batches, const std::vector<int64_t>& batch_rows) {
   const auto& infos = engine.outputs();
+  int64_t images = 0;
+  for (int64_t r : batch_rows) images += r;
+  // An output whose rows the data decides (NonMaxSuppression's selected boxes) is not per image:
+  // its row indices are relative to its own batch, so batches cannot be joined.
+  std::vector<bool> per_batch(infos.size(), false);
+  for (size_t i = 0; i < batches.size() && i < batch_rows.size(); ++i)
+    for (size_t k = 0; k < batches[i].size() && k < per_batch.size(); ++k)
+      if (batches[i][k].shape().empty() || batches[i][k].shape()[0] != batch_rows[i]) per_batch[k] = true;
+  for (size_t k = 0; k < per_batch.size(); ++k)
+    if (per_batch[k] && batches.size() > 1)
+      return invalid_argument("output '" + infos[k].name + "' has rows the data decides, which " +
+                              std::to_string(batches.size()) + " batches cannot be joined into one file; run every " +
+                              "image in one batch (--batch " + std::to_string(images) + ")");
   const std::vector<Tensor> all = concat_batches(batches);
   if (all.size() != infos.size()) {
     std::string msg = "the engine returned ";
@@ -147,7 +160,7 @@ Status write_outputs(const std::string& path, const Engine& engine, const InputS
     if (ec) return invalid_argument(path + ": cannot create the output directory (" + ec.message() + ")");
     const bool per_image = src && src->name(0).find('[') == std::string::npos;
     for (size_t k = 0; k < all.size(); ++k) {
-      if (!per_image) {
+      if (!per_image || per_batch[k]) {
         TANDEM_RETURN_IF_ERROR(write_npy((std::filesystem::path(path) / (file_safe(infos[k].name) + ".npy")).string(), all[k]));
         continue;
       }
@@ -194,7 +207,7 @@ Result<Timing> run_generated(Engine& engine, const RunOptions& o) {
   t.total_ms = ms_since(start);
   t.runs = iterations;
   t.images = t.batch * iterations;
-  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(o.output, engine, nullptr, {first}));
+  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(o.output, engine, nullptr, {first}, {shape[0]}));
   return t;
 }
 
@@ -213,6 +226,7 @@ Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
   // stages inside a window); only one window of inputs is in memory.
   const int64_t window = 8 * t.batch;
   std::vector<std::vector<Tensor>> outputs;  // per batch, every model output
+  std::vector<int64_t> rows;                 // per batch, its images
   const bool progress = !o.quiet && isatty(STDERR_FILENO) && n > t.batch;
   // Compile for the full batch shape first, so the timing below is the steady state.
   {
@@ -228,6 +242,7 @@ Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
     std::vector<std::vector<Tensor>> batches;
     for (int64_t b = w; b < std::min(n, w + window); b += t.batch) {
       TANDEM_ASSIGN_OR_RETURN(Tensor x, src->read(b, std::min(n, b + t.batch)));
+      rows.push_back(x.shape()[0]);
       batches.push_back({std::move(x)});
     }
     auto ti = Clock::now();
@@ -240,7 +255,7 @@ Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
   }
   t.total_ms = ms_since(start);
   t.images = n;
-  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(o.output, engine, src.get(), outputs));
+  if (!o.output.empty()) TANDEM_RETURN_IF_ERROR(write_outputs(o.output, engine, src.get(), outputs, rows));
   return t;
 }
 
@@ -259,6 +274,8 @@ Status run_run(const RunOptions& o) {
   Result<Timing> r = o.input.empty() ? run_generated(*engine, o) : run_offline(*engine, o);
   if (!r.is_ok()) return r.status();
   const Timing& t = *r;
+  if (!o.quiet)
+    for (const std::string& w : engine->plan_warnings()) std::fprintf(stderr, "note: %s\n", w.c_str());
   if (o.dump_plan) std::printf("%s\n", engine->plan_details().c_str());
   else if (!o.quiet) std::printf("plan %s\n", engine->plan_description().c_str());
   const double ips = t.total_ms > 0 ? 1000.0 * static_cast<double>(t.images) / t.total_ms : 0.0;

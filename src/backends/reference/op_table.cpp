@@ -33,6 +33,7 @@ extern const RefOp kRefFusedAttention;                                          
 extern const RefOp kRefEinsum;                                                           // einsum.cpp
 extern const RefOp kRefTopK;                                                             // topk.cpp
 extern const RefOp kRefGatherND;                                                         // gather_nd.cpp
+extern const RefOp kRefNonMaxSuppression;                                                // nms.cpp
 extern const RefOp kRefSplit;                                                            // split.cpp
 extern const RefOp kRefPad;                                                              // pad.cpp
 extern const RefOp kRefExpand;                                                           // expand.cpp
@@ -59,7 +60,7 @@ const RefOp* const kRefOps[] = {
     &kRefConcat, &kRefReshape, &kRefFlatten, &kRefSqueeze, &kRefUnsqueeze, &kRefIdentity, &kRefDropout,
     &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice, &kRefScatterND,
     &kRefFusedAttention, &kRefEinsum,
-    &kRefTopK, &kRefGatherND,
+    &kRefTopK, &kRefGatherND, &kRefNonMaxSuppression,
     &kRefSplit, &kRefPad, &kRefExpand, &kRefTile, &kRefConstantOfShape, &kRefRange,
     &kRefReduceSum, &kRefReduceMean, &kRefReduceMax, &kRefReduceMin, &kRefReduceProd, &kRefReduceL1, &kRefReduceL2,
     &kRefReduceSumSquare, &kRefReduceLogSum, &kRefReduceLogSumExp, &kRefLayerNormalization,

@@ -23,6 +23,7 @@
 #include "ir/ops/identity.h"
 #include "ir/ops/layer_norm.h"
 #include "ir/ops/matmul.h"
+#include "ir/ops/nms.h"
 #include "ir/ops/pad.h"
 #include "ir/ops/pool.h"
 #include "ir/ops/range.h"
@@ -64,6 +65,7 @@ using OpAttrs = std::variant<std::monostate,
                              IdentityAttrs,
                              LayerNormAttrs,
                              MatMulAttrs,
+                             NmsAttrs,
                              PadAttrs,
                              PoolAttrs,
                              RangeAttrs,

@@ -35,6 +35,10 @@ struct OpDef {
   bool foldable = false;
   // Made by a pass, never read from a file (FusedAttention): the importer refuses it.
   bool internal = false;
+  // An output's shape depends on input values (NonMaxSuppression's row count): it keeps open
+  // dims (-1) after specialisation, and so does every tensor computed from it. Only a backend
+  // that takes data-dependent shapes (Backend::takes_dynamic_shapes) runs such nodes.
+  bool data_dependent = false;
 };
 
 // nullptr when the IR does not know `op_type`.

@@ -78,6 +78,7 @@ extern const OpDef kNotOpDef;
 extern const OpDef kEinsumOpDef;
 extern const OpDef kFusedAttentionOpDef;
 extern const OpDef kTopKOpDef;
+extern const OpDef kNmsOpDef;
 extern const OpDef kGatherNDOpDef;
 extern const OpDef kSplitOpDef;
 extern const OpDef kPadOpDef;
@@ -172,6 +173,7 @@ const OpDef* const kOpDefs[] = {
     &kEinsumOpDef,
     &kFusedAttentionOpDef,
     &kTopKOpDef,
+    &kNmsOpDef,
     &kGatherNDOpDef,
     &kSplitOpDef,
     &kPadOpDef,
