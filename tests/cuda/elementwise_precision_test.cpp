@@ -1,6 +1,6 @@
 // CUDA elementwise ops (unary math, the new activations alone and in Conv/Gemm epilogues, Pow,
-// Mod, Sum/Mean/Min/Max, Where) in each precision: fp32 per element vs the reference backend
-// (1e-4 + 1e-3*|ref|), fp16 (4-D tensors NHWC) and tf32 by relative L2 <= 1e-2. Inputs are
+// Mod, Sum/Mean/Min/Max, Where) in each precision (fp16: 4-D tensors NHWC) vs the reference
+// backend, within the precision's row of the tolerance table (ops/tolerance.h). Inputs are
 // multiples of 1/16 that fp16 holds exactly, so Ceil/Floor/Round/Sign see the same values in every
 // precision. Skipped with one line when there is no CUDA device.
 #include <gtest/gtest.h>
@@ -11,8 +11,6 @@ namespace tandem {
 namespace {
 
 using optest::GraphBuilder;
-
-constexpr double kRelL2 = 1e-2;  // the fp16 / tf32 contract
 
 // Values k/16 + 1/32 for k in [-48, 48): away from integers and .5 ties, exact in fp16.
 Tensor grid_input(const Shape& s, int shift) {
@@ -47,10 +45,9 @@ class CudaElementwise : public ::testing::Test {
       o.precision = p;
       auto got = optest::run_on(*backend_, g, inputs, o);
       ASSERT_TRUE(got.is_ok()) << got.status().message();
-      for (size_t i = 0; i < g.outputs.size(); ++i) {
-        if (p == Precision::kFloat32) EXPECT_TRUE(optest::all_close((*ref)[i], (*got)[i], "fp32 " + g.outputs[i]));
-        else EXPECT_LE(optest::rel_l2((*ref)[i], (*got)[i]), kRelL2) << int(p) << " " << g.outputs[i];
-      }
+      const optest::Tolerance tol = optest::tolerance(p, optest::OpClass::kArithmetic);
+      for (size_t i = 0; i < g.outputs.size(); ++i)
+        EXPECT_TRUE(optest::within(tol, (*ref)[i], (*got)[i], std::string(optest::precision_name(p)) + " " + g.outputs[i]));
     }
   }
   std::unique_ptr<Backend> backend_;

@@ -1,7 +1,7 @@
-// CUDA fp32 depthwise convolution (our NCHW kernel, not cuDNN) against the reference backend per
-// element (1e-4 + 1e-3*|ref|), the same shapes in fp16 (NHWC kernel, relative L2 <= 1e-2), and the
-// `tf32` precision (fp32 data, TF32 tensor cores in cuDNN/cuBLAS) by relative L2 <= 1e-2 on small
-// graphs and whole models vs onnxruntime. Skipped with one line when there is no CUDA device.
+// CUDA fp32 depthwise convolution (our NCHW kernel, not cuDNN) against the reference backend, the
+// same shapes in fp16 (NHWC kernel), and the `tf32` precision (fp32 data, TF32 tensor cores in
+// cuDNN/cuBLAS) on small graphs and whole models vs onnxruntime, each within its row of the
+// tolerance table (ops/tolerance.h). Skipped with one line when there is no CUDA device.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,8 +16,6 @@ namespace tandem {
 namespace {
 
 using optest::GraphBuilder;
-
-constexpr double kRelL2 = 1e-2;  // fp16 and tf32 share this contract
 
 using optest::rel_l2;
 
@@ -34,7 +32,7 @@ class CudaPrecision : public ::testing::Test {
     if (!b.is_ok()) GTEST_SKIP() << "cuda: " << b.status().message();
     backend_ = std::move(*b);
   }
-  // fp32 per element vs the reference backend; fp16 and tf32 by relative L2.
+  // fp32, fp16 and tf32 vs the reference backend, each within its tolerance.
   void check(const ir::Graph& g) {
     SCOPED_TRACE(ir::graph_to_string(g));
     const auto inputs = optest::random_inputs(g);
@@ -46,10 +44,13 @@ class CudaPrecision : public ::testing::Test {
     ASSERT_TRUE(f16.is_ok()) << f16.status().message();
     auto tf32 = optest::run_on(*backend_, g, inputs, with_precision(Precision::kTF32));
     ASSERT_TRUE(tf32.is_ok()) << tf32.status().message();
+    using optest::OpClass;
+    using optest::tolerance;
     for (size_t i = 0; i < g.outputs.size(); ++i) {
-      EXPECT_TRUE(optest::all_close((*ref)[i], (*f32)[i], "fp32 '" + g.outputs[i] + "'"));
-      EXPECT_LE(rel_l2((*ref)[i], (*f16)[i]), kRelL2) << "fp16 '" << g.outputs[i] << "'";
-      EXPECT_LE(rel_l2((*ref)[i], (*tf32)[i]), kRelL2) << "tf32 '" << g.outputs[i] << "'";
+      const std::string name = " '" + g.outputs[i] + "'";
+      EXPECT_TRUE(optest::within(tolerance(Precision::kFloat32, OpClass::kArithmetic), (*ref)[i], (*f32)[i], "fp32" + name));
+      EXPECT_TRUE(optest::within(tolerance(Precision::kFloat16, OpClass::kArithmetic), (*ref)[i], (*f16)[i], "fp16" + name));
+      EXPECT_TRUE(optest::within(tolerance(Precision::kTF32, OpClass::kArithmetic), (*ref)[i], (*tf32)[i], "tf32" + name));
     }
   }
   std::unique_ptr<Backend> backend_;
@@ -173,7 +174,7 @@ TEST_P(CudaTf32Models, MatchOnnxruntimeWithinRelL2) {
     ASSERT_TRUE(input.is_ok() && want.is_ok()) << input.status().message() << want.status().message();
     auto out = (*engine)->run({*input});
     ASSERT_TRUE(out.is_ok()) << out.status().message();
-    EXPECT_LE(rel_l2(*want, (*out)[0]), kRelL2);
+    EXPECT_LE(rel_l2(*want, (*out)[0]), optest::kModelRelL2);
   }
 }
 
