@@ -305,6 +305,60 @@ TANDEM_MATRIX_CASE(MovementOps, GatherOfRuntimeIndicesIsRefused) {
                      .build());
 }
 
+// ---- Squeeze, Unsqueeze, Dropout ------------------------------------------------------------
+
+TANDEM_MATRIX_CASE(MovementOps, SqueezeAndUnsqueeze) {  // opset 13: the axes as a constant input
+  r.check(GraphBuilder()
+              .input("x", {2, 1, 5, 1})
+              .constant("axes", ints({1, -1}))
+              .node("Squeeze", {"x", "axes"}, {"y"}, ir::SqueezeAttrs{}, {{2, 5}})
+              .output("y")
+              .build());
+  r.check(GraphBuilder()
+              .input("x", {3, 1, 4})
+              .node("Squeeze", {"x"}, {"y"}, ir::SqueezeAttrs{}, {{3, 4}})  // no axes: every dim of 1
+              .output("y")
+              .build());
+  r.check(GraphBuilder()
+              .input("x", {2, 6})
+              .constant("axes", ints({0, -1}))
+              .node("Unsqueeze", {"x", "axes"}, {"y"}, ir::SqueezeAttrs{true, {}}, {{1, 2, 6, 1}})
+              .output("y")
+              .build());
+}
+
+// The SE block's squeeze as a model writes it: a conv output (blocked / NHWC) pooled, squeezed
+// to [N, C] for a Gemm, and unsqueezed back to [N, C, 1, 1] to scale the conv output.
+TANDEM_MATRIX_CASE(MovementOps, SqueezeUnsqueezeAroundAConvOutput) {
+  r.check(GraphBuilder()
+              .input("x", {2, 4, 5, 5})
+              .weight("w", {8, 4, 3, 3}).weight("fw", {8, 8}).weight("fb", {8})
+              .constant("hw", ints({2, 3}))
+              .node("Conv", {"x", "w"}, {"c"}, conv3x3(), {{2, 8, 5, 5}})
+              .node("GlobalAveragePool", {"c"}, {"g"}, ir::GlobalPoolAttrs{}, {{2, 8, 1, 1}})
+              .node("Squeeze", {"g", "hw"}, {"s"}, ir::SqueezeAttrs{}, {{2, 8}})
+              .node("Gemm", {"s", "fw", "fb"}, {"f"}, ir::GemmAttrs{.trans_b = true}, {{2, 8}})
+              .node("Unsqueeze", {"f", "hw"}, {"u"}, ir::SqueezeAttrs{true, {}}, {{2, 8, 1, 1}})
+              .node("Mul", {"c", "u"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {{2, 8, 5, 5}})
+              .output("y").output("s")
+              .build());
+}
+
+TANDEM_MATRIX_CASE(MovementOps, DropoutIsACopy) {
+  r.check(GraphBuilder()
+              .input("x", {2, 3, 4, 5})
+              .node("Dropout", {"x"}, {"y"}, ir::IdentityAttrs{}, {{2, 3, 4, 5}})
+              .output("y")
+              .build());
+  r.check(GraphBuilder()  // opset 12+: ratio and training_mode (false) as constant inputs
+              .input("x", {2, 7, 6})
+              .constant("ratio", Tensor::from_vector<float>({}, DType::kFloat32, {0.1f}))
+              .constant("training", Tensor::from_vector<uint8_t>({}, DType::kBool, {0}))
+              .node("Dropout", {"x", "ratio", "training"}, {"y"}, ir::IdentityAttrs{}, {{2, 7, 6}})
+              .output("y")
+              .build());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MovementOps, ::testing::ValuesIn(optest::matrix_columns()), optest::column_test_name);
 
 }  // namespace

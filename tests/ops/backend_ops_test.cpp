@@ -358,6 +358,25 @@ TANDEM_MATRIX_CASE(BackendOps, ResizeBilinear) {
   r.check(resize_graph("linear", "pytorch_half_pixel", "round_prefer_floor", 2));
 }
 
+// Opset-9 Upsample: Resize's kernels with asymmetric coordinates (nearest: floor).
+TANDEM_MATRIX_CASE(BackendOps, Upsample) {
+  for (const std::string mode : {"nearest", "linear"}) {
+    SCOPED_TRACE(mode);
+    ir::ResizeAttrs a;
+    a.mode = mode;
+    a.coordinate_transformation_mode = "asymmetric";
+    a.nearest_mode = "floor";
+    a.scales = {1.0f, 1.0f, 2.0f, 3.0f};
+    a.sizes = {2, 3, 10, 12};
+    r.check(GraphBuilder()
+                .input("x", {2, 3, 5, 4})
+                .constant("scales", Tensor::from_vector<float>({4}, DType::kFloat32, {1.0f, 1.0f, 2.0f, 3.0f}))
+                .node("Upsample", {"x", "scales"}, {"y"}, a, {{2, 3, 10, 12}})
+                .output("y")
+                .build());
+  }
+}
+
 TANDEM_MATRIX_CASE(BackendOps, BatchNormalization) {
   r.check(GraphBuilder()
             .input("x", {2, 6, 5, 4})
