@@ -1,8 +1,8 @@
-// Comparisons, logic, Cast and Shape of the op-test matrix: every case in every column (cpu; cuda
-// fp32, tf32, fp16) against the reference backend (ops/op_matrix.h). Bool and integer outputs
-// must be equal in every column. The cpu unit runs most of these through its reference fallback
+// Comparisons, logic, Cast to integers and Shape of the op-test matrix: every case in every
+// column (cpu; cuda fp32, tf32, fp16) against the reference backend (ops/op_matrix.h). Bool and
+// integer outputs must be equal in every column. The cpu unit runs most of these through its reference fallback
 // (plain buffers behind its own layouts); cuda keeps float32 tensors only, so it may refuse a
-// graph that makes or reads bool or integer tensors, and must run the rest.
+// graph that makes or reads bool or integer tensors (Cast to float32: backend_transformer_ops_test).
 #include <gtest/gtest.h>
 
 #include "ops/op_matrix.h"
@@ -84,26 +84,6 @@ TANDEM_MATRIX_CASE(LogicOps, LogicOfMasksAndWhere) {
                              .output("y")
                              .build(),
                          {"cuda"}, in);
-}
-
-// Cast to float32 of a float32 tensor and of int64 / bool constants: every backend.
-TANDEM_MATRIX_CASE(LogicOps, CastToFloat) {
-  const Shape s{2, 3, 4, 5};
-  Tensor i64(s, DType::kInt64), flags(s, DType::kBool);
-  for (int64_t i = 0; i < i64.numel(); ++i) {
-    i64.data_as<int64_t>()[i] = i % 11 - 5;
-    flags.data_as<uint8_t>()[i] = static_cast<uint8_t>(i % 3 == 0);
-  }
-  r.check(GraphBuilder()
-              .input("x", s).constant("i", i64).constant("f", flags)
-              .node("Relu", {"x"}, {"rx"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {s})
-              .node("Cast", {"rx"}, {"cx"}, ir::CastAttrs{DType::kFloat32}, {s})
-              .node("Cast", {"i"}, {"ci"}, ir::CastAttrs{DType::kFloat32}, {s})
-              .node("Cast", {"f"}, {"cf"}, ir::CastAttrs{DType::kFloat32}, {s})
-              .node("Mul", {"cx", "ci"}, {"m"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {s})
-              .node("Add", {"m", "cf"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {s})
-              .output("y")
-              .build());
 }
 
 // Cast of a float32 tensor to int32 (truncates) and of a computed mask to float32.
