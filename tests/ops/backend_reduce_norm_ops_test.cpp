@@ -1,9 +1,9 @@
 // Reduce* and LayerNormalization of the op-test matrix in every column (cpu; cuda fp32, tf32,
 // fp16 with 4-D tensors stored NHWC) against the reference backend (ops/op_matrix.h). The shapes
-// cover each cuda kernel path:
-// a warp or a block per output over a contiguous run, 32 neighbouring
-// outputs per block (the SE mean over H, W of NHWC), one thread per output; layer norm on
-// contiguous rows (a warp or a block per row) and on NHWC storage. A missing backend is skipped.
+// cover each cuda kernel path: a warp or a block per output over a contiguous run, 32
+// neighbouring outputs per block (the SE mean over H, W of NHWC), one thread per output; layer
+// norm on contiguous rows (a warp or a block per row) and on NHWC storage. A column whose
+// backend is missing is skipped with one line.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +14,7 @@ namespace tandem {
 namespace {
 
 using optest::GraphBuilder;
+
 class ReduceNormOps : public optest::MatrixTest {};
 
 ir::ReduceAttrs reduce(ir::ReduceKind k, std::vector<int64_t> axes, bool keepdims) {
