@@ -128,5 +128,11 @@ class Backend {
 // Registry of backend kinds compiled into this build: "reference", "cpu", "cuda" (when built).
 Result<std::unique_ptr<Backend>> make_backend(std::string_view kind);
 std::vector<std::string> available_backends();
+// The op types in the op table of a backend kind compiled into this build, in table order
+// (kNotFound for another kind). Static data: needs no device, unlike make_backend("cuda").
+Result<std::vector<std::string_view>> backend_op_types(std::string_view kind);
+// The claim of `node` by a backend kind of this build, as its Backend::supports() answers,
+// without making the backend (needs no device); kNotFound for another kind.
+Status backend_supports(std::string_view kind, const ir::Graph& graph, const ir::Node& node);
 
 }  // namespace tandem

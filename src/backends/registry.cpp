@@ -21,6 +21,24 @@ Result<std::unique_ptr<Backend>> make_backend(std::string_view kind) {
                    ")");
 }
 
+Result<std::vector<std::string_view>> backend_op_types(std::string_view kind) {
+  if (kind == "reference") return reference_op_types();
+  if (kind == "cpu") return cpu_op_types();
+#ifdef TANDEM_WITH_CUDA
+  if (kind == "cuda") return cuda_op_types();
+#endif
+  return not_found("backend '" + std::string(kind) + "' is not in this build");
+}
+
+Status backend_supports(std::string_view kind, const ir::Graph& graph, const ir::Node& node) {
+  if (kind == "reference") return reference_supports(graph, node);
+  if (kind == "cpu") return cpu_supports(graph, node);
+#ifdef TANDEM_WITH_CUDA
+  if (kind == "cuda") return cuda_supports(graph, node);
+#endif
+  return not_found("backend '" + std::string(kind) + "' is not in this build");
+}
+
 std::vector<std::string> available_backends() {
   std::vector<std::string> v{"reference", "cpu"};
 #ifdef TANDEM_WITH_CUDA

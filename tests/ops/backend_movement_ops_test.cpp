@@ -1,23 +1,21 @@
-// Data-movement ops (Split, Pad, Slice, Expand, Tile, Gather) x every backend vs the reference
-// backend. Each graph goes through ir::specialize first, as a model does, so the typed attrs
-// are resolved by the ops' own inference from constant inputs (equal splits, negative starts,
-// pads). Parameterised over "cpu" and "cuda" (per element, the tolerance table of
-// op_test_util.h) and "cuda/fp16" (relative L2 <= 1e-2; there 4-D tensors are NHWC, so a
-// channel split or slice is a strided copy). A backend this build or machine lacks is skipped.
+// Data-movement ops (Split, Pad, Slice, Expand, Tile, Gather, Squeeze, ...) of the op-test
+// matrix: every case in every column (cpu; cuda fp32, tf32, fp16; in fp16 4-D tensors are NHWC,
+// so a channel split or slice is a strided copy) against the reference backend, exactly where a
+// graph only moves data (ops/tolerance.h). Each graph goes through ir::specialize first, as a
+// model does, so the typed attrs are resolved by the ops' own inference from constant inputs
+// (equal splits, negative starts, pads). A column whose backend is missing is skipped.
 #include <gtest/gtest.h>
 
 #include <climits>
 
 #include "backends/reference/reference_backend.h"
 #include "ir/specialize.h"
-#include "ops/op_test_util.h"
+#include "ops/op_matrix.h"
 
 namespace tandem {
 namespace {
 
 using optest::GraphBuilder;
-
-constexpr double kFp16RelL2 = 1e-2;
 
 Tensor ints(std::vector<int64_t> v, bool scalar = false) {
   const Shape s = scalar ? Shape{} : Shape{static_cast<int64_t>(v.size())};
@@ -37,82 +35,32 @@ Result<ir::Graph> specialised(const ir::Graph& g) {
   return ir::specialize(g, shapes, reference_evaluate_node);
 }
 
-class MovementOps : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    const std::string param = GetParam();
-    kind_ = param.substr(0, param.find('/'));
-    if (param.find("/fp16") != std::string::npos) options_.precision = Precision::kFloat16;
-    auto b = make_backend(kind_);
-    if (!b.is_ok()) GTEST_SKIP() << kind_ << ": " << b.status().message();
-    backend_ = std::move(*b);
-    ir::Graph probe = GraphBuilder()
-                          .input("x", {1, 4})
-                          .node("Relu", {"x"}, {"y"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{1, 4}})
-                          .output("y")
-                          .build();
-    auto exe = backend_->compile(probe, options_);
-    if (!exe.is_ok() && exe.status().code() == StatusCode::kUnavailable) GTEST_SKIP() << kind_ << ": " << exe.status().message();
-  }
-
-  void check(const ir::Graph& built) {
-    auto g = specialised(built);
-    ASSERT_TRUE(g.is_ok()) << g.status().to_string() << "\n" << ir::graph_to_string(built);
-    SCOPED_TRACE(ir::graph_to_string(*g));
-    const auto inputs = optest::random_inputs(*g);
-    auto ref = optest::run_on("reference", *g, inputs);
-    ASSERT_TRUE(ref.is_ok()) << ref.status().to_string();
-    auto got = optest::run_on(*backend_, *g, inputs, options_);
-    ASSERT_TRUE(got.is_ok()) << got.status().to_string();
-    for (size_t i = 0; i < g->outputs.size(); ++i) {
-      if (options_.precision == Precision::kFloat16)
-        EXPECT_LE(optest::rel_l2((*ref)[i], (*got)[i]), kFp16RelL2) << "fp16 '" << g->outputs[i] << "'";
-      else
-        EXPECT_TRUE(optest::all_close((*ref)[i], (*got)[i], kind_ + " output '" + g->outputs[i] + "'"));
-    }
-  }
-
-  // The backend must refuse some node of `built` (a case it does not run), with a reason.
-  void expect_refused(const ir::Graph& built) {
-    auto g = specialised(built);
-    ASSERT_TRUE(g.is_ok()) << g.status().to_string();
-    bool refused = false;
-    for (const auto& n : g->nodes) {
-      Status st = backend_->supports(*g, n);
-      if (!st.is_ok()) {
-        EXPECT_EQ(st.code(), StatusCode::kUnsupported);
-        EXPECT_FALSE(st.message().empty());
-        refused = true;
-      }
-    }
-    EXPECT_TRUE(refused) << ir::graph_to_string(*g);
-  }
-
-  std::string kind_;
-  UnitOptions options_;
-  std::unique_ptr<Backend> backend_;
+// Cases go through ir::specialize first, as a model does.
+class MovementOps : public optest::MatrixTest {
+ public:
+  static Result<ir::Graph> prepare_graph(const ir::Graph& g) { return specialised(g); }
 };
 
 // ---- Split ----------------------------------------------------------------------------------
 
-TEST_P(MovementOps, SplitEqualPartsWithoutSizes) {
-  check(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, SplitEqualPartsWithoutSizes) {
+  r.check(GraphBuilder()
             .input("x", {2, 6, 5})
             .node("Split", {"x"}, {"a", "b", "c"}, ir::SplitAttrs{1, {}}, {{2, 2, 5}, {2, 2, 5}, {2, 2, 5}})
             .output("a").output("b").output("c")
             .build());
 }
 
-TEST_P(MovementOps, SplitQkvOnTheLastAxis) {  // ViT: [B, N, 3D] -> 3 x [B, N, D], axis -1
-  check(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, SplitQkvOnTheLastAxis) {  // ViT: [B, N, 3D] -> 3 x [B, N, D], axis -1
+  r.check(GraphBuilder()
             .input("x", {2, 7, 24})
             .node("Split", {"x"}, {"q", "k", "v"}, ir::SplitAttrs{-1, {}}, {{2, 7, 8}, {2, 7, 8}, {2, 7, 8}})
             .output("q").output("k").output("v")
             .build());
 }
 
-TEST_P(MovementOps, SplitUnevenSizesFromTheInput) {  // opset 13: sizes as a constant input
-  check(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, SplitUnevenSizesFromTheInput) {  // opset 13: sizes as a constant input
+  r.check(GraphBuilder()
             .input("x", {2, 16, 5, 6})
             .constant("sizes", ints({3, 5, 8}))
             .node("Split", {"x", "sizes"}, {"a", "b", "c"}, ir::SplitAttrs{1, {}}, {{2, 3, 5, 6}, {2, 5, 5, 6}, {2, 8, 5, 6}})
@@ -122,11 +70,11 @@ TEST_P(MovementOps, SplitUnevenSizesFromTheInput) {  // opset 13: sizes as a con
 
 // Res2Net / CSP: a conv's output (blocked on cpu, NHWC in fp16) split by channels, one piece
 // through another conv, concatenated again.
-TEST_P(MovementOps, SplitChannelsOfAConvOutput) {
+TANDEM_MATRIX_CASE(MovementOps, SplitChannelsOfAConvOutput) {
   for (std::vector<int64_t> sizes : {std::vector<int64_t>{8, 8}, {3, 13}}) {
     SCOPED_TRACE(sizes[0]);
     const int64_t s0 = sizes[0], s1 = sizes[1];
-    check(GraphBuilder()
+    r.check(GraphBuilder()
               .input("x", {2, 8, 5, 6})
               .weight("w", {16, 8, 3, 3}).weight("w2", {s0, s0, 3, 3})
               .constant("sizes", ints(sizes))
@@ -139,8 +87,8 @@ TEST_P(MovementOps, SplitChannelsOfAConvOutput) {
   }
 }
 
-TEST_P(MovementOps, SplitSpatialAnd5DAxes) {
-  check(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, SplitSpatialAnd5DAxes) {
+  r.check(GraphBuilder()
             .input("x", {2, 4, 6, 5})
             .weight("w", {8, 4, 3, 3})
             .constant("sizes", ints({2, 4}))
@@ -148,7 +96,7 @@ TEST_P(MovementOps, SplitSpatialAnd5DAxes) {
             .node("Split", {"c", "sizes"}, {"top", "bottom"}, ir::SplitAttrs{2, {}}, {{2, 8, 2, 5}, {2, 8, 4, 5}})
             .output("top").output("bottom")
             .build());
-  check(GraphBuilder()
+  r.check(GraphBuilder()
             .input("x", {2, 3, 4, 2, 5})
             .constant("sizes", ints({1, 3}))
             .node("Split", {"x", "sizes"}, {"a", "b"}, ir::SplitAttrs{2, {}}, {{2, 3, 1, 2, 5}, {2, 3, 3, 2, 5}})
@@ -173,36 +121,36 @@ ir::Graph pad_graph(const Shape& in, std::vector<int64_t> pads, ir::PadMode mode
       .build();
 }
 
-TEST_P(MovementOps, PadEachMode4D) {
+TANDEM_MATRIX_CASE(MovementOps, PadEachMode4D) {
   for (ir::PadMode mode : {ir::PadMode::kConstant, ir::PadMode::kReflect, ir::PadMode::kEdge}) {
     SCOPED_TRACE(ir::pad_mode_name(mode));
-    check(pad_graph({2, 3, 5, 6}, {0, 0, 1, 2, 0, 0, 2, 1}, mode, 0.5f));
-    check(pad_graph({2, 2, 4, 4}, {1, 1, 3, 0, 0, 0, 0, 3}, mode, -2.0f));  // N and C padded too
+    r.check(pad_graph({2, 3, 5, 6}, {0, 0, 1, 2, 0, 0, 2, 1}, mode, 0.5f));
+    r.check(pad_graph({2, 2, 4, 4}, {1, 1, 3, 0, 0, 0, 0, 3}, mode, -2.0f));  // N and C padded too
   }
 }
 
-TEST_P(MovementOps, PadEachMode3D) {
+TANDEM_MATRIX_CASE(MovementOps, PadEachMode3D) {
   for (ir::PadMode mode : {ir::PadMode::kConstant, ir::PadMode::kReflect, ir::PadMode::kEdge}) {
     SCOPED_TRACE(ir::pad_mode_name(mode));
-    check(pad_graph({2, 5, 7}, {0, 1, 3, 0, 2, 2}, mode, 1.5f));
+    r.check(pad_graph({2, 5, 7}, {0, 1, 3, 0, 2, 2}, mode, 1.5f));
   }
 }
 
-TEST_P(MovementOps, PadNegativeCrops) {
-  check(pad_graph({2, 3, 6, 6}, {0, 0, -1, 2, 0, 0, 1, -2}, ir::PadMode::kConstant));
-  check(pad_graph({2, 3, 6, 6}, {0, 0, -1, 2, 0, 0, 2, -2}, ir::PadMode::kReflect));
-  check(pad_graph({2, 3, 6, 6}, {0, 0, 0, -3, 0, 0, 2, 1}, ir::PadMode::kEdge));
+TANDEM_MATRIX_CASE(MovementOps, PadNegativeCrops) {
+  r.check(pad_graph({2, 3, 6, 6}, {0, 0, -1, 2, 0, 0, 1, -2}, ir::PadMode::kConstant));
+  r.check(pad_graph({2, 3, 6, 6}, {0, 0, -1, 2, 0, 0, 2, -2}, ir::PadMode::kReflect));
+  r.check(pad_graph({2, 3, 6, 6}, {0, 0, 0, -3, 0, 0, 2, 1}, ir::PadMode::kEdge));
 }
 
 // TF "same": a zero Pad between convs (the conv's output in a blocked / NHWC layout).
-TEST_P(MovementOps, PadBetweenConvs) {
+TANDEM_MATRIX_CASE(MovementOps, PadBetweenConvs) {
   for (ir::PadMode mode : {ir::PadMode::kConstant, ir::PadMode::kReflect}) {
     SCOPED_TRACE(ir::pad_mode_name(mode));
     ir::ConvAttrs valid = conv3x3();
     valid.pads = {0, 0, 0, 0};
     ir::PadAttrs a;
     a.mode = mode;
-    check(GraphBuilder()
+    r.check(GraphBuilder()
               .input("x", {2, 8, 7, 7})
               .weight("w1", {16, 8, 3, 3}).weight("w2", {8, 16, 3, 3})
               .constant("pads", ints({0, 0, 0, 1, 0, 0, 1, 1}))
@@ -227,22 +175,22 @@ ir::Graph slice_graph(const Shape& in, std::vector<int64_t> starts, std::vector<
       .build();
 }
 
-TEST_P(MovementOps, SliceSteps1And2) {
-  check(slice_graph({2, 8, 6, 5}, {1, 2}, {7, 1000}, {1, 2}, {1, 1}, {2, 6, 4, 5}));
-  check(slice_graph({2, 8, 6, 5}, {0, 1}, {8, 5}, {1, 3}, {2, 2}, {2, 4, 6, 2}));
-  check(slice_graph({3, 9, 10}, {1, 0, 3}, {3, 9, INT64_MAX}, {0, 1, 2}, {1, 3, 2}, {2, 3, 4}));
+TANDEM_MATRIX_CASE(MovementOps, SliceSteps1And2) {
+  r.check(slice_graph({2, 8, 6, 5}, {1, 2}, {7, 1000}, {1, 2}, {1, 1}, {2, 6, 4, 5}));
+  r.check(slice_graph({2, 8, 6, 5}, {0, 1}, {8, 5}, {1, 3}, {2, 2}, {2, 4, 6, 2}));
+  r.check(slice_graph({3, 9, 10}, {1, 0, 3}, {3, 9, INT64_MAX}, {0, 1, 2}, {1, 3, 2}, {2, 3, 4}));
   // [0:3:2] of 3 and [0:5:2] of 5: the steps overrun the dims (cpu cuts off the last elements)
-  check(slice_graph({2, 3, 5}, {0, 0}, {3, 5}, {1, 2}, {2, 2}, {2, 2, 3}));
+  r.check(slice_graph({2, 3, 5}, {0, 0}, {3, 5}, {1, 2}, {2, 2}, {2, 2, 3}));
 }
 
-TEST_P(MovementOps, SliceNegativeStartsAndAxes) {
-  check(slice_graph({2, 8, 6}, {-3}, {INT64_MAX}, {-1}, {1}, {2, 8, 3}));
-  check(slice_graph({2, 8, 6, 5}, {-6, -100}, {-1, 3}, {1, -2}, {1, 1}, {2, 5, 3, 5}));
+TANDEM_MATRIX_CASE(MovementOps, SliceNegativeStartsAndAxes) {
+  r.check(slice_graph({2, 8, 6}, {-3}, {INT64_MAX}, {-1}, {1}, {2, 8, 3}));
+  r.check(slice_graph({2, 8, 6, 5}, {-6, -100}, {-1, 3}, {1, -2}, {1, 1}, {2, 5, 3, 5}));
 }
 
 // GhostNet / DPN: a conv output cut by channels (at and off oneDNN's block boundary).
-TEST_P(MovementOps, SliceChannelsOfAConvOutput) {
-  check(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, SliceChannelsOfAConvOutput) {
+  r.check(GraphBuilder()
             .input("x", {2, 8, 5, 6})
             .weight("w", {32, 8, 3, 3})
             .constant("s0", ints({0})).constant("e0", ints({16}))
@@ -254,9 +202,9 @@ TEST_P(MovementOps, SliceChannelsOfAConvOutput) {
             .build());
 }
 
-TEST_P(MovementOps, SliceNegativeStepsOnCudaOnly) {
+TANDEM_MATRIX_CASE(MovementOps, SliceNegativeStepsOnCudaOnly) {
   ir::Graph g = slice_graph({2, 8, 6}, {-1, 4}, {INT64_MIN, 0}, {1, 2}, {-2, -1}, {2, 4, 4});
-  check(g);  // cpu: through the reference fallback (its own Slice runs steps >= 1)
+  r.check(g);  // cpu: through the reference fallback (its own Slice runs steps >= 1)
 }
 
 // ---- Expand, Tile ---------------------------------------------------------------------------
@@ -270,15 +218,15 @@ ir::Graph expand_graph(const Shape& in, std::vector<int64_t> shape, const Shape&
       .build();
 }
 
-TEST_P(MovementOps, Expand) {
-  check(expand_graph({2, 1, 5}, {2, 4, 5}, {2, 4, 5}));
-  check(expand_graph({3, 1}, {2, 1, 6}, {2, 3, 6}));     // rank grows, both sides broadcast
-  check(expand_graph({2, 8, 1, 1}, {5, 6}, {2, 8, 5, 6}));  // 4-D: NHWC in fp16
-  check(expand_graph({}, {3, 2}, {3, 2}));               // a scalar
+TANDEM_MATRIX_CASE(MovementOps, Expand) {
+  r.check(expand_graph({2, 1, 5}, {2, 4, 5}, {2, 4, 5}));
+  r.check(expand_graph({3, 1}, {2, 1, 6}, {2, 3, 6}));     // rank grows, both sides broadcast
+  r.check(expand_graph({2, 8, 1, 1}, {5, 6}, {2, 8, 5, 6}));  // 4-D: NHWC in fp16
+  r.check(expand_graph({}, {3, 2}, {3, 2}));               // a scalar
 }
 
-TEST_P(MovementOps, ExpandOfAConvOutput) {
-  check(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, ExpandOfAConvOutput) {
+  r.check(GraphBuilder()
             .input("x", {2, 4, 5, 6})
             .weight("w", {1, 4, 3, 3})
             .constant("shape", ints({2, 6, 5, 6}))
@@ -288,14 +236,14 @@ TEST_P(MovementOps, ExpandOfAConvOutput) {
             .build());
 }
 
-TEST_P(MovementOps, Tile) {
-  check(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, Tile) {
+  r.check(GraphBuilder()
             .input("x", {2, 3, 4})
             .constant("reps", ints({1, 2, 3}))
             .node("Tile", {"x", "reps"}, {"y"}, ir::TileAttrs{}, {{2, 6, 12}})
             .output("y")
             .build());
-  check(GraphBuilder()
+  r.check(GraphBuilder()
             .input("x", {2, 4, 5, 5})
             .weight("w", {4, 4, 3, 3})
             .constant("reps", ints({2, 1, 1, 2}))
@@ -316,22 +264,22 @@ ir::Graph gather_graph(const Shape& in, int64_t axis, Tensor indices, const Shap
       .build();
 }
 
-TEST_P(MovementOps, GatherClassToken) {  // ViT: x[:, 0] on [B, 1 + patches, D]
-  check(gather_graph({2, 5, 8}, 1, ints({0}, true), {2, 8}));
-  check(gather_graph({2, 5, 8}, 1, ints({-1}, true), {2, 8}));
+TANDEM_MATRIX_CASE(MovementOps, GatherClassToken) {  // ViT: x[:, 0] on [B, 1 + patches, D]
+  r.check(gather_graph({2, 5, 8}, 1, ints({0}, true), {2, 8}));
+  r.check(gather_graph({2, 5, 8}, 1, ints({-1}, true), {2, 8}));
 }
 
-TEST_P(MovementOps, GatherIndexLists) {
-  check(gather_graph({2, 5, 8}, 1, ints({4, -1, 0, 0, 2}), {2, 5, 8}));
-  check(gather_graph({4, 6}, 0, ints({3, 1}), {2, 6}));
-  check(gather_graph({2, 3, 4}, 1, ints({0, 2}), {2, 2, 4}));  // a step that overruns the dim
-  check(gather_graph({2, 3, 4, 6}, -1, Tensor::from_vector<int32_t>({3}, DType::kInt32, {5, 3, 1}), {2, 3, 4, 3}));
+TANDEM_MATRIX_CASE(MovementOps, GatherIndexLists) {
+  r.check(gather_graph({2, 5, 8}, 1, ints({4, -1, 0, 0, 2}), {2, 5, 8}));
+  r.check(gather_graph({4, 6}, 0, ints({3, 1}), {2, 6}));
+  r.check(gather_graph({2, 3, 4}, 1, ints({0, 2}), {2, 2, 4}));  // a step that overruns the dim
+  r.check(gather_graph({2, 3, 4, 6}, -1, Tensor::from_vector<int32_t>({3}, DType::kInt32, {5, 3, 1}), {2, 3, 4, 3}));
   // qkv picked from [3, B, heads, N, hd]: a 5-D input, a 4-D (NHWC in fp16) output.
-  check(gather_graph({3, 2, 2, 5, 4}, 0, ints({1}, true), {2, 2, 5, 4}));
+  r.check(gather_graph({3, 2, 2, 5, 4}, 0, ints({1}, true), {2, 2, 5, 4}));
 }
 
-TEST_P(MovementOps, GatherChannelsOfAConvOutput) {
-  check(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, GatherChannelsOfAConvOutput) {
+  r.check(GraphBuilder()
             .input("x", {2, 8, 5, 5})
             .weight("w", {16, 8, 3, 3})
             .constant("idx", ints({3, 4, 5, 10}))
@@ -341,15 +289,15 @@ TEST_P(MovementOps, GatherChannelsOfAConvOutput) {
             .build());
 }
 
-TEST_P(MovementOps, GatherTwoDimIndices) {  // cuda takes scalar and 1-D indices only
+TANDEM_MATRIX_CASE(MovementOps, GatherTwoDimIndices) {  // cuda takes scalar and 1-D indices only
   ir::Graph g = gather_graph({2, 5, 8}, 2, Tensor::from_vector<int64_t>({2, 2}, DType::kInt64, {0, 1, 7, 7}), {2, 5, 2, 2});
-  if (kind_ == "cuda") expect_refused(g);
-  else check(g);
+  if (r.column().backend == "cuda") r.expect_refused(g);
+  else r.check(g);
 }
 
-TEST_P(MovementOps, GatherOfRuntimeIndicesIsRefused) {
-  if (kind_ == "cpu") GTEST_SKIP() << "cpu runs it through the reference fallback (CpuFallback tests)";
-  expect_refused(GraphBuilder()
+TANDEM_MATRIX_CASE(MovementOps, GatherOfRuntimeIndicesIsRefused) {
+  if (r.column().backend == "cpu") return r.skip("cpu runs it through the reference fallback (CpuFallback tests)");
+  r.expect_refused(GraphBuilder()
                      .input("x", {4, 6})
                      .input("idx", {2}, DType::kInt64)
                      .node("Gather", {"x", "idx"}, {"y"}, ir::GatherAttrs{0}, {{2, 6}})
@@ -357,13 +305,61 @@ TEST_P(MovementOps, GatherOfRuntimeIndicesIsRefused) {
                      .build());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, MovementOps, ::testing::Values("cpu", "cuda", "cuda/fp16"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name)
-                             if (c == '/') c = '_';
-                           return name;
-                         });
+// ---- Squeeze, Unsqueeze, Dropout ------------------------------------------------------------
+
+TANDEM_MATRIX_CASE(MovementOps, SqueezeAndUnsqueeze) {  // opset 13: the axes as a constant input
+  r.check(GraphBuilder()
+              .input("x", {2, 1, 5, 1})
+              .constant("axes", ints({1, -1}))
+              .node("Squeeze", {"x", "axes"}, {"y"}, ir::SqueezeAttrs{}, {{2, 5}})
+              .output("y")
+              .build());
+  r.check(GraphBuilder()
+              .input("x", {3, 1, 4})
+              .node("Squeeze", {"x"}, {"y"}, ir::SqueezeAttrs{}, {{3, 4}})  // no axes: every dim of 1
+              .output("y")
+              .build());
+  r.check(GraphBuilder()
+              .input("x", {2, 6})
+              .constant("axes", ints({0, -1}))
+              .node("Unsqueeze", {"x", "axes"}, {"y"}, ir::SqueezeAttrs{true, {}}, {{1, 2, 6, 1}})
+              .output("y")
+              .build());
+}
+
+// The SE block's squeeze as a model writes it: a conv output (blocked / NHWC) pooled, squeezed
+// to [N, C] for a Gemm, and unsqueezed back to [N, C, 1, 1] to scale the conv output.
+TANDEM_MATRIX_CASE(MovementOps, SqueezeUnsqueezeAroundAConvOutput) {
+  r.check(GraphBuilder()
+              .input("x", {2, 4, 5, 5})
+              .weight("w", {8, 4, 3, 3}).weight("fw", {8, 8}).weight("fb", {8})
+              .constant("hw", ints({2, 3}))
+              .node("Conv", {"x", "w"}, {"c"}, conv3x3(), {{2, 8, 5, 5}})
+              .node("GlobalAveragePool", {"c"}, {"g"}, ir::GlobalPoolAttrs{}, {{2, 8, 1, 1}})
+              .node("Squeeze", {"g", "hw"}, {"s"}, ir::SqueezeAttrs{}, {{2, 8}})
+              .node("Gemm", {"s", "fw", "fb"}, {"f"}, ir::GemmAttrs{.trans_b = true}, {{2, 8}})
+              .node("Unsqueeze", {"f", "hw"}, {"u"}, ir::SqueezeAttrs{true, {}}, {{2, 8, 1, 1}})
+              .node("Mul", {"c", "u"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {{2, 8, 5, 5}})
+              .output("y").output("s")
+              .build());
+}
+
+TANDEM_MATRIX_CASE(MovementOps, DropoutIsACopy) {
+  r.check(GraphBuilder()
+              .input("x", {2, 3, 4, 5})
+              .node("Dropout", {"x"}, {"y"}, ir::IdentityAttrs{}, {{2, 3, 4, 5}})
+              .output("y")
+              .build());
+  r.check(GraphBuilder()  // opset 12+: ratio and training_mode (false) as constant inputs
+              .input("x", {2, 7, 6})
+              .constant("ratio", Tensor::from_vector<float>({}, DType::kFloat32, {0.1f}))
+              .constant("training", Tensor::from_vector<uint8_t>({}, DType::kBool, {0}))
+              .node("Dropout", {"x", "ratio", "training"}, {"y"}, ir::IdentityAttrs{}, {{2, 7, 6}})
+              .output("y")
+              .build());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MovementOps, ::testing::ValuesIn(optest::matrix_columns()), optest::column_test_name);
 
 }  // namespace
 }  // namespace tandem

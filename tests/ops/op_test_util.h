@@ -1,11 +1,12 @@
 // Helpers for the every-op x every-backend tests: a builder for small specialised graphs
 // (inputs with shapes, seeded random constants, typed attrs with everything resolved, every
 // tensor's ValueInfo filled by hand), and compare_backends(), which runs a graph on the
-// reference backend and on another backend and checks every element within
-// kAbsTol + kRelTol * |reference| (the one tolerance table of these tests).
+// reference backend and on another backend and checks every element within the fp32 row of the
+// tolerance table (ops/tolerance.h).
 #pragma once
 
 #include "common/random_tensor.h"
+#include "ops/tolerance.h"
 
 #include <gtest/gtest.h>
 
@@ -22,9 +23,6 @@
 #include "ir/graph.h"
 
 namespace tandem::optest {
-
-constexpr float kAbsTol = 1e-4f;
-constexpr float kRelTol = 1e-3f;
 
 using test_common::random_tensor;
 
@@ -111,44 +109,10 @@ inline Result<std::vector<Tensor>> run_on(std::string_view kind, const ir::Graph
   return run_on(*backend, g, inputs);
 }
 
-// Every element of `got` within kAbsTol + kRelTol * |want| (of another dtype than float32: equal);
-// names the first bad element.
+// Every element of `got` within the fp32 row of the tolerance table (of another dtype than
+// float32: equal); names the first bad element.
 inline ::testing::AssertionResult all_close(const Tensor& want, const Tensor& got, const std::string& what) {
-  if (want.shape() != got.shape() || want.dtype() != got.dtype())
-    return ::testing::AssertionFailure() << what << ": " << dtype_name(got.dtype()) << shape_to_string(got.shape())
-                                         << " vs reference " << dtype_name(want.dtype()) << shape_to_string(want.shape());
-  if (want.dtype() != DType::kFloat32) {
-    for (int64_t i = 0; i < want.numel(); ++i)
-      if (want.int_at(i) != got.int_at(i) || !(want.float_at(i) == got.float_at(i)))
-        return ::testing::AssertionFailure() << what << ": element " << i << " is " << got.float_at(i)
-                                             << ", reference " << want.float_at(i);
-    return ::testing::AssertionSuccess();
-  }
-  int64_t bad = 0, first = -1;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const float w = want.data_as<float>()[i], x = got.data_as<float>()[i];
-    if (!(std::abs(w - x) <= kAbsTol + kRelTol * std::abs(w))) {
-      if (first < 0) first = i;
-      ++bad;
-    }
-  }
-  if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << what << ": " << bad << " of " << want.numel() << " elements differ; first at "
-                                       << first << ": got " << got.data_as<float>()[first] << ", reference "
-                                       << want.data_as<float>()[first];
-}
-
-// Relative L2 error ||got - want|| / ||want|| of float32 tensors (the fp16 / tf32 contract);
-// infinity when the shapes differ.
-inline double rel_l2(const Tensor& want, const Tensor& got) {
-  if (want.shape() != got.shape()) return INFINITY;
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    const double w = want.data_as<float>()[i], g = got.data_as<float>()[i];
-    num += (g - w) * (g - w);
-    den += w * w;
-  }
-  return std::sqrt(num / std::max(den, 1e-30));
+  return within(kFp32Tol, want, got, what);
 }
 
 // Runs `g` on the reference backend and on `kind` with the same inputs and compares every output.

@@ -58,7 +58,7 @@ run_test() {  # name, gtest filter, timeout
 
 if [ $do_tests -eq 1 ]; then
   run_test test_cuda '*' 300
-  run_test test_ops '*cuda*' 120
+  run_test test_ops '*cuda*' 300  # the op matrix: every case in cuda, cuda_tf32, cuda_fp16
   run_test test_conformance '*cuda*' 120
   [ $quick_tests -eq 0 ] && run_test test_e2e '*' 200
   run_test test_runtime '*' 120

@@ -96,9 +96,7 @@ class CpuBackend final : public Backend {
  public:
   std::string_view name() const override { return "cpu"; }
 
-  Status supports(const ir::Graph& graph, const ir::Node& node) const override {
-    return cpu::claim_cpu_op(graph, node).status;
-  }
+  Status supports(const ir::Graph& graph, const ir::Node& node) const override { return cpu_supports(graph, node); }
 
   std::string claim_note(const ir::Graph& graph, const ir::Node& node) const override {
     cpu::CpuClaim claim = cpu::claim_cpu_op(graph, node);

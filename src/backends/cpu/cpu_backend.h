@@ -3,11 +3,19 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "backends/backend.h"
 
 namespace tandem {
 
 Result<std::unique_ptr<Backend>> make_cpu_backend();
+
+// The op types of the cpu backend's own op table, in table order (nodes of other types run
+// through the reference fallback). Static data: needs no oneDNN engine.
+std::vector<std::string_view> cpu_op_types();
+// The cpu backend's claim of `node` (its supports()), without a backend object.
+Status cpu_supports(const ir::Graph& graph, const ir::Node& node);
 
 }  // namespace tandem

@@ -172,8 +172,6 @@ struct CpuClaim {
   std::string own_refusal;    // with `fallback`: why the cpu's own entry refused the node
 };
 CpuClaim claim_cpu_op(const ir::Graph& graph, const ir::Node& node);
-// Op types in the table, in table order.
-std::vector<std::string_view> cpu_op_types();
 
 // Helpers for ops' supports().
 // The node's typed attrs, or nullptr when they hold another alternative.

@@ -1,3 +1,4 @@
+#include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/cpu_op.h"
 
 namespace tandem::cpu {
@@ -187,10 +188,16 @@ const CpuOp* find_cpu_op(std::string_view op_type) {
   return nullptr;
 }
 
+}  // namespace tandem::cpu
+
+namespace tandem {
+
 std::vector<std::string_view> cpu_op_types() {
   std::vector<std::string_view> v;
-  for (const CpuOp* op : kCpuOps) v.push_back(op->op_type);
+  for (const cpu::CpuOp* op : cpu::kCpuOps) v.push_back(op->op_type);
   return v;
 }
 
-}  // namespace tandem::cpu
+Status cpu_supports(const ir::Graph& graph, const ir::Node& node) { return cpu::claim_cpu_op(graph, node).status; }
+
+}  // namespace tandem

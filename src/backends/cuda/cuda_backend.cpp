@@ -12,11 +12,7 @@ class CudaBackend final : public Backend {
  public:
   std::string_view name() const override { return "cuda"; }
 
-  Status supports(const ir::Graph& graph, const ir::Node& node) const override {
-    const cuda::CudaOp* op = cuda::find_cuda_op(node.op_type);
-    if (!op) return unsupported("cuda backend has no kernel for " + node.op_type);
-    return op->supports ? op->supports(graph, node) : Status::ok();
-  }
+  Status supports(const ir::Graph& graph, const ir::Node& node) const override { return cuda_supports(graph, node); }
 
   Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions& options) const override {
     return cuda::compile_segment(segment, options);

@@ -1,4 +1,5 @@
 // The CUDA backend's one op table: supports() and compile() both come from these entries.
+#include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_context.h"
 
 namespace tandem::cuda {
@@ -57,3 +58,19 @@ const CudaOp* find_cuda_op(std::string_view op_type) {
 }
 
 }  // namespace tandem::cuda
+
+namespace tandem {
+
+std::vector<std::string_view> cuda_op_types() {
+  std::vector<std::string_view> v;
+  for (const cuda::CudaOp* op : cuda::kCudaOps) v.push_back(op->op_type);
+  return v;
+}
+
+Status cuda_supports(const ir::Graph& graph, const ir::Node& node) {
+  const cuda::CudaOp* op = cuda::find_cuda_op(node.op_type);
+  if (!op) return unsupported("cuda backend has no kernel for " + node.op_type);
+  return op->supports ? op->supports(graph, node) : Status::ok();
+}
+
+}  // namespace tandem

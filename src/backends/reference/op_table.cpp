@@ -1,4 +1,5 @@
 #include "backends/reference/ref_op.h"
+#include "backends/reference/reference_backend.h"
 
 namespace tandem::reference {
 
@@ -75,3 +76,13 @@ const RefOp* find_ref_op(std::string_view op_type) {
 }
 
 }  // namespace tandem::reference
+
+namespace tandem {
+
+std::vector<std::string_view> reference_op_types() {
+  std::vector<std::string_view> v;
+  for (const reference::RefOp* op : reference::kRefOps) v.push_back(op->op_type);
+  return v;
+}
+
+}  // namespace tandem

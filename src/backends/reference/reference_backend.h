@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "backends/backend.h"
@@ -11,6 +12,9 @@
 namespace tandem {
 
 Result<std::unique_ptr<Backend>> make_reference_backend();
+
+// The op types of the reference backend's op table, in table order.
+std::vector<std::string_view> reference_op_types();
 
 // The reference backend's claim of `node` (its supports()): Ok, or kUnsupported with the reason.
 // The cpu backend asks it too, for nodes it runs through the reference kernels.

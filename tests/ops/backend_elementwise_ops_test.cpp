@@ -1,18 +1,16 @@
-// CUDA elementwise ops (unary math, the new activations alone and in Conv/Gemm epilogues, Pow,
-// Mod, Sum/Mean/Min/Max, Where) in each precision: fp32 per element vs the reference backend
-// (1e-4 + 1e-3*|ref|), fp16 (4-D tensors NHWC) and tf32 by relative L2 <= 1e-2. Inputs are
-// multiples of 1/16 that fp16 holds exactly, so Ceil/Floor/Round/Sign see the same values in every
-// precision. Skipped with one line when there is no CUDA device.
+// Elementwise ops of the op-test matrix (unary math, the newer activations alone and in
+// Conv/Gemm/MatMul epilogues, Pow, Mod, Sum/Mean/Min/Max, Where) in every column (cpu; cuda fp32,
+// tf32, fp16 with 4-D tensors NHWC) against the reference backend (ops/op_matrix.h). Inputs are
+// multiples of 1/16 that fp16 holds exactly, so Ceil/Floor/Round/Sign see the same values in
+// every precision. A column whose backend is missing is skipped with one line.
 #include <gtest/gtest.h>
 
-#include "ops/op_test_util.h"
+#include "ops/op_matrix.h"
 
 namespace tandem {
 namespace {
 
 using optest::GraphBuilder;
-
-constexpr double kRelL2 = 1e-2;  // the fp16 / tf32 contract
 
 // Values k/16 + 1/32 for k in [-48, 48): away from integers and .5 ties, exact in fp16.
 Tensor grid_input(const Shape& s, int shift) {
@@ -22,41 +20,16 @@ Tensor grid_input(const Shape& s, int shift) {
   return t;
 }
 
-class CudaElementwise : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto b = make_backend("cuda");
-    if (!b.is_ok()) GTEST_SKIP() << "cuda: " << b.status().message();
-    backend_ = std::move(*b);
-    ir::Graph probe = GraphBuilder()
-                          .input("x", {1, 4})
-                          .node("Relu", {"x"}, {"y"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{1, 4}})
-                          .output("y")
-                          .build();
-    if (auto exe = backend_->compile(probe, {}); !exe.is_ok() && exe.status().code() == StatusCode::kUnavailable)
-      GTEST_SKIP() << "cuda: " << exe.status().message();
-  }
-  void check(const ir::Graph& g, std::vector<Tensor> inputs = {}) {
-    SCOPED_TRACE(ir::graph_to_string(g));
-    if (inputs.empty())
-      for (size_t i = 0; i < g.inputs.size(); ++i) inputs.push_back(grid_input(g.values.at(g.inputs[i]).shape, int(i)));
-    auto ref = optest::run_on("reference", g, inputs);
-    ASSERT_TRUE(ref.is_ok()) << ref.status().message();
-    for (Precision p : {Precision::kFloat32, Precision::kFloat16, Precision::kTF32}) {
-      UnitOptions o;
-      o.precision = p;
-      auto got = optest::run_on(*backend_, g, inputs, o);
-      ASSERT_TRUE(got.is_ok()) << got.status().message();
-      for (size_t i = 0; i < g.outputs.size(); ++i) {
-        if (p == Precision::kFloat32) EXPECT_TRUE(optest::all_close((*ref)[i], (*got)[i], "fp32 " + g.outputs[i]));
-        else EXPECT_LE(optest::rel_l2((*ref)[i], (*got)[i]), kRelL2) << int(p) << " " << g.outputs[i];
-      }
-    }
-  }
-  std::unique_ptr<Backend> backend_;
-};
+class ElementwiseOps : public optest::MatrixTest {};
 
-TEST_F(CudaElementwise, UnaryOpsOn4DAnd3D) {
+// Checks `g` on grid inputs.
+void check_grid(optest::CaseRunner& r, const ir::Graph& g) {
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < g.inputs.size(); ++i) inputs.push_back(grid_input(g.values.at(g.inputs[i]).shape, int(i)));
+  r.check(g, inputs);
+}
+
+TANDEM_MATRIX_CASE(ElementwiseOps, UnaryOpsOn4DAnd3D) {
   using U = ir::UnaryOp;
   for (const Shape& s : {Shape{2, 16, 5, 6}, Shape{2, 7, 24}}) {
     for (U op : {U::kErf, U::kSqrt, U::kExp, U::kLog, U::kNeg, U::kAbs, U::kReciprocal, U::kSin, U::kCos, U::kCeil,
@@ -69,37 +42,37 @@ TEST_F(CudaElementwise, UnaryOpsOn4DAnd3D) {
         b.node("Abs", {"x"}, {"ax"}, ir::UnaryAttrs{U::kAbs}, {s});
         x = "ax";
       }
-      check(b.node(ir::unary_op_name(op), {x}, {"y"}, ir::UnaryAttrs{op}, {s}).output("y").build());
+      check_grid(r, b.node(ir::unary_op_name(op), {x}, {"y"}, ir::UnaryAttrs{op}, {s}).output("y").build());
     }
   }
 }
 
-TEST_F(CudaElementwise, NewActivationsAloneAndInEpilogues) {
+TANDEM_MATRIX_CASE(ElementwiseOps, NewActivationsAloneAndInEpilogues) {
   using K = ir::ActKind;
   const std::pair<const char*, ir::Epilogue> acts[] = {
       {"Gelu", {K::kGelu}}, {"Gelu", {K::kGeluTanh}}, {"Softplus", {K::kSoftplus}},
       {"Elu", {K::kElu, 0.9f}}, {"Selu", {K::kSelu, 1.6732632f, 1.0507010f}}, {"Mish", {K::kMish}}};
   for (const auto& [op, e] : acts) {
     SCOPED_TRACE(ir::epilogue_to_string(e));
-    check(GraphBuilder()
+    check_grid(r, GraphBuilder()
               .input("x", {2, 16, 5, 6})
               .node(op, {"x"}, {"y"}, ir::ActivationAttrs{e}, {{2, 16, 5, 6}})
               .output("y")
               .build());
     ir::ConvAttrs c;
     c.kernel_shape = {3, 3}, c.strides = {1, 1}, c.pads = {1, 1, 1, 1}, c.dilations = {1, 1}, c.epilogue = e;
-    check(GraphBuilder()
+    check_grid(r, GraphBuilder()
               .input("x", {2, 16, 6, 6}).weight("w", {16, 16, 3, 3}, -0.2f, 0.2f).weight("b", {16})
               .node("Conv", {"x", "w", "b"}, {"y"}, c, {{2, 16, 6, 6}})
               .output("y")
               .build());
-    check(GraphBuilder()
+    check_grid(r, GraphBuilder()
               .input("a", {8, 32}).weight("w", {32, 24}, -0.3f, 0.3f).weight("bias", {24})
               .node("Gemm", {"a", "w", "bias"}, {"y"}, ir::GemmAttrs{.epilogue = e}, {{8, 24}})
               .output("y")
               .build());
     // A 3-D token tensor: MatMul + Add, the activation fused into the Add's pass.
-    check(GraphBuilder()
+    check_grid(r, GraphBuilder()
               .input("a", {2, 5, 32}).weight("w", {32, 24}, -0.3f, 0.3f).weight("bias", {24})
               .node("MatMul", {"a", "w"}, {"m"}, ir::MatMulAttrs{}, {{2, 5, 24}})
               .node("Add", {"m", "bias"}, {"s"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {{2, 5, 24}})
@@ -109,9 +82,9 @@ TEST_F(CudaElementwise, NewActivationsAloneAndInEpilogues) {
   }
 }
 
-TEST_F(CudaElementwise, PowModVariadicWhere) {
+TANDEM_MATRIX_CASE(ElementwiseOps, PowModVariadicWhere) {
   const Shape s{2, 16, 5, 6};
-  check(GraphBuilder()
+  check_grid(r, GraphBuilder()
             .input("x", s).constant("e", Tensor::from_vector<int64_t>({}, DType::kInt64, {3}))
             .node("Pow", {"x", "e"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kPow}, {s})
             .output("y")
@@ -119,14 +92,14 @@ TEST_F(CudaElementwise, PowModVariadicWhere) {
   // Divisors m/4 that fp16 holds exactly: x = (2k+1)/32 is never a multiple of one (no jump).
   Tensor d({16, 1, 1}, DType::kFloat32);
   for (int64_t i = 0; i < 16; ++i) d.data_as<float>()[i] = 0.5f + 0.25f * static_cast<float>(i % 5);
-  check(GraphBuilder()
+  check_grid(r, GraphBuilder()
             .input("x", s).constant("d", d)
             .node("Mod", {"x", "d"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMod, true}, {s})
             .output("y")
             .build());
   for (auto op : {ir::VariadicOp::kSum, ir::VariadicOp::kMean, ir::VariadicOp::kMin, ir::VariadicOp::kMax}) {
     static const char* kNames[] = {"Sum", "Mean", "Min", "Max"};
-    check(GraphBuilder()
+    check_grid(r, GraphBuilder()
               .input("a", s).input("b", {16, 1, 1}).weight("c", {6})
               .node(kNames[int(op)], {"b", "a", "c"}, {"y"}, ir::VariadicAttrs{op}, {s})
               .output("y")
@@ -134,12 +107,14 @@ TEST_F(CudaElementwise, PowModVariadicWhere) {
   }
   Tensor mask({16, 1, 6}, DType::kBool);
   for (int64_t i = 0; i < mask.numel(); ++i) mask.data_as<uint8_t>()[i] = (i * 5) % 3 == 0;
-  check(GraphBuilder()
+  check_grid(r, GraphBuilder()
             .input("a", s).input("b", {5, 1}).constant("m", mask)
             .node("Where", {"m", "a", "b"}, {"y"}, ir::WhereAttrs{}, {s})
             .output("y")
             .build());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ElementwiseOps, ::testing::ValuesIn(optest::matrix_columns()), optest::column_test_name);
 
 }  // namespace
 }  // namespace tandem
