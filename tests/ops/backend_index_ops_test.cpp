@@ -1,4 +1,4 @@
-// Index and generator ops of the op-test matrix (TopK, GatherND, ScatterND, Range,
+// Index and generator ops of the op-test matrix (TopK, NonMaxSuppression, GatherND, ScatterND, Range,
 // ConstantOfShape): every case in every column (cpu; cuda fp32, tf32, fp16) against the
 // reference backend (ops/op_matrix.h). Integer outputs (TopK's indices, an int64 Range) must be
 // equal in every column. No backend but the reference has kernels for these: the cpu unit runs
@@ -34,6 +34,21 @@ TANDEM_MATRIX_CASE(IndexOps, TopKLargestAndSmallest) {
   r.check_unless_refused(topk_graph({3, 10}, 1, 4, true), {"cuda"});
   r.check_unless_refused(topk_graph({2, 7, 5}, 1, 3, false), {"cuda"});
   r.check_unless_refused(topk_graph({2, 6}, 1, 6, true), {"cuda"});  // k = the whole axis: a sort
+}
+
+// NonMaxSuppression's row count depends on the data (its output keeps an open dim): only the
+// reference interpreter runs it, so every other column must refuse it, with kUnsupported.
+// tests/onnx/detection_ops_test.cpp and tests/e2e/detection_test.cpp check its values.
+TANDEM_MATRIX_CASE(IndexOps, NonMaxSuppressionOnlyOnTheReference) {
+  ir::Graph g = GraphBuilder()
+                    .input("boxes", {1, 6, 4})
+                    .input("scores", {1, 2, 6})
+                    .constant("max", ints({1}, {2}))
+                    .value("sel", {-1, 3}, DType::kInt64)
+                    .node("NonMaxSuppression", {"boxes", "scores", "max"}, {"sel"}, ir::NmsAttrs{}, {{-1, 3}})
+                    .output("sel")
+                    .build();
+  r.check_unless_refused(g, {"cpu", "cuda"});
 }
 
 TANDEM_MATRIX_CASE(IndexOps, GatherNDTuplesSlicesAndBatchDims) {

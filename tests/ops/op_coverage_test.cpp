@@ -101,6 +101,10 @@ TEST(OpMatrixCoverage, EveryOpTableEntryHasACaseInEveryColumn) {
   }
   auto reference = backend_op_types("reference");
   ASSERT_TRUE(reference.is_ok());
+  // Ops only the reference interpreter runs (data-dependent shapes) have no other column to be
+  // compared in; they are checked against onnxruntime instead (tests/e2e/detection_test.cpp,
+  // tests/onnx/detection_ops_test.cpp) and count as covered here.
+  for (const char* op : {"NonMaxSuppression"}) any_column.insert(op);
   if (const std::string missing = uncovered(*reference, any_column); !missing.empty())
     report += "\nreference: no matrix case runs " + missing;
   EXPECT_TRUE(report.empty()) << "op-table entries without a case in tests/ops:" << report;

@@ -2,7 +2,7 @@
 # Runs on the GPU machine, from the repo root, with .bundle carried (see tools/gpu/README.md):
 #   tools/gpu/run_suite.sh [--tests | --quick-tests] [--memcheck] [--bench] [--bench-args "..."]
 #                          [--zoo] [--zoo-only NAMES]
-# (no flag = --tests; --quick-tests leaves out test_e2e, the CLI tests, ~1 min). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
+# (no flag = --tests; --quick-tests runs only test_e2e's detection cases, no CLI tests, ~1 min). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
 # bench.log, bench.json, bench.md, profile.txt. Prints a short summary last.
 set -uo pipefail
 OUT=${OUT:-/tmp/tandem_out}
@@ -60,7 +60,7 @@ if [ $do_tests -eq 1 ]; then
   run_test test_cuda '*' 300
   run_test test_ops '*cuda*' 300  # the op matrix: every case in cuda, cuda_tf32, cuda_fp16
   run_test test_conformance '*cuda*' 120
-  [ $quick_tests -eq 0 ] && run_test test_e2e '*' 200
+  if [ $quick_tests -eq 0 ]; then run_test test_e2e '*' 200; else run_test test_e2e '*Detection*' 60; fi
   run_test test_runtime '*' 120
 fi
 
