@@ -3,7 +3,8 @@
 // makes no placement decisions.
 //
 // How a stage names its extent: by the *tensor where it ends* — the one tensor crossing the cut
-// after its last node (see cuts.h). Stage k runs from where stage k-1 ended (the graph start for
+// after its last node, or, at a split where several batch-major tensors cross (a detection
+// head's boxes and scores), the one its last node produces (see cuts.h). Stage k runs from where stage k-1 ended (the graph start for
 // k = 0) up to and including the node producing its end tensor; the last stage runs to the graph
 // outputs and names no end. Tensor names survive re-specialisation for another batch size and
 // graph passes, node indices do not — that is why a plan uses names.

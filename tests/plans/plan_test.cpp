@@ -166,7 +166,13 @@ void expect_bind_error(const ir::Graph& g, const std::vector<Unit>& units, const
 TEST_F(PlanOnGraph, BindErrors) {
   expect_bind_error(*graph_, units_, "all: reference",
                     "node 'logits_node' (Gemm) cannot run on unit 'reference': Gemm is excluded");
-  expect_bind_error(*graph_, units_, "front@c1: reference:0 | tail: reference:0", "'c1' is not a cut");
+  expect_bind_error(*graph_, units_, "front@x: reference:0 | tail: reference:0", "'x' is not produced by a node");
+  // c1 is no cut (r0 crosses too) but a split: both are batch-major, so a stage may end there.
+  auto split = parse_plan("front@c1: reference:0 | tail: reference:0");
+  ASSERT_TRUE(split.is_ok());
+  auto b = bind_plan(*split, *graph_, units_);
+  ASSERT_TRUE(b.is_ok()) << b.status().to_string();
+  EXPECT_EQ(b->stages[0].outputs, (std::vector<std::string>{"r0", "c1"}));
   expect_bind_error(*graph_, units_, "front@nope: reference:0 | tail: reference:0", "'nope' is not in graph");
   expect_bind_error(*graph_, units_, "a@flat: reference:0 | b@sum: reference:0 | c: reference:0",
                     "stage 'b' is empty");
