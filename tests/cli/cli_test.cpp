@@ -211,6 +211,27 @@ TEST_F(CliTest, RunWritesEveryOutput) {
   EXPECT_FALSE(fs::exists(path("y.npy")));
 }
 
+// A detection head on the cpu unit: NonMaxSuppression goes to an added reference stage with one
+// note line; the data-dependent rows are written whole, equal to onnxruntime's; joining several
+// batches of them is refused in one line.
+TEST_F(CliTest, RunPutsADetectionHeadOnAHostStage) {
+  const std::string in = model("detection_head.input_b3.npy");
+  CmdResult r = tandem({"run", model("detection_head.onnx"), "--input", in, "--output", path("det") + "/", "--units", "cpu"});
+  ASSERT_EQ(r.rc, 0) << "stderr: " << r.err;
+  EXPECT_NE(r.err.find("note: nodes "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("host unit 'reference'"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("host:reference"), std::string::npos) << r.out;
+  auto got = read_npy(path("det") + "/selected.npy");
+  ASSERT_TRUE(got.is_ok()) << got.status().message();
+  auto want = read_npy(model("detection_head.selected_b3.npy"));
+  ASSERT_TRUE(want.is_ok()) << want.status().message();
+  EXPECT_EQ(got->shape(), want->shape());
+  EXPECT_EQ(got->to_int_vector(), want->to_int_vector());
+  expect_one_line_error({"run", model("detection_head.onnx"), "--input", in, "--output", path("det2") + "/", "--units",
+                         "cpu", "--batch", "1"},
+                        {"'selected'", "rows the data decides", "--batch 3"});
+}
+
 TEST_F(CliTest, BenchRejectsBadBatches) {
   expect_one_line_error({"bench", model("mobilenet_v2.onnx"), "--units", "cpu", "--batches", "2,x"}, {"--batches"});
   expect_one_line_error({"bench", model("mobilenet_v2.onnx"), "--units", "cpu", "--batches", "0"}, {"--batches"});
