@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repo root, with .bundle carried (see tools/gpu/README.md):
-#   tools/gpu/run_suite.sh [--tests | --quick-tests] [--memcheck] [--bench] [--bench-args "..."]
+#   tools/gpu/run_suite.sh [--tests | --quick-tests] [--memcheck] [--bench] [--bench-zoo] [--bench-args "..."]
 #                          [--zoo] [--zoo-only NAMES]
 # (no flag = --tests; --quick-tests runs only test_e2e's detection cases, no CLI tests, ~1 min). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
 # bench.log, bench.json, bench.md, profile.txt. Prints a short summary last.
@@ -8,13 +8,14 @@ set -uo pipefail
 OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-do_tests=0 quick_tests=0 do_memcheck=0 do_bench=0 bench_args="" do_zoo=0 zoo_only=""
+do_tests=0 quick_tests=0 do_memcheck=0 do_bench=0 do_bench_zoo=0 bench_args="" do_zoo=0 zoo_only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tests) do_tests=1 ;;
     --quick-tests) do_tests=1 quick_tests=1 ;;
     --memcheck) do_memcheck=1 ;;
     --bench) do_bench=1 ;;
+    --bench-zoo) do_bench_zoo=1 ;;
     --bench-args) bench_args="$2"; shift ;;
     --zoo) do_zoo=1 ;;
     --zoo-only) do_zoo=1; zoo_only="$2"; shift ;;
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ $((do_tests + do_memcheck + do_bench + do_zoo)) -eq 0 ] && do_tests=1
+[ $((do_tests + do_memcheck + do_bench + do_bench_zoo + do_zoo)) -eq 0 ] && do_tests=1
 
 B=/tmp/tandem_bundle
 rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "run_suite: no bundle (run tools/gpu/bundle.sh and carry .bundle)"; exit 1; }
@@ -81,6 +82,16 @@ if [ $do_bench -eq 1 ]; then
   [ -f "$OUT/bench.md" ] && cat "$OUT/bench.md" >> "$SUMMARY"
   # Per-op profile (--bench-args "--profile-batches 256"): the timing line and the top rows.
   [ -f "$OUT/profile.txt" ] && awk '/^====/{n=0; print; next} /tandem-cuda-timing/{print; next} /tandem-cuda-profile/{if (n++ < 14) print}' "$OUT/profile.txt" >> "$SUMMARY"
+fi
+
+if [ $do_bench_zoo -eq 1 ]; then
+  # The zoo benchmark (bench/bench_zoo_gpu.py): Tandem fp16 vs eager fp16 and torch.compile;
+  # --bench-args passes its flags (--models, --batches, --time-budget).
+  t0=$(date +%s)
+  TANDEM_COMMIT=$(cat "$B/COMMIT" 2>/dev/null) TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 \
+    python3 "$ROOT/bench/bench_zoo_gpu.py" --tandem "$B/bin/tandem" --out "$OUT" $bench_args > "$OUT/bench_zoo.log" 2>&1
+  echo "bench_zoo: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
+  [ -f "$OUT/zoo_gpu.md" ] && cat "$OUT/zoo_gpu.md" >> "$SUMMARY" || tail -5 "$OUT/bench_zoo.log" >> "$SUMMARY"
 fi
 
 if [ $do_zoo -eq 1 ]; then
