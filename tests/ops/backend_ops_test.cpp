@@ -13,6 +13,7 @@ namespace tandem {
 namespace {
 
 using optest::GraphBuilder;
+using optest::reduce_attrs;
 using optest::window_out;
 
 class BackendOps : public optest::MatrixTest {};
@@ -442,14 +443,6 @@ Shape reduced_shape(const Shape& in, const std::vector<int64_t>& axes, bool keep
     else if (keepdims) out.push_back(1);
   }
   return out;
-}
-
-ir::ReduceAttrs reduce_attrs(ir::ReduceKind k, std::vector<int64_t> axes, bool keepdims) {
-  ir::ReduceAttrs a;
-  a.kind = k;
-  a.axes = std::move(axes);
-  a.keepdims = keepdims;
-  return a;
 }
 
 // One Reduce* node; LogSum reads Sigmoid(x) so that its sums are positive.

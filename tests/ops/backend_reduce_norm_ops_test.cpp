@@ -17,14 +17,6 @@ using optest::GraphBuilder;
 
 class ReduceNormOps : public optest::MatrixTest {};
 
-ir::ReduceAttrs reduce(ir::ReduceKind k, std::vector<int64_t> axes, bool keepdims) {
-  ir::ReduceAttrs a;
-  a.kind = k;
-  a.axes = std::move(axes);
-  a.keepdims = keepdims;
-  return a;
-}
-
 ir::Graph reduce_graph(ir::ReduceKind k, const Shape& in, std::vector<int64_t> axes, bool keepdims) {
   Shape out;
   for (size_t d = 0; d < in.size(); ++d) {
@@ -34,7 +26,7 @@ ir::Graph reduce_graph(ir::ReduceKind k, const Shape& in, std::vector<int64_t> a
   }
   return GraphBuilder()
       .input("x", in)
-      .node(ir::reduce_op_type(k), {"x"}, {"y"}, reduce(k, std::move(axes), keepdims), {out})
+      .node(ir::reduce_op_type(k), {"x"}, {"y"}, optest::reduce_attrs(k, std::move(axes), keepdims), {out})
       .output("y")
       .build();
 }

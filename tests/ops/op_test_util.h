@@ -133,6 +133,15 @@ inline ::testing::AssertionResult compare_backends(const ir::Graph& g, std::stri
   return compare_backends(g, kind, random_inputs(g));
 }
 
+// A Reduce* node's attributes, axes resolved.
+inline ir::ReduceAttrs reduce_attrs(ir::ReduceKind k, std::vector<int64_t> axes, bool keepdims) {
+  ir::ReduceAttrs a;
+  a.kind = k;
+  a.axes = std::move(axes);
+  a.keepdims = keepdims;
+  return a;
+}
+
 // Output size of a window op along one dim (ONNX formula; ceil_mode rounds up).
 inline int64_t window_out(int64_t in, int64_t k, int64_t stride, int64_t pad_begin, int64_t pad_end, int64_t dilation = 1,
                           bool ceil_mode = false) {
