@@ -93,6 +93,8 @@ def markdown(res):
         f"{res['rounds']} rounds; neighbours: a second `tandem run` with the same setting, or "
         f"{res['busy']} busy-looping processes",
         "- Each cell: median over rounds of the round's latency median / p90, ms",
+    ] + ([f"- `old`: {res['old_label']}"] if res.get("old_label") else []) + [
+        "- Load average above the core count means another job shared the machine: compare within a round",
         "",
         "| setting | " + " | ".join(SITUATIONS) + " |",
         "|---|" + "---:|" * len(SITUATIONS),
@@ -112,6 +114,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tandem", default=os.path.join(ROOT, "build", "bin", "tandem"))
     ap.add_argument("--old-tandem", help="binary for the `old` setting")
+    ap.add_argument("--old-label", default="", help="what the old binary is, e.g. 'built at commit abc1234'")
     ap.add_argument("--settings", default="default,passive")
     ap.add_argument("--situations", default=",".join(SITUATIONS))
     ap.add_argument("--iterations", type=int, default=40)
@@ -137,7 +140,7 @@ def main():
         "commit": git_commit(), "tandem_version": tandem_version(args.tandem),
         "command": "python3 bench/bench_cpu_shared.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "load_start": load_start, "load_end": os.getloadavg()[0], "iterations": args.iterations,
-        "rounds": args.rounds, "busy": args.busy, "settings": settings,
+        "rounds": args.rounds, "busy": args.busy, "settings": settings, "old_label": args.old_label,
         "results": {s: {sit: v for sit, v in d.items() if v} for s, d in results.items()},
     }
     if set(situations) == set(SITUATIONS):
