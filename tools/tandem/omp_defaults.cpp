@@ -15,9 +15,9 @@
 // runs first, and the C library's own constructor resets the environment to the one the
 // process was started with. So when the user has set neither variable, the process starts
 // itself again with GOMP_SPINCOUNT added, from the executable's .preinit_array: that runs after
-// the dynamic loader (2 ms here) and before any shared library's constructor, so the second
-// start costs little (`tandem --version`: within the noise of its 100-200 ms); the process id,
-// arguments and open files stay. A user who sets either variable (to anything) keeps their
+// the dynamic loader and before any shared library's constructor, so the second start costs
+// only the exec and the loading (`tandem --version`: 82 ms instead of 72, best of 20; a run's
+// compile alone is 300 ms+); the process id, arguments and open files stay. A user who sets either variable (to anything) keeps their
 // choice, and so does everything started from Tandem (it inherits the variable). If the restart
 // fails (no /proc), Tandem runs on with libgomp's default.
 //
