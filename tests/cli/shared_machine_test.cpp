@@ -1,8 +1,9 @@
 // The cpu unit on a shared machine (issue 13): `tandem run --units cpu` as a user starts it,
 // beside a second Tandem CPU process and beside busy-looping processes, must stay within 1.5x of
 // the same situation with passive waiting (OMP_WAIT_POLICY=passive, idle OpenMP threads sleep at
-// once), which is the floor a spinning default has to be measured against; the p90 within 2x. Before Tandem set its
-// own default (tools/tandem/omp_defaults.cpp), libgomp's long spin made this 5-60x on 2 cores.
+// once), which is the floor a spinning default has to be measured against; the p90 within 2x.
+// Before Tandem set its own default (tools/tandem/omp_defaults.cpp), libgomp's long spin failed
+// both: beside a second tandem median 2-4x, p90 9-50x; beside the busy loops p90 3x.
 //
 // Each comparison alternates the two settings over a few rounds in the same run (the machine's
 // other load hits both) and compares medians of per-round median latencies. ctest runs these
