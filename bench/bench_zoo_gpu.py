@@ -14,7 +14,7 @@ models that ran is given per batch. Results go to OUT/zoo_gpu.json and OUT/zoo_g
 date, commit, command), rewritten after every model so a run cut short keeps what it measured.
 
     bench/bench_zoo_gpu.py --tandem PATH/tandem --out DIR [--models resnet50,densenet121|all]
-        [--batches 1,16,128] [--no-compile] [--time-budget SECONDS] [--min-seconds 0.5]
+        [--batches 1,16,128] [--no-compile] [--time-budget SECONDS] [--min-seconds 0.5] [--profile]
 
 On the GPU machine: tools/gpu/run_suite.sh --bench-zoo --bench-args "--models ..." (see
 tools/gpu/README.md). torch.compile compiles once per model x batch x mode (tens of seconds):
@@ -37,6 +37,8 @@ ap.add_argument("--reduce-overhead-max-batch", type=int, default=16,
                 help="torch.compile mode reduce-overhead at batches up to this, default above")
 ap.add_argument("--min-seconds", type=float, default=0.5, help="timed seconds per PyTorch measurement (roughly)")
 ap.add_argument("--time-budget", type=float, default=0, help="stop starting new models after this many seconds")
+ap.add_argument("--profile", action="store_true",
+                help="also one Tandem run per model and batch with TANDEM_CUDA_PROFILE=1 -> OUT/profile_<model>_b<batch>.txt")
 args = ap.parse_args()
 
 spec_ = importlib.util.spec_from_file_location("zoo", os.path.join(ROOT, "tests", "zoo", "zoo.py"))
@@ -133,6 +135,12 @@ def tandem_time(path, size, batch):
         if p.returncode != 0:
             return {"error": ((p.stderr or p.stdout).strip().splitlines() or [f"rc {p.returncode}"])[-1][:300]}
         r = json.load(open(rep))
+        if args.profile:  # the per-op eager profile, for finding why a model loses
+            q = subprocess.run(cmd[:7] + ["--iterations", "3", "--warmup", "1", "-q"], capture_output=True, text=True,
+                               timeout=300, env=dict(os.environ, TANDEM_CUDA_PROFILE="1"))
+            name = os.path.splitext(os.path.basename(path))[0]
+            with open(os.path.join(args.out, f"profile_{name}_b{batch}.txt"), "w") as f:
+                f.write(q.stderr)
     return {"images_per_second": r.get("images_per_second"), "latency_ms_median": r.get("latency_ms_median"),
             "cmd": " ".join(cmd[:1] + ["run", os.path.basename(path)] + cmd[3:-3])}
 

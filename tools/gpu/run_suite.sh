@@ -92,6 +92,9 @@ if [ $do_bench_zoo -eq 1 ]; then
     python3 "$ROOT/bench/bench_zoo_gpu.py" --tandem "$B/bin/tandem" --out "$OUT" $bench_args > "$OUT/bench_zoo.log" 2>&1
   echo "bench_zoo: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   [ -f "$OUT/zoo_gpu.md" ] && cat "$OUT/zoo_gpu.md" >> "$SUMMARY" || tail -5 "$OUT/bench_zoo.log" >> "$SUMMARY"
+  for f in "$OUT"/profile_*.txt; do  # --bench-args "--profile": the top rows of each per-op profile
+    [ -f "$f" ] && { echo "===== $(basename "$f")"; grep -E "tandem-cuda-(profile|timing)" "$f" | head -24; } >> "$SUMMARY"
+  done
 fi
 
 if [ $do_zoo -eq 1 ]; then
