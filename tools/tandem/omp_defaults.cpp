@@ -22,6 +22,7 @@
 // fails (no /proc), Tandem runs on with libgomp's default.
 //
 // Only the CLI (an executable; shared libraries have no .preinit_array) affects the environment.
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -34,6 +35,13 @@ namespace {
 // libgomp itself uses 100 when a process has more OpenMP threads than cores.
 constexpr char kSpinCountEntry[] = "GOMP_SPINCOUNT=200";
 
+// Only on machines with this many cores at most. On the GPU machine's 16-core host the short
+// spin doubled a lone batch-1 MobileNetV2 (1.7 -> 3.6-4.9 ms) and cost 5-15% at batch 16
+// (tools/gpu/cpu_spin.sh, bench/results/cpu_spin_h200-host-16c_2026-12-03.txt): with idle cores
+// to spare, libgomp's long spin pays, and there the collapse beside other processes is not
+// measured yet (issue 13). On 2 cores the short spin costs nothing alone and removes it.
+constexpr int kShortSpinMaxCores = 4;
+
 bool has_name(const char* entry, const char* name) {
   const size_t n = std::strlen(name);
   return std::strncmp(entry, name, n) == 0 && entry[n] == '=';
@@ -43,6 +51,8 @@ bool has_name(const char* entry, const char* name) {
 // (no getenv, which reads a table that is not set up yet; no C++ runtime).
 void start_with_omp_wait_default(int, char** argv, char** envp) {
   if (argv == nullptr || envp == nullptr) return;
+  cpu_set_t cores;
+  if (sched_getaffinity(0, sizeof(cores), &cores) != 0 || CPU_COUNT(&cores) > kShortSpinMaxCores) return;
   size_t n = 0;
   for (; envp[n] != nullptr; ++n)
     if (has_name(envp[n], "OMP_WAIT_POLICY") || has_name(envp[n], "GOMP_SPINCOUNT")) return;
