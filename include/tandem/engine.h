@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tandem/diagnostics.h"
 #include "tandem/status.h"
 #include "tandem/tensor.h"
 
@@ -25,6 +26,7 @@ struct EngineOptions {
   // each unit alone on that batch and keep the fastest (never slower than the best unit). Off: the
   // seed's plan as calibrated, one plan for every batch size.
   bool measure_plan = true;
+  BackendDiagnostics diagnostics;  // given to every unit's backend (tandem/diagnostics.h)
 };
 
 struct TensorInfo {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "tandem/diagnostics.h"
 #include "tandem/status.h"
 #include "tandem/tensor.h"
 
@@ -29,6 +30,7 @@ struct UnitOptions {
   Precision precision = Precision::kFloat32;
   std::set<std::string> excluded_ops;    // op types this unit must refuse (like a DLA)
   int max_batch = 0;                     // rows per executable run at most (0: the backend's default)
+  BackendDiagnostics diagnostics;        // logs, forced choices, feature trials (tandem/diagnostics.h)
 };
 
 // One compiled segment at fixed input shapes.

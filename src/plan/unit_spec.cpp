@@ -214,10 +214,11 @@ Status Unit::supports_range(const ir::Graph& graph, int begin, int end) const {
   return Status::ok();
 }
 
-Result<std::vector<Unit>> make_units(std::string_view spec, int num_cores) {
+Result<std::vector<Unit>> make_units(std::string_view spec, int num_cores, const BackendDiagnostics& diagnostics) {
   TANDEM_ASSIGN_OR_RETURN(auto specs, parse_unit_spec(spec, num_cores));
   std::vector<Unit> units;
   for (UnitSpec& s : specs) {
+    s.options.diagnostics = diagnostics;
     auto backend = make_backend(s.kind);
     if (!backend) return backend.status().with_context("unit '" + s.text + "'");
     units.push_back(Unit{std::move(s), std::shared_ptr<const Backend>(std::move(*backend))});

@@ -62,8 +62,10 @@ struct Unit {
   Status supports_range(const ir::Graph& graph, int begin, int end) const;
 };
 
-// Parses the spec and creates each unit's backend (errors: unknown backend, no CUDA in this build).
-Result<std::vector<Unit>> make_units(std::string_view spec, int num_cores = 0);
+// Parses the spec and creates each unit's backend (errors: unknown backend, no CUDA in this build);
+// every unit gets `diagnostics`.
+Result<std::vector<Unit>> make_units(std::string_view spec, int num_cores = 0,
+                                     const BackendDiagnostics& diagnostics = {});
 
 // Index of the unit named `name` (any spelling canonical_unit_name accepts), or an error listing
 // the units there are.

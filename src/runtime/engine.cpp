@@ -181,7 +181,7 @@ class PlanEngine final : public Engine {
     }
     for (const char* kind : {"cpu", "reference"}) {
       if ((kind == std::string("cpu") && cpu) || (kind == std::string("reference") && reference)) continue;
-      TANDEM_ASSIGN_OR_RETURN(auto u, plan::make_units(kind));
+      TANDEM_ASSIGN_OR_RETURN(auto u, plan::make_units(kind, 0, options_.diagnostics));
       hosts.push_back(std::move(u[0]));
     }
     return hosts;
@@ -368,7 +368,7 @@ class PlanEngine final : public Engine {
 
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& options) {
   TANDEM_ASSIGN_OR_RETURN(ir::Graph g, import_onnx_file(model_path));
-  TANDEM_ASSIGN_OR_RETURN(auto units, plan::make_units(options.units));
+  TANDEM_ASSIGN_OR_RETURN(auto units, plan::make_units(options.units, 0, options.diagnostics));
   std::optional<plan::Plan> p;
   if (!options.plan.empty()) {
     TANDEM_ASSIGN_OR_RETURN(p, plan::load_plan(options.plan));

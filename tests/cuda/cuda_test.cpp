@@ -27,13 +27,6 @@ using optest::GraphBuilder;
 using optest::kModelRelL2;
 using optest::rel_l2;
 
-// Sets an environment variable for one scope (also when an assertion returns early).
-struct ScopedEnv {
-  ScopedEnv(const char* name, const std::string& value) : name_(name) { ::setenv(name, value.c_str(), 1); }
-  ~ScopedEnv() { ::unsetenv(name_); }
-  const char* name_;
-};
-
 class Cuda : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -41,15 +34,17 @@ class Cuda : public ::testing::Test {
     if (!b.is_ok()) GTEST_SKIP() << "cuda: " << b.status().message();
     backend_ = std::move(*b);
   }
-  // fp32, then fp16, against the reference backend.
-  void check(const ir::Graph& g) {
+  // fp32, then fp16, against the reference backend; `diagnostics` for both (features off, ...).
+  void check(const ir::Graph& g, const BackendDiagnostics& diagnostics = {}) {
     SCOPED_TRACE(ir::graph_to_string(g));
     const auto inputs = optest::random_inputs(g);
     auto ref = optest::run_on("reference", g, inputs);
     if (!ref.is_ok()) GTEST_SKIP() << "reference backend: " << ref.status().message();
-    auto f32 = optest::run_on(*backend_, g, inputs, {});
+    UnitOptions full;
+    full.diagnostics = diagnostics;
+    auto f32 = optest::run_on(*backend_, g, inputs, full);
     ASSERT_TRUE(f32.is_ok()) << f32.status().message();
-    UnitOptions half;
+    UnitOptions half = full;
     half.precision = Precision::kFloat16;
     auto f16 = optest::run_on(*backend_, g, inputs, half);
     ASSERT_TRUE(f16.is_ok()) << f16.status().message();
@@ -123,9 +118,10 @@ ir::Graph activations_before_depthwise() {
 
 TEST_F(Cuda, ActivationMovedIntoDepthwiseLoads) { check(activations_before_depthwise()); }
 
-TEST_F(Cuda, ActivationKeptWhenMovingIsOff) {  // TANDEM_CUDA_OFF: each activation runs where it is
-  ScopedEnv off("TANDEM_CUDA_OFF", "dw-input-act");
-  check(activations_before_depthwise());
+TEST_F(Cuda, ActivationKeptWhenMovingIsOff) {  // feature off: each activation runs where it is
+  BackendDiagnostics off;
+  off.features_off = {"dw-input-act"};
+  check(activations_before_depthwise(), off);
 }
 
 TEST_F(Cuda, DepthwiseStridedHardSwish) {
@@ -341,8 +337,8 @@ INSTANTIATE_TEST_SUITE_P(Models, CudaModels,
 
 // Every kind of Conv plan (cuDNN conv + epilogue pass, cuDNN fused, cuBLASLt 1x1 product, im2col +
 // cuBLASLt product, any of them on the input padded to 8 channels) must be right, not only the one
-// this GPU measures fastest: TANDEM_CUDA_CONV_PLAN forces one kind wherever it applies, and the
-// conv log (TANDEM_CUDA_CONV_LOG) must show that it ran on at least one conv. The bound is
+// this GPU measures fastest: BackendDiagnostics::force_conv_plan forces one kind wherever it
+// applies, and the conv log (log_choices) must show that it ran on at least one conv. The bound is
 // kForcedConvPlanFactor x the model contract (ops/tolerance.h says why).
 class CudaConvPlans : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
@@ -351,10 +347,10 @@ TEST_P(CudaConvPlans, MatchOnnxruntime) {
   const auto& [model, plan] = GetParam();
   const std::string stem = std::string(TANDEM_MODELS_DIR) + "/" + model;
   if (!std::filesystem::exists(stem + ".onnx")) GTEST_SKIP() << stem << ".onnx is missing (build tandem_models)";
-  ScopedEnv force("TANDEM_CUDA_CONV_PLAN", plan);
-  ScopedEnv log("TANDEM_CUDA_CONV_LOG", "1");
   EngineOptions options;
   options.units = "cuda:0/fp16";
+  options.diagnostics.force_conv_plan = plan;
+  options.diagnostics.log_choices = true;
   auto engine = Engine::load(stem + ".onnx", options);
   ASSERT_TRUE(engine.is_ok()) << engine.status().message();
   auto input = read_npy(stem + ".input_b3.npy");
@@ -388,7 +384,7 @@ INSTANTIATE_TEST_SUITE_P(Plans, CudaConvPlans,
 
 // The choice cache: a second engine of the same model in the process runs the convs' plans the
 // first one timed ("chosen before" in the conv log, no timing), so its outputs are those of the
-// same kernels; TANDEM_CUDA_OFF=choice-cache times every compile afresh.
+// same kernels; with the feature "choice-cache" off every compile is timed afresh.
 int count_of(const std::string& text, const std::string& what) {
   int n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
@@ -402,11 +398,12 @@ TEST(CudaChoiceCache, SecondEngineRunsTheSamePlans) {
   auto input = read_npy(stem + ".input_b3.npy");
   auto want = read_npy(stem + ".output_b3.npy");
   ASSERT_TRUE(input.is_ok() && want.is_ok()) << input.status().message() << want.status().message();
-  ScopedEnv log("TANDEM_CUDA_CONV_LOG", "1");
   // One compile and run of a fresh engine: the conv log and the output.
-  auto compile_and_run = [&](std::string& conv_log) -> Tensor {
+  auto compile_and_run = [&](std::string& conv_log, bool cache = true) -> Tensor {
     EngineOptions options;
     options.units = "cuda:0/fp16";
+    options.diagnostics.log_choices = true;
+    if (!cache) options.diagnostics.features_off = {"choice-cache"};
     auto engine = Engine::load(stem + ".onnx", options);
     EXPECT_TRUE(engine.is_ok()) << engine.status().message();
     if (!engine.is_ok()) return Tensor();
@@ -427,13 +424,10 @@ TEST(CudaChoiceCache, SecondEngineRunsTheSamePlans) {
   ASSERT_EQ(first.numel(), second.numel());
   EXPECT_LE(rel_l2(first, second), optest::kSameKernelsRelL2) << "the second engine ran other kernels";
   EXPECT_LE(rel_l2(*want, second), kModelRelL2);
-  {
-    ScopedEnv off("TANDEM_CUDA_OFF", "choice-cache");
-    const Tensor fresh = compile_and_run(off_log);
-    EXPECT_EQ(count_of(off_log, "chosen before"), 0) << off_log;
-    EXPECT_EQ(count_of(off_log, " -> "), convs) << off_log;
-    EXPECT_LE(rel_l2(*want, fresh), kModelRelL2);
-  }
+  const Tensor fresh = compile_and_run(off_log, false);
+  EXPECT_EQ(count_of(off_log, "chosen before"), 0) << off_log;
+  EXPECT_EQ(count_of(off_log, " -> "), convs) << off_log;
+  EXPECT_LE(rel_l2(*want, fresh), kModelRelL2);
 }
 
 // The choice cache across processes: a second `tandem run` reads the first one's cache file and

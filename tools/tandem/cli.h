@@ -51,6 +51,13 @@ struct CacheOptions {
   bool clear = false;          // delete the cache files
 };
 
+// The backend diagnostics named by the environment (the only place the project reads it):
+// TANDEM_CUDA_CONV_LOG (log timed choices), TANDEM_CUDA_CONV_PLAN (force a conv plan kind),
+// TANDEM_CUDA_TRY / TANDEM_CUDA_OFF (comma-separated features on / off; TANDEM_CUDA_NO_CONV_FUSION
+// and TANDEM_CUDA_NO_CONV_GEMM turn off conv-fusion / conv-gemm), TANDEM_CUDA_TIMING,
+// TANDEM_CUDA_PROFILE (1 = on).
+BackendDiagnostics diagnostics_from_environment();
+
 Status run_info(const InfoOptions& o);
 Status run_cache(const CacheOptions& o);
 Status run_bench(const BenchOptions& o);

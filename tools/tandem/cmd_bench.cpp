@@ -37,6 +37,7 @@ Warm load_warm(const BenchOptions& o, const std::string& units, const std::strin
   EngineOptions eo;
   eo.units = units;
   eo.plan = plan;
+  eo.diagnostics = diagnostics_from_environment();
   Warm w;
   auto engine = Engine::load(o.model, eo);
   if (!engine.is_ok()) {

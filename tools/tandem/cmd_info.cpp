@@ -134,7 +134,7 @@ Status run_info(const InfoOptions& o) {
   if (spec.empty())  // every backend of this build that can start here
     for (const auto& kind : available_backends())
       if (make_backend(kind).is_ok()) spec += (spec.empty() ? "" : ",") + kind;
-  TANDEM_ASSIGN_OR_RETURN(auto units, plan::make_units(spec));
+  TANDEM_ASSIGN_OR_RETURN(auto units, plan::make_units(spec, 0, diagnostics_from_environment()));
   print_support(sg, units);
   if (o.cuts) print_cuts(sg);
   return Status::ok();

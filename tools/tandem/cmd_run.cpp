@@ -263,6 +263,7 @@ Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
 
 Status run_run(const RunOptions& o) {
   EngineOptions eo;
+  eo.diagnostics = diagnostics_from_environment();
   eo.units = o.units;
   eo.plan = o.plan;
   TANDEM_ASSIGN_OR_RETURN(auto engine, Engine::load(o.model, eo));

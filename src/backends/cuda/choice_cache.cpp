@@ -57,8 +57,8 @@ int current_device(Choices& c) {
 
 }  // namespace
 
-std::optional<std::string> remembered_choice(const std::string& key) {
-  if (!cuda_feature("choice-cache")) return std::nullopt;
+std::optional<std::string> remembered_choice(const BackendDiagnostics& diagnostics, const std::string& key) {
+  if (!cuda_feature(diagnostics, "choice-cache")) return std::nullopt;
   Choices& c = choices();
   std::lock_guard<std::mutex> lock(c.mu);
   const int device = current_device(c);
@@ -67,8 +67,8 @@ std::optional<std::string> remembered_choice(const std::string& key) {
   return it->second;
 }
 
-void remember_choice(const std::string& key, const std::string& value) {
-  if (!cuda_feature("choice-cache")) return;
+void remember_choice(const BackendDiagnostics& diagnostics, const std::string& key, const std::string& value) {
+  if (!cuda_feature(diagnostics, "choice-cache")) return;
   Choices& c = choices();
   std::lock_guard<std::mutex> lock(c.mu);
   const int device = current_device(c);

@@ -7,17 +7,20 @@
 //
 // Kept in memory for the process and in a file of the cache folder (core/cache_file.h) per GPU
 // model and cuDNN/cuBLASLt version, so later processes agree too. Delete the file to time afresh;
-// TANDEM_CACHE_DIR=none keeps it in memory only; TANDEM_CUDA_OFF=choice-cache times every compile.
+// TANDEM_CACHE_DIR=none keeps it in memory only; "choice-cache" in BackendDiagnostics::features_off (the CLI:
+// TANDEM_CUDA_OFF=choice-cache) times every compile.
 #pragma once
 
 #include <optional>
 #include <string>
 
+#include "tandem/diagnostics.h"
+
 namespace tandem::cuda {
 
 // The value remembered under `key` for the current device, if any (none while the feature is off).
-std::optional<std::string> remembered_choice(const std::string& key);
+std::optional<std::string> remembered_choice(const BackendDiagnostics& diagnostics, const std::string& key);
 // Remembers `value` under `key` unless a value is there already (the first choice stays).
-void remember_choice(const std::string& key, const std::string& value);
+void remember_choice(const BackendDiagnostics& diagnostics, const std::string& key, const std::string& value);
 
 }  // namespace tandem::cuda

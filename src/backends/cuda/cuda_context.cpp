@@ -60,27 +60,12 @@ Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem)
   return channel_affine_step(e, elem, "activation");
 }
 
-namespace {
-// Whether the comma-separated list in environment variable `var` names `feature`.
-bool env_lists(const char* var, std::string_view feature) {
-  const char* env = std::getenv(var);
-  if (!env) return false;
-  std::string_view list(env);
-  while (!list.empty()) {
-    const size_t comma = list.find(',');
-    if (list.substr(0, comma) == feature) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-}  // namespace
-
-bool cuda_feature(std::string_view feature) {
-  static constexpr std::string_view kOnByDefault[] = {"dw-input-act", "im2col-lt", "c8-input", "choice-cache"};
+bool cuda_feature(const BackendDiagnostics& d, std::string_view feature) {
+  static constexpr std::string_view kOnByDefault[] = {"dw-input-act", "im2col-lt",  "c8-input",
+                                                      "choice-cache", "conv-fusion", "conv-gemm"};
   for (auto f : kOnByDefault)
-    if (f == feature) return !env_lists("TANDEM_CUDA_OFF", feature);
-  return env_lists("TANDEM_CUDA_TRY", feature);
+    if (f == feature) return !d.is_off(feature);
+  return d.is_on(feature);
 }
 
 Result<float> time_steps(const RunEnv& env, const std::vector<Step>& steps, int reps) {

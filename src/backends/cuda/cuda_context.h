@@ -71,13 +71,17 @@ struct OpInstance {
   const std::string& input0() const { return input.empty() ? node->inputs[0] : input; }
 };
 
+bool cuda_feature(const BackendDiagnostics& diagnostics, std::string_view feature);  // below
+
 class BuildContext {
  public:
-  BuildContext(const ir::Graph& graph, Precision precision, const RunEnv& env)
-      : graph_(graph), precision_(precision), env_(env) {}
+  BuildContext(const ir::Graph& graph, const UnitOptions& options, const RunEnv& env)
+      : graph_(graph), precision_(options.precision), diagnostics_(options.diagnostics), env_(env) {}
 
   const ir::Graph& graph() const { return graph_; }
   Precision precision() const { return precision_; }
+  const BackendDiagnostics& diagnostics() const { return diagnostics_; }
+  bool feature(std::string_view name) const { return cuda_feature(diagnostics_, name); }
   Elem elem() const { return precision_ == Precision::kFloat16 ? Elem::kF16 : Elem::kF32; }
   bool nhwc_for_rank(size_t rank) const { return precision_ == Precision::kFloat16 && rank == 4; }
   // Handles, usable at build time (algorithm search); the stream is the executable's.
@@ -113,6 +117,7 @@ class BuildContext {
  private:
   const ir::Graph& graph_;
   Precision precision_;
+  BackendDiagnostics diagnostics_;
   RunEnv env_;
   std::map<std::string, DevTensor> tensors_;
   std::vector<DeviceMemory> owned_;
@@ -150,10 +155,11 @@ Step channel_affine_step(const ChannelAffineArgs& args, Elem elem, const char* w
 Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem);
 // Optional code paths, by name. Those on by default ("dw-input-act": a producer's activation
 // moved into a depthwise conv's loads; "im2col-lt": im2col + cuBLASLt conv plans; "c8-input":
-// conv plans on an input padded to 8 channels) are turned off by naming them in the
-// comma-separated environment variable TANDEM_CUDA_OFF, to compare; features on trial (built,
-// not yet run on a GPU) are on only when named in TANDEM_CUDA_TRY.
-bool cuda_feature(std::string_view feature);
+// conv plans on an input padded to 8 channels; "choice-cache": timed choices remembered;
+// "conv-fusion": cuDNN fused bias/residual/Relu conv plans; "conv-gemm": 1x1 convs as GEMMs) are
+// turned off by naming them in BackendDiagnostics::features_off, to compare (the CLI: the
+// comma-separated TANDEM_CUDA_OFF); features on trial only when in features_on (TANDEM_CUDA_TRY).
+bool cuda_feature(const BackendDiagnostics& diagnostics, std::string_view feature);
 // Median time in ms of running `steps` in order on env.stream (after about 2 ms of warm-up runs,
 // the reps back to back), for choices measured at compile time. env.workspace must hold what the steps need.
 Result<float> time_steps(const RunEnv& env, const std::vector<Step>& steps, int reps = 5);

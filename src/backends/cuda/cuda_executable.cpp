@@ -252,8 +252,8 @@ Status CudaExecutable::init(const ir::Graph& g, const UnitOptions& options) {
     if (!op) return unsupported("node '" + node.name + "' (" + node.op_type + "): cuda backend has no kernel for " + node.op_type);
     if (op->supports) TANDEM_RETURN_IF_ERROR(op->supports(g, node).with_context("node '" + node.name + "' (" + node.op_type + ")"));
   }
-  const std::vector<OpInstance> ops = schedule_ops(g);
-  BuildContext ctx(g, options.precision, env_);
+  const std::vector<OpInstance> ops = schedule_ops(g, options.diagnostics);
+  BuildContext ctx(g, options, env_);
   TANDEM_RETURN_IF_ERROR(place_tensors(g, ctx, ops));
   TANDEM_RETURN_IF_ERROR(add_input_steps(ctx));
   for (const OpInstance& op : ops) {
@@ -270,10 +270,8 @@ Status CudaExecutable::init(const ir::Graph& g, const UnitOptions& options) {
   step_labels_.insert(step_labels_.end(), ctx.step_labels().begin(), ctx.step_labels().end());
   owned_ = std::move(ctx.owned());
   host_threads_ = int(std::clamp(std::thread::hardware_concurrency() / 2, 1u, 8u));
-  const char* timing = std::getenv("TANDEM_CUDA_TIMING");
-  const char* per_op = std::getenv("TANDEM_CUDA_PROFILE");
-  prof_.timing = timing && *timing && *timing != '0';
-  prof_.per_op = per_op && *per_op && *per_op != '0';
+  prof_.timing = options.diagnostics.timing;
+  prof_.per_op = options.diagnostics.profile;
   if (prof_.per_op) {
     prof_.events.resize(step_labels_.size() + 1);
     for (auto& e : prof_.events) CUDA_TRY(cudaEventCreate(&e));

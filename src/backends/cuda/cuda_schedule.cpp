@@ -42,7 +42,7 @@ bool is_depthwise_conv(const ir::Graph& g, const ir::Node& n) {
 
 }  // namespace
 
-std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
+std::vector<OpInstance> schedule_ops(const ir::Graph& g, const BackendDiagnostics& diagnostics) {
   const auto cons = g.consumers();
   std::vector<bool> absorbed(g.nodes.size(), false);
   // Activations moved into a depthwise Conv's loads: consumer index -> (tensor read, activation,
@@ -101,7 +101,7 @@ std::vector<OpInstance> schedule_ops(const ir::Graph& g) {
     // activation's own pass over that tensor (6x expanded in MobileNet blocks) disappears.
     const auto* own = n.op_type == "Conv" ? &std::get<ir::ConvAttrs>(n.attrs).epilogue : nullptr;
     const ir::Epilogue final_act = !inst.act.is_none() ? inst.act : own ? *own : ir::Epilogue{};
-    if (!final_act.is_none() && (!inst.act.is_none() || own) && cuda_feature("dw-input-act")) {
+    if (!final_act.is_none() && (!inst.act.is_none() || own) && cuda_feature(diagnostics, "dw-input-act")) {
       const int d = sole_consumer(g, cons, inst.output);
       if (d > pos && !absorbed[size_t(d)] && !moved.count(d) && is_depthwise_conv(g, g.nodes[size_t(d)]) &&
           g.nodes[size_t(d)].inputs[0] == inst.output) {

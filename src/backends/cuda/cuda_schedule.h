@@ -12,7 +12,7 @@
 namespace tandem::cuda {
 
 // Ops in execution order; each op runs at the position of the last node it absorbed.
-std::vector<OpInstance> schedule_ops(const ir::Graph& graph);
+std::vector<OpInstance> schedule_ops(const ir::Graph& graph, const BackendDiagnostics& diagnostics);
 
 struct ArenaPlan {
   std::map<std::string, size_t> offsets;  // tensor -> byte offset in the arena

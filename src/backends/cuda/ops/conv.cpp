@@ -144,7 +144,7 @@ Result<std::shared_ptr<CudnnConv>> make_descriptors(BuildContext& ctx, const ir:
 // this process chose before for `key`).
 Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, const void* w, const DevTensor& y,
                         const std::string& key) {
-  if (auto known = remembered_choice("find " + key)) {
+  if (auto known = remembered_choice(ctx.diagnostics(), "find " + key)) {
     int algo = -1, math = -1;
     size_t ws = 0;
     std::istringstream(*known) >> algo >> math;
@@ -164,7 +164,7 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
   int found = 0;
   CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(ctx.env().cudnn, c.x, x.data, c.w, w, c.conv, c.y, y.data, kAlgos,
                                                    &found, perf, search.memory.get(), limit));
-  if (std::getenv("TANDEM_CUDA_CONV_LOG")) {
+  if (ctx.diagnostics().log_choices) {
     std::string log;
     for (int i = 0; i < found && i < 4; ++i)
       log += " algo" + std::to_string(int(perf[i].algo)) + "/math" + std::to_string(int(perf[i].mathType)) + "=" +
@@ -179,7 +179,7 @@ Status choose_algorithm(BuildContext& ctx, CudnnConv& c, const DevTensor& x, con
     CUDNN_TRY(cudnnSetConvolutionMathType(c.conv, perf[i].mathType));
     c.algo = perf[i].algo;
     c.workspace = perf[i].memory;
-    remember_choice("find " + key, std::to_string(int(perf[i].algo)) + " " + std::to_string(int(perf[i].mathType)));
+    remember_choice(ctx.diagnostics(), "find " + key, std::to_string(int(perf[i].algo)) + " " + std::to_string(int(perf[i].mathType)));
     return Status::ok();
   }
   return internal_error("cudnnFindConvolutionForwardAlgorithmEx found no algorithm that runs");
@@ -241,13 +241,13 @@ ConvPlan unfused_plan(BuildContext& ctx, const std::shared_ptr<CudnnConv>& c, co
 // dropped; an error only when every plan fails.
 Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans, std::string key) {
   if (plans.size() == 1) return std::move(plans[0]);
-  const char* force = std::getenv("TANDEM_CUDA_CONV_PLAN");
-  const bool forced = force && *force;
+  const std::string& force = ctx.diagnostics().force_conv_plan;
+  const bool forced = !force.empty();
   for (const auto& p : plans) key += " " + p.name;
-  if (auto known = remembered_choice("plan " + key); known && !forced) {
+  if (auto known = remembered_choice(ctx.diagnostics(), "plan " + key); known && !forced) {
     for (auto& p : plans)
       if (p.name == *known) {
-        if (std::getenv("TANDEM_CUDA_CONV_LOG"))
+        if (ctx.diagnostics().log_choices)
           std::fprintf(stderr, "tandem-cuda-conv: %s: chosen before -> %s\n", ctx.label().c_str(), p.name.c_str());
         return std::move(p);
       }
@@ -281,7 +281,7 @@ Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans, st
     }
   }
   if (!found) return first_error;
-  if (!forced) remember_choice("plan " + key, plans[best].name);
+  if (!forced) remember_choice(ctx.diagnostics(), "plan " + key, plans[best].name);
   // TANDEM_CUDA_CONV_PLAN=<name prefix> forces that kind of plan where one ran (tests use it to
   // check every kind, not only the one this GPU finds fastest); the cache neither serves nor keeps it.
   if (forced) {
@@ -291,7 +291,7 @@ Result<ConvPlan> fastest_plan(BuildContext& ctx, std::vector<ConvPlan> plans, st
         break;
       }
   }
-  if (std::getenv("TANDEM_CUDA_CONV_LOG"))
+  if (ctx.diagnostics().log_choices)
     std::fprintf(stderr, "tandem-cuda-conv: %s:%s -> %s\n", ctx.label().c_str(), log.c_str(), plans[best].name.c_str());
   return std::move(plans[best]);
 }
@@ -324,7 +324,7 @@ Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs
   // cuDNN runs an IDENTITY activation only with IMPLICIT_PRECOMP_GEMM; with RELU the measured
   // algorithm is tried too. Which is fastest depends on shape and batch (at batch 1 the fused
   // kernels can be several times slower), so all are timed.
-  if ((db.f32 || res) && !std::getenv("TANDEM_CUDA_NO_CONV_FUSION")) {
+  if ((db.f32 || res) && ctx.feature("conv-fusion")) {
     const bool relu = act.kind == ir::ActKind::kRelu;
     const cudnnDataType_t dt = ctx.elem() == Elem::kF16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     CUDNN_TRY(cudnnCreateTensorDescriptor(&c->b));
@@ -347,11 +347,11 @@ Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs
   // On NHWC data, a cuBLASLt product with bias + residual + Relu in its epilogue: directly for a
   // 1x1 conv, after im2col into the workspace for any other (3x3, 7x7, strided 1x1) where
   // conv_can_im2col() says it pays.
-  if (!std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) {
+  if (ctx.feature("conv-gemm")) {
     std::vector<ConvPlan> gemms;
     if (conv_is_nhwc_gemm(a, x, y)) {
       TANDEM_ASSIGN_OR_RETURN(gemms, nhwc_gemm_plans(ctx, x, wd, db, res, act, y));
-    } else if (cuda_feature("im2col-lt") && conv_can_im2col(a, x, y)) {
+    } else if (ctx.feature("im2col-lt") && conv_can_im2col(a, x, y)) {
       TANDEM_ASSIGN_OR_RETURN(gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, db, res, act, y));
     }
     for (auto& g : gemms) plans.push_back(std::move(g));
@@ -405,7 +405,7 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
   // kernels took 12 ms for ResNet-50's 7x7 stem at batch 1024 on an H200. The same conv on the
   // input copied into 8 channels (zero channels and zero weights after C) is timed too ("c8-").
   ChannelPadded padded;
-  if (x.nhwc && x.elem == Elem::kF16 && a.group == 1 && x.shape[1] % 8 != 0 && cuda_feature("c8-input")) {
+  if (x.nhwc && x.elem == Elem::kF16 && a.group == 1 && x.shape[1] % 8 != 0 && ctx.feature("c8-input")) {
     TANDEM_ASSIGN_OR_RETURN(padded, channel_padded(x));
     const int64_t c = x.shape[1], c8 = padded.x.shape[1];
     Shape ws8 = w->shape();

@@ -1,0 +1,33 @@
+// Diagnostics and trials for the people tuning a backend: logs of timed choices, forced plans,
+// features switched on or off, timing and per-op profiles. The library reads no environment:
+// `tandem` (tools/tandem) fills this from its TANDEM_CUDA_* variables, a program using the
+// library sets it in EngineOptions (or UnitOptions, for a backend used directly).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tandem {
+
+struct BackendDiagnostics {
+  bool log_choices = false;               // print each timed choice (conv algorithms, conv plans)
+  std::string force_conv_plan;            // conv plan kind to use wherever it is a candidate ("" = time them)
+  std::vector<std::string> features_on;   // features on trial to turn on (cuda: none at present)
+  std::vector<std::string> features_off;  // default features to turn off (cuda: dw-input-act, im2col-lt,
+                                          // c8-input, choice-cache, conv-fusion, conv-gemm)
+  bool timing = false;                    // print each run's upload / graph / output split
+  bool profile = false;                   // per-op eager profile printed at the end
+
+  bool is_off(std::string_view feature) const { return contains(features_off, feature); }
+  bool is_on(std::string_view feature) const { return contains(features_on, feature); }
+
+ private:
+  static bool contains(const std::vector<std::string>& v, std::string_view f) {
+    for (const auto& s : v)
+      if (s == f) return true;
+    return false;
+  }
+};
+
+}  // namespace tandem

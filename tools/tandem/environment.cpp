@@ -1,0 +1,42 @@
+// diagnostics_from_environment(): the TANDEM_CUDA_* variables as typed options (cli.h).
+#include <cstdlib>
+#include <string_view>
+
+#include "cli.h"
+
+namespace tandem::cli {
+namespace {
+
+// Set to anything but "" or "0".
+bool flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::string_view(v) != "0";
+}
+
+void add_list(const char* name, std::vector<std::string>& out) {
+  const char* v = std::getenv(name);
+  std::string_view list = v ? v : "";
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    if (comma != 0) out.emplace_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+}  // namespace
+
+BackendDiagnostics diagnostics_from_environment() {
+  BackendDiagnostics d;
+  d.log_choices = flag("TANDEM_CUDA_CONV_LOG");
+  if (const char* p = std::getenv("TANDEM_CUDA_CONV_PLAN")) d.force_conv_plan = p;
+  add_list("TANDEM_CUDA_TRY", d.features_on);
+  add_list("TANDEM_CUDA_OFF", d.features_off);
+  if (std::getenv("TANDEM_CUDA_NO_CONV_FUSION")) d.features_off.emplace_back("conv-fusion");
+  if (std::getenv("TANDEM_CUDA_NO_CONV_GEMM")) d.features_off.emplace_back("conv-gemm");
+  d.timing = flag("TANDEM_CUDA_TIMING");
+  d.profile = flag("TANDEM_CUDA_PROFILE");
+  return d;
+}
+
+}  // namespace tandem::cli
