@@ -72,7 +72,7 @@ Result<std::optional<HostTail>> plan_host_tail(const ir::Graph& graph, const std
     if (p > 0 && tensor.empty()) continue;
     for (size_t h = 0; h < hosts.size(); ++h) {
       if (!hosts[h].supports_range(graph, p, n).is_ok()) continue;
-      HostTail t{p, tensor, h, ""};
+      HostTail t{p, tensor, h, hosts[h].name(), ""};
       const int64_t all = range_flops(graph, 0, n), tail = range_flops(graph, p, n);
       char share[32];
       std::snprintf(share, sizeof(share), "%.2g%%", all > 0 ? 100.0 * static_cast<double>(tail) / static_cast<double>(all) : 0.0);

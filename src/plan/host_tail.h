@@ -23,6 +23,7 @@ struct HostTail {
   int position = 0;       // nodes [position, n) run on the host unit
   std::string front_end;  // the tensor the front ends at ("" when position is 0)
   size_t host = 0;        // index into the host units passed in
+  std::string host_name;  // that unit's name
   std::string note;       // one line for the user: what runs where, and why
 };
 

@@ -207,8 +207,7 @@ class PlanEngine final : public Engine {
   // seed's default plan over the front), then the host stage.
   Status plan_with_host_tail(Context& c, const ir::Graph& graph, const plan::HostTail& tail,
                              const runtime::RuntimeOptions& ro) {
-    TANDEM_ASSIGN_OR_RETURN(auto hosts, host_units());
-    const std::string host_name = hosts[tail.host].name();
+    const std::string& host_name = tail.host_name;  // host_tail() added the unit
     std::vector<plan::Stage> stages;
     if (tail.position > 0) {
       // Every node before the tail runs on some given unit (host_tail.h).
