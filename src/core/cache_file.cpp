@@ -3,21 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 namespace tandem {
-
-std::string cache_dir() {
-  if (const char* d = std::getenv("TANDEM_CACHE_DIR")) {
-    const std::string dir = d;
-    return dir == "none" ? "" : dir;
-  }
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/tandem";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/tandem";
-  return "";
-}
 
 std::map<std::string, std::string> load_cache_file(const std::string& path) {
   std::map<std::string, std::string> entries;

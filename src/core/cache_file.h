@@ -1,4 +1,4 @@
-// Tandem's cache folder and its key/value files: choices that compile-time timing made (the CUDA
+// Tandem's cache folder's key/value files (the folder itself is an option: BackendDiagnostics::cache_dir): choices that compile-time timing made (the CUDA
 // backend's conv algorithms and plans) kept across processes, as TensorRT keeps a timing cache.
 // One line per entry, "key<TAB>value"; entries are only ever appended, so several processes can
 // share a file. A missing folder or an unwritable file is not an error: the caller times again.
@@ -8,10 +8,6 @@
 #include <string>
 
 namespace tandem {
-
-// $TANDEM_CACHE_DIR, else $XDG_CACHE_HOME/tandem, else $HOME/.cache/tandem; empty when
-// TANDEM_CACHE_DIR is "none" (or empty) or no home is known: then nothing is kept on disk.
-std::string cache_dir();
 
 // The entries of `path` (none when it cannot be read). Lines without a tab, and a last line without
 // its line break, are skipped; where a key repeats, its first value stands (what the first process

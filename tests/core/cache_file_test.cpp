@@ -52,22 +52,5 @@ TEST(CacheFile, UnwritablePathIsFalseNotACrash) {
   EXPECT_TRUE(load_cache_file("/proc/tandem_no_such_dir/x.tsv").empty());
 }
 
-TEST(CacheFile, DirectoryFromTheEnvironment) {
-  const char* saved = std::getenv("TANDEM_CACHE_DIR");
-  const std::string keep = saved ? saved : "";
-  ::setenv("TANDEM_CACHE_DIR", "/tmp/tc", 1);
-  EXPECT_EQ(cache_dir(), "/tmp/tc");
-  ::setenv("TANDEM_CACHE_DIR", "none", 1);
-  EXPECT_EQ(cache_dir(), "");
-  ::unsetenv("TANDEM_CACHE_DIR");
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  if (xdg && *xdg)
-    EXPECT_EQ(cache_dir(), std::string(xdg) + "/tandem");
-  else if (home && *home)
-    EXPECT_EQ(cache_dir(), std::string(home) + "/.cache/tandem");
-  if (saved) ::setenv("TANDEM_CACHE_DIR", keep.c_str(), 1);
-}
-
 }  // namespace
 }  // namespace tandem

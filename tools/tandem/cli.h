@@ -55,8 +55,11 @@ struct CacheOptions {
 // TANDEM_CUDA_CONV_LOG (log timed choices), TANDEM_CUDA_CONV_PLAN (force a conv plan kind),
 // TANDEM_CUDA_TRY / TANDEM_CUDA_OFF (comma-separated features on / off; TANDEM_CUDA_NO_CONV_FUSION
 // and TANDEM_CUDA_NO_CONV_GEMM turn off conv-fusion / conv-gemm), TANDEM_CUDA_TIMING,
-// TANDEM_CUDA_PROFILE (1 = on).
+// TANDEM_CUDA_PROFILE (1 = on); and the cache folder (cache_dir_from_environment()).
 BackendDiagnostics diagnostics_from_environment();
+// $TANDEM_CACHE_DIR, else $XDG_CACHE_HOME/tandem, else $HOME/.cache/tandem; empty when
+// TANDEM_CACHE_DIR is "none" (or empty) or no home is known: then nothing is kept on disk.
+std::string cache_dir_from_environment();
 
 Status run_info(const InfoOptions& o);
 Status run_cache(const CacheOptions& o);

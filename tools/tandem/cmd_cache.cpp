@@ -28,7 +28,7 @@ std::vector<fs::path> cache_files(const fs::path& dir) {
 }  // namespace
 
 Status run_cache(const CacheOptions& o) {
-  const std::string dir = cache_dir();
+  const std::string dir = cache_dir_from_environment();
   if (dir.empty()) {
     std::printf("no cache folder: TANDEM_CACHE_DIR is 'none' or no home folder is known; choices are kept in memory only\n");
     return Status::ok();

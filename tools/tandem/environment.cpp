@@ -1,4 +1,4 @@
-// diagnostics_from_environment(): the TANDEM_CUDA_* variables as typed options (cli.h).
+// diagnostics_from_environment(): the TANDEM_CUDA_* and cache variables as typed options (cli.h).
 #include <cstdlib>
 #include <string_view>
 
@@ -26,8 +26,19 @@ void add_list(const char* name, std::vector<std::string>& out) {
 
 }  // namespace
 
+std::string cache_dir_from_environment() {
+  if (const char* d = std::getenv("TANDEM_CACHE_DIR")) {
+    const std::string dir = d;
+    return dir == "none" ? "" : dir;
+  }
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/tandem";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/tandem";
+  return "";
+}
+
 BackendDiagnostics diagnostics_from_environment() {
   BackendDiagnostics d;
+  d.cache_dir = cache_dir_from_environment();
   d.log_choices = flag("TANDEM_CUDA_CONV_LOG");
   if (const char* p = std::getenv("TANDEM_CUDA_CONV_PLAN")) d.force_conv_plan = p;
   add_list("TANDEM_CUDA_TRY", d.features_on);

@@ -20,7 +20,7 @@ constexpr int kFormat = 1;
 struct Choices {
   std::mutex mu;
   std::map<std::string, std::string> memo;  // "<device>|<key>" -> value
-  std::map<int, std::string> file;          // device -> its cache file ("" when none is kept)
+  std::map<std::pair<std::string, int>, std::string> file;  // (folder, device) -> its cache file ("" when none)
 };
 
 Choices& choices() {
@@ -29,8 +29,7 @@ Choices& choices() {
 }
 
 // The cache file of `device`: one per GPU model and library versions, whose choices may differ.
-std::string file_for(int device) {
-  const std::string dir = cache_dir();
+std::string file_for(const std::string& dir, int device) {
   cudaDeviceProp prop{};
   if (dir.empty() || cudaGetDeviceProperties(&prop, device) != cudaSuccess) return "";
   std::string name = prop.name;
@@ -43,15 +42,18 @@ std::string file_for(int device) {
 
 std::string memo_key(int device, const std::string& key) { return std::to_string(device) + "|" + key; }
 
-// The current device, its file's entries loaded into the memo on first use. Holds c.mu.
-int current_device(Choices& c) {
+// The current device, its file in `dir` loaded into the memo on first use; `*file` its path ("" when
+// none is kept). Holds c.mu.
+int current_device(Choices& c, const std::string& dir, std::string* file) {
   int device = -1;
   cudaGetDevice(&device);
-  if (c.file.count(device)) return device;
-  const std::string path = file_for(device);
-  c.file[device] = path;
-  if (!path.empty())
-    for (auto& [key, value] : load_cache_file(path)) c.memo.emplace(memo_key(device, key), value);
+  auto [it, added] = c.file.try_emplace({dir, device});
+  if (added) {
+    it->second = file_for(dir, device);
+    if (!it->second.empty())
+      for (auto& [key, value] : load_cache_file(it->second)) c.memo.emplace(memo_key(device, key), value);
+  }
+  *file = it->second;
   return device;
 }
 
@@ -61,7 +63,8 @@ std::optional<std::string> remembered_choice(const BackendDiagnostics& diagnosti
   if (!cuda_feature(diagnostics, "choice-cache")) return std::nullopt;
   Choices& c = choices();
   std::lock_guard<std::mutex> lock(c.mu);
-  const int device = current_device(c);
+  std::string file;
+  const int device = current_device(c, diagnostics.cache_dir, &file);
   auto it = c.memo.find(memo_key(device, key));
   if (it == c.memo.end()) return std::nullopt;
   return it->second;
@@ -71,10 +74,11 @@ void remember_choice(const BackendDiagnostics& diagnostics, const std::string& k
   if (!cuda_feature(diagnostics, "choice-cache")) return;
   Choices& c = choices();
   std::lock_guard<std::mutex> lock(c.mu);
-  const int device = current_device(c);
+  std::string file;
+  const int device = current_device(c, diagnostics.cache_dir, &file);
   // The first choice stays: every engine after it agrees.
-  if (c.memo.emplace(memo_key(device, key), value).second && !c.file[device].empty())
-    append_cache_entry(c.file[device], key, value);  // best effort: unwritable means in memory only
+  if (c.memo.emplace(memo_key(device, key), value).second && !file.empty())
+    append_cache_entry(file, key, value);  // best effort: unwritable means in memory only
 }
 
 }  // namespace tandem::cuda

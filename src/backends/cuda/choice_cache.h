@@ -5,9 +5,9 @@
 // when it chooses how to split the work, runs the same kernels for the same conv on the same GPU,
 // so a comparison measures the plan, not compile luck; later compiles also skip the timing.
 //
-// Kept in memory for the process and in a file of the cache folder (core/cache_file.h) per GPU
-// model and cuDNN/cuBLASLt version, so later processes agree too. Delete the file to time afresh;
-// TANDEM_CACHE_DIR=none keeps it in memory only; "choice-cache" in BackendDiagnostics::features_off (the CLI:
+// Kept in memory for the process and, when BackendDiagnostics::cache_dir names a folder, in a file
+// there (core/cache_file.h) per GPU model and cuDNN/cuBLASLt version, so later processes agree
+// too. Delete the file to time afresh (the CLI: TANDEM_CACHE_DIR=none keeps it in memory only); "choice-cache" in BackendDiagnostics::features_off (the CLI:
 // TANDEM_CUDA_OFF=choice-cache) times every compile.
 #pragma once
 
