@@ -289,7 +289,7 @@ TEST_F(Cuda, RefusesWithAReason) {
 
 // ---- whole models vs onnxruntime (files from tests/models/make_models.py) ----
 const std::vector<std::string> kModels = {"mobilenet_v1", "mobilenet_v2", "resnet18",    "mobilenet_v3",
-                                          "paddle_style", "pytorch_style", "vit_style"};
+                                          "paddle_style", "pytorch_style", "vit_style",   "dense_style"};
 
 class CudaModels : public ::testing::TestWithParam<std::tuple<std::string, bool>> {};
 

@@ -39,7 +39,7 @@ TEST_P(CudaTf32Models, MatchOnnxruntimeWithinRelL2) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, CudaTf32Models,
-                         ::testing::Values("mobilenet_v2", "resnet18", "mobilenet_v3", "paddle_style"),
+                         ::testing::Values("mobilenet_v2", "resnet18", "mobilenet_v3", "paddle_style", "dense_style"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -20,7 +20,7 @@ constexpr double kAbsTol = 1e-4;
 constexpr double kRelTol = 1e-3;
 
 const char* const kModels[] = {"mobilenet_v1", "mobilenet_v2", "resnet18",
-                               "mobilenet_v3", "paddle_style", "pytorch_style", "vit_style"};
+                               "mobilenet_v3", "paddle_style", "pytorch_style", "vit_style", "dense_style"};
 const char* const kUnits[] = {"reference", "cpu"};
 
 std::string model_file(const std::string& name, const std::string& suffix) {

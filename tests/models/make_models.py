@@ -321,6 +321,38 @@ def resnet18():
     return n.finish(["N", 3, 224, 224], ["N", 1000])
 
 
+def dense_style():
+    """Like torchvision's DenseNet: each layer reads the concat of all features before it (BN +
+    ReLU first), growth 12 then 16 (channel counts not all multiples of 8), a transition between
+    the blocks, and one concat also read by a plain Relu (so it cannot be a view of the next)."""
+    n = Net("dense_style", 13, seed=808)
+
+    def bn_relu(x, c):
+        ins = [x] + [n.init(f"{n.uniq('bn')}.{s}", a.astype(np.float32))
+                     for s, a in (("scale", n.rng.uniform(0.5, 1.5, c)), ("bias", n.rng.normal(0, 0.1, c)),
+                                  ("mean", n.rng.normal(0, 0.1, c)), ("var", n.rng.uniform(0.5, 1.5, c)))]
+        return n.node("Relu", [n.node("BatchNormalization", ins, epsilon=BN_EPS)])
+
+    x = n.conv_bn("input", 3, 16, 3, 2, act="relu")
+    x = n.node("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    feats, c, side, side_c = [x], 16, None, 0
+    for block, growth, layers in ((0, 12, 4), (1, 16, 3)):
+        for i in range(layers):
+            cat = n.node("Concat", feats, axis=1) if len(feats) > 1 else feats[0]
+            if block == 1 and i == 1:
+                side, side_c = n.gap(n.node("Relu", [cat])), c
+            y = n.conv(bn_relu(cat, c), c, 4 * growth, 1)
+            feats.append(n.conv(bn_relu(y, 4 * growth), 4 * growth, growth, 3))
+            c += growth
+        x = n.node("Concat", feats, axis=1)
+        if block == 0:
+            x = n.conv(bn_relu(x, c), c, c // 2, 1)
+            feats, c = [n.node("AveragePool", [x], kernel_shape=[2, 2], strides=[2, 2])], c // 2
+    x = n.node("Concat", [n.gap(bn_relu(x, c)), side], axis=1)
+    n.gemm(flatten(n, x), c + side_c, 100)
+    return n.finish(["N", 3, 224, 224], ["N", 100])
+
+
 def make_divisible(v, d=8):
     nv = max(d, int(v + d / 2) // d * d)
     return nv + d if nv < 0.9 * v else nv
@@ -653,6 +685,7 @@ MODELS = [  # name, builder, input seed, (H, W) for batch 1 and batch 3
     ("paddle_style", paddle_style, 5, (224, 224), (160, 192)),  # open H/W: two sizes
     ("pytorch_style", pytorch_style, 6, (224, 224), (224, 224)),
     ("vit_style", vit_style, 7, (224, 224), (224, 224)),
+    ("dense_style", dense_style, 8, (224, 224), (224, 224)),
 ]
 
 

@@ -32,8 +32,9 @@ Strides row_major_strides(const Shape& shape) {
 }
 
 Strides logical_strides(const DevTensor& t) {
-  if (!t.nhwc) return row_major_strides(t.shape);
-  const int64_t c = t.shape[1], h = t.shape[2], w = t.shape[3];
+  const Shape& shape = t.is_view() ? t.storage : t.shape;
+  if (!t.nhwc) return row_major_strides(shape);
+  const int64_t c = shape[1], h = shape[2], w = shape[3];
   Strides s;
   s.s[0] = h * w * c;
   s.s[1] = 1;
@@ -61,8 +62,8 @@ Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem)
 }
 
 bool cuda_feature(const BackendDiagnostics& d, std::string_view feature) {
-  static constexpr std::string_view kOnByDefault[] = {"dw-input-act", "im2col-lt",  "c8-input",
-                                                      "choice-cache", "conv-fusion", "conv-gemm"};
+  static constexpr std::string_view kOnByDefault[] = {"dw-input-act", "im2col-lt",  "c8-input",    "choice-cache",
+                                                      "conv-fusion",  "conv-gemm",  "concat-views"};
   for (auto f : kOnByDefault)
     if (f == feature) return !d.is_off(feature);
   return d.is_on(feature);

@@ -33,11 +33,17 @@ struct DevTensor {
   Shape shape;        // logical (ONNX) shape
   bool nhwc = false;  // 4-D stored as [N, H, W, C]
   Elem elem = Elem::kF32;
+  // A view of a channel range of a larger tensor of this shape (concat_views.h: a Concat's output
+  // that a later Concat extends, or a Concat's input that its producer writes in place): `data`
+  // points at the range's first element, the strides are the larger tensor's. Empty: the tensor
+  // is its own, packed. Only ops whose CudaOp::reads_views / ::writes_views is set see views.
+  Shape storage;
+  bool is_view() const { return !storage.empty(); }
   int64_t numel() const { return shape_numel(shape); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * (elem == Elem::kF16 ? 2 : 4); }
 };
 
-// Element stride of each logical dim in `t`'s storage.
+// Element stride of each logical dim in `t`'s storage (its own, or the tensor it views).
 Strides logical_strides(const DevTensor& t);
 // Row-major strides of `shape`.
 Strides row_major_strides(const Shape& shape);
@@ -68,6 +74,10 @@ struct OpInstance {
   ir::Epilogue input_act;
   // This Conv's own epilogue (ConvAttrs::epilogue) was moved into its reader's loads.
   bool drop_own_epilogue = false;
+  // Concat: which inputs are in its output already, not to be copied (concat_views.h): put there by
+  // an earlier Concat whose output is a view of this one's, or written there by their producer.
+  std::vector<bool> in_place;
+  bool input_in_place(size_t k) const { return k < in_place.size() && in_place[k]; }
   const std::string& input0() const { return input.empty() ? node->inputs[0] : input; }
 };
 
@@ -136,6 +146,9 @@ struct CudaOp {
   // Whether build() honours OpInstance::act / ::residual (backend-local fusion).
   bool takes_act = false;
   bool takes_residual = false;
+  // Whether build() reads input 0 / writes its output as a view (DevTensor::storage).
+  bool reads_views = false;
+  bool writes_views = false;
 };
 
 const CudaOp* find_cuda_op(std::string_view op_type);

@@ -106,7 +106,8 @@ class CudaExecutable final : public Executable {
 
  private:
   Status make_handles();
-  Status place_tensors(const ir::Graph& g, BuildContext& ctx, const std::vector<OpInstance>& ops);
+  Status place_tensors(const ir::Graph& g, BuildContext& ctx, const std::vector<OpInstance>& ops,
+                       const ConcatViews& views);
   Status add_input_steps(BuildContext& ctx);
   Status add_output_steps(BuildContext& ctx);
   Status check_io(std::span<const TensorView> inputs, std::span<const TensorView> outputs) const;
@@ -158,11 +159,12 @@ Status CudaExecutable::make_handles() {
   return Status::ok();
 }
 
-Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, const std::vector<OpInstance>& ops) {
+Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, const std::vector<OpInstance>& ops,
+                                     const ConcatViews& views) {
   const int esize = ctx.elem() == Elem::kF16 ? 2 : 4;
-  ArenaPlan plan = plan_arena(g, ops, tensor_bytes, esize);
+  ArenaPlan plan = plan_arena(g, ops, tensor_bytes, esize, views);
   TANDEM_ASSIGN_OR_RETURN(arena_, device_alloc(plan.size));
-  for (const auto& [name, off] : plan.offsets) {
+  auto make = [&](const std::string& name, size_t off) -> Result<DevTensor> {
     const ir::ValueInfo* vi = g.info(name);
     if (!vi || !vi->fully_known()) return internal_error("cuda: tensor '" + name + "' has no known shape");
     DevTensor t;
@@ -170,7 +172,17 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
     t.shape = vi->shape;
     t.nhwc = ctx.nhwc_for_rank(vi->shape.size());
     t.elem = ctx.elem();
-    ctx.tensors()[name] = t;
+    return t;
+  };
+  for (const auto& [name, off] : plan.offsets) {
+    TANDEM_ASSIGN_OR_RETURN(ctx.tensors()[name], make(name, off));
+  }
+  for (const auto& [view, v] : views) {  // channels of `v.whole` from `v.channel` on, in its storage
+    const DevTensor& whole = ctx.tensors()[v.whole];
+    const int64_t first = v.channel * logical_strides(whole).s[1];
+    TANDEM_ASSIGN_OR_RETURN(DevTensor t, make(view, plan.offsets.at(v.whole) + size_t(first * esize)));
+    t.storage = whole.shape;
+    ctx.tensors()[view] = t;
   }
   auto make_io = [&](const std::string& name, bool input) -> Result<HostIo> {
     HostIo io;
@@ -252,9 +264,11 @@ Status CudaExecutable::init(const ir::Graph& g, const UnitOptions& options) {
     if (!op) return unsupported("node '" + node.name + "' (" + node.op_type + "): cuda backend has no kernel for " + node.op_type);
     if (op->supports) TANDEM_RETURN_IF_ERROR(op->supports(g, node).with_context("node '" + node.name + "' (" + node.op_type + ")"));
   }
-  const std::vector<OpInstance> ops = schedule_ops(g, options.diagnostics);
+  std::vector<OpInstance> ops = schedule_ops(g, options.diagnostics);
   BuildContext ctx(g, options, env_);
-  TANDEM_RETURN_IF_ERROR(place_tensors(g, ctx, ops));
+  const ConcatViews views =
+      ctx.feature("concat-views") ? plan_concat_views(g, ops, ctx.nhwc_for_rank(4)) : ConcatViews{};
+  TANDEM_RETURN_IF_ERROR(place_tensors(g, ctx, ops, views));
   TANDEM_RETURN_IF_ERROR(add_input_steps(ctx));
   for (const OpInstance& op : ops) {
     const CudaOp* entry = find_cuda_op(op.node->op_type);

@@ -125,21 +125,29 @@ std::vector<OpInstance> schedule_ops(const ir::Graph& g, const BackendDiagnostic
 }
 
 ArenaPlan plan_arena(const ir::Graph& g, const std::vector<OpInstance>& ops,
-                     size_t (*bytes_of)(const ir::Graph&, const std::string&, int), int elem_size) {
+                     size_t (*bytes_of)(const ir::Graph&, const std::string&, int), int elem_size,
+                     const ConcatViews& views) {
   struct Life { std::string name; size_t bytes; int first, last; };
   std::map<std::string, Life> lives;
   const int end = int(ops.size());
+  auto owner = [&](const std::string& v) -> const std::string& {
+    auto it = views.find(v);
+    return it == views.end() ? v : it->second.whole;
+  };
   for (const auto& in : g.inputs) lives[in] = {in, bytes_of(g, in, elem_size), -1, -1};
   for (int i = 0; i < end; ++i) {
     const OpInstance& op = ops[size_t(i)];
     auto touch = [&](const std::string& v) {
-      auto it = lives.find(v);
+      auto it = lives.find(owner(v));
       if (it != lives.end()) it->second.last = std::max(it->second.last, i);
     };
     for (const auto& in : op.node->inputs) touch(in);
     touch(op.input);
     touch(op.residual);
-    lives[op.output] = {op.output, bytes_of(g, op.output, elem_size), i, i};
+    // A viewed tensor lives from its first view's writer on.
+    const std::string& out = owner(op.output);
+    if (auto it = lives.find(out); it != lives.end()) it->second.last = std::max(it->second.last, i);
+    else lives[out] = {out, bytes_of(g, out, elem_size), i, i};
     // A node's further outputs that something reads (Split's pieces) get buffers too.
     for (size_t k = 1; k < op.node->outputs.size(); ++k) {
       const std::string& extra = op.node->outputs[k];

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/cuda/concat_views.h"
 #include "backends/cuda/cuda_context.h"
 
 namespace tandem::cuda {
@@ -21,6 +22,8 @@ struct ArenaPlan {
 
 // Places every graph input and op output (a node's outputs past the first too, when read) so that tensors alive at the same time never overlap.
 // `bytes_of` gives a tensor's size in its device element type.
-ArenaPlan plan_arena(const ir::Graph& graph, const std::vector<OpInstance>& ops, size_t (*bytes_of)(const ir::Graph&, const std::string&, int elem_size), int elem_size);
+// Views (plan_concat_views) get no space of their own: their uses keep the viewed tensor alive.
+ArenaPlan plan_arena(const ir::Graph& graph, const std::vector<OpInstance>& ops, size_t (*bytes_of)(const ir::Graph&, const std::string&, int elem_size), int elem_size,
+                     const ConcatViews& views = {});
 
 }  // namespace tandem::cuda

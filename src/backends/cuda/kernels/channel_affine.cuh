@@ -1,5 +1,7 @@
 // y[i] = act(x[i] * scale[c] + bias[c] + residual[i]) with c = (i / inner) % channels.
-// scale, bias, residual may be null. x and y may be the same buffer (in place).
+// scale, bias, residual may be null. x and y may be the same buffer (in place). With x_block set,
+// x is strided: y's runs of x_block elements start x_block_stride elements apart in x (a view of
+// a Concat's leading channels: x_block = C (NHWC) or C * inner (NCHW), the stride the whole's).
 // Serves Conv/Gemm bias + fused activation, BatchNormalization and standalone activations.
 #pragma once
 
@@ -16,6 +18,7 @@ struct ChannelAffineArgs {
   int64_t total = 0;
   int64_t channels = 1;
   int64_t inner = 1;
+  int64_t x_block = 0, x_block_stride = 0;  // 0: x packed like y
   DevEpilogue act;
 };
 

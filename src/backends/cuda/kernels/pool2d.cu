@@ -13,11 +13,21 @@ __global__ void pool2d_kernel(Pool2dArgs a, int64_t total) {
   const T* x = static_cast<const T*>(a.x);
   T* y = static_cast<T*>(a.y);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+    // Neighbouring threads take neighbouring elements of y's storage, so that their loads of x
+    // coalesce: channels fastest in NHWC, columns fastest in NCHW.
     int64_t r = i;
-    const int ox = int(r % a.ow); r /= a.ow;
-    const int oy = int(r % a.oh); r /= a.oh;
-    const int ch = int(r % a.c);
-    const int n = int(r / a.c);
+    int ox, oy, ch, n;
+    if (a.channels_last) {
+      ch = int(r % a.c); r /= a.c;
+      ox = int(r % a.ow); r /= a.ow;
+      oy = int(r % a.oh);
+      n = int(r / a.oh);
+    } else {
+      ox = int(r % a.ow); r /= a.ow;
+      oy = int(r % a.oh); r /= a.oh;
+      ch = int(r % a.c);
+      n = int(r / a.c);
+    }
     const int64_t xb = n * a.xs.s[0] + ch * a.xs.s[1];
     float acc = a.is_max ? -FLT_MAX : 0.0f;
     int valid = 0, padded = 0;

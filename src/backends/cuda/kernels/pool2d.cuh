@@ -1,6 +1,6 @@
 // Direct 2-D max / average pooling for what cuDNN pooling lacks: dilations, asymmetric pads,
 // ceil-mode windows running past the padded input. Any layout (element strides per logical
-// dim of x and y); one thread per output element.
+// dim of x and y); one thread per output element, in y's storage order.
 #pragma once
 
 #include "backends/cuda/kernels/kernel_types.cuh"
@@ -15,6 +15,7 @@ struct Pool2dArgs {
   bool is_max = true;
   bool count_include_pad = false;
   Strides xs, ys;  // element strides of N, C, H, W
+  bool channels_last = false;  // y stored NHWC: threads walk channels fastest
 };
 
 cudaError_t launch_pool2d(const Pool2dArgs& a, Elem elem, cudaStream_t stream);

@@ -1,5 +1,6 @@
 // BatchNormalization (inference): folded at compile time into a per-channel scale and shift,
-// applied in one pass (plus a fused following activation).
+// applied in one pass (plus a fused following activation); reads a view of a Concat's leading
+// channels in place (DenseNet: every layer's BN reads the concat of all features before it).
 #include <cmath>
 
 #include "backends/cuda/cuda_context.h"
@@ -37,6 +38,11 @@ Status build_bn(BuildContext& ctx, const OpInstance& op) {
   ChannelAffineArgs e;
   e.x = x->data; e.y = y->data; e.total = y->numel(); e.channels = c;
   e.inner = x->nhwc ? 1 : x->numel() / (x->shape[0] * c);
+  if (x->is_view()) {  // the leading channels of a Concat's output (cuda_schedule.h)
+    const int64_t whole = x->storage[1];
+    e.x_block = x->nhwc ? c : c * e.inner;
+    e.x_block_stride = x->nhwc ? whole : whole * e.inner;
+  }
   TANDEM_ASSIGN_OR_RETURN(e.scale, ctx.upload_f32(s));
   TANDEM_ASSIGN_OR_RETURN(e.bias, ctx.upload_f32(t));
   e.act = to_dev_epilogue(op.act);
@@ -47,6 +53,6 @@ Status build_bn(BuildContext& ctx, const OpInstance& op) {
 
 }  // namespace
 
-extern const CudaOp kCudaBatchNorm{"BatchNormalization", supports_bn, build_bn, true, false};
+extern const CudaOp kCudaBatchNorm{"BatchNormalization", supports_bn, build_bn, true, false, true};
 
 }  // namespace tandem::cuda

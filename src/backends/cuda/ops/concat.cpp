@@ -1,4 +1,5 @@
-// Concat: each input copied into its slice of the output (strided, either layout).
+// Concat: each input copied into its slice of the output (strided, either layout), but for the
+// inputs already there (concat_views.h).
 #include "backends/cuda/cuda_context.h"
 
 namespace tandem::cuda {
@@ -13,11 +14,12 @@ Status build_concat(BuildContext& ctx, const OpInstance& op) {
   const Strides ys = logical_strides(*y);
   const size_t esize = y->elem == Elem::kF16 ? 2 : 4;
   int64_t offset = 0;
-  for (const auto& name : op.node->inputs) {
+  for (size_t k = 0; k < op.node->inputs.size(); ++k) {
+    const std::string& name = op.node->inputs[k];
     if (name.empty()) continue;
     TANDEM_ASSIGN_OR_RETURN(const DevTensor* x, ctx.tensor(name));
     void* dst = static_cast<char*>(y->data) + size_t(offset * ys.s[axis]) * esize;
-    ctx.add_step(copy_step(x->data, x->elem, logical_strides(*x), dst, y->elem, ys, x->shape));
+    if (!op.input_in_place(k)) ctx.add_step(copy_step(x->data, x->elem, logical_strides(*x), dst, y->elem, ys, x->shape));
     offset += x->shape[size_t(axis)];
   }
   return Status::ok();

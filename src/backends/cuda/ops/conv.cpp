@@ -312,9 +312,13 @@ Result<DevTensor> padded_input(BuildContext& ctx, const ir::ConvAttrs& a, const 
 }
 
 // The candidate plans of one cuDNN-descriptor conv of x (NHWC: w_host in OHWI order) into y.
+// With `packed` (y is a view, concat_views.h), cuDNN's plans write `packed` and copy it into y
+// ("+copy"); the cuBLASLt plans write y with its row stride.
 Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
                                           const std::vector<float>& w_host, const Shape& wshape, const DevBias& db,
-                                          const DevTensor* res, const ir::Epilogue& act, const DevTensor& y) {
+                                          const DevTensor* res, const ir::Epilogue& act, const DevTensor& y_out,
+                                          const DevTensor* packed = nullptr) {
+  const DevTensor& y = packed ? *packed : y_out;
   TANDEM_ASSIGN_OR_RETURN(void* wd, ctx.upload_elem(w_host));
   TANDEM_ASSIGN_OR_RETURN(auto c, make_descriptors(ctx, a, x, y, wshape));
   TANDEM_RETURN_IF_ERROR(choose_algorithm(ctx, *c, x, wd, y, conv_key(ctx, a, x, y, wshape)));
@@ -344,15 +348,22 @@ Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs
       if (fused) plans.push_back(std::move(*fused));
     }
   }
+  if (packed) {
+    for (auto& p : plans) {
+      p.steps.push_back(copy_step(packed->data, packed->elem, logical_strides(*packed), y_out.data, y_out.elem,
+                                  logical_strides(y_out), y_out.shape));
+      p.name += "+copy";
+    }
+  }
   // On NHWC data, a cuBLASLt product with bias + residual + Relu in its epilogue: directly for a
   // 1x1 conv, after im2col into the workspace for any other (3x3, 7x7, strided 1x1) where
   // conv_can_im2col() says it pays.
   if (ctx.feature("conv-gemm")) {
     std::vector<ConvPlan> gemms;
-    if (conv_is_nhwc_gemm(a, x, y)) {
-      TANDEM_ASSIGN_OR_RETURN(gemms, nhwc_gemm_plans(ctx, x, wd, db, res, act, y));
-    } else if (ctx.feature("im2col-lt") && conv_can_im2col(a, x, y)) {
-      TANDEM_ASSIGN_OR_RETURN(gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, db, res, act, y));
+    if (conv_is_nhwc_gemm(a, x, y_out)) {
+      TANDEM_ASSIGN_OR_RETURN(gemms, nhwc_gemm_plans(ctx, x, wd, db, res, act, y_out));
+    } else if (ctx.feature("im2col-lt") && conv_can_im2col(a, x, y_out)) {
+      TANDEM_ASSIGN_OR_RETURN(gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, db, res, act, y_out));
     }
     for (auto& g : gemms) plans.push_back(std::move(g));
   }
@@ -400,12 +411,23 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
       TANDEM_ASSIGN_OR_RETURN(db.elem, ctx.upload_elem(bias));
     }
   }
-  TANDEM_ASSIGN_OR_RETURN(auto plans, cudnn_plans(ctx, a, x, w_host, w->shape(), db, res, act, y));
+  // A view of a Concat's channels (concat_views.h): cuDNN writes a packed buffer, kept only if one
+  // of its plans is chosen, and the result is copied in.
+  DevTensor packed;
+  DeviceMemory packed_memory;
+  if (y.is_view()) {
+    packed = y;
+    packed.storage = {};
+    TANDEM_ASSIGN_OR_RETURN(packed_memory, device_alloc(packed.nbytes()));
+    packed.data = packed_memory.get();
+  }
+  TANDEM_ASSIGN_OR_RETURN(auto plans, cudnn_plans(ctx, a, x, w_host, w->shape(), db, res, act, y,
+                                                  y.is_view() ? &packed : nullptr));
   // fp16 NHWC with C % 8 != 0 (an RGB stem): cuDNN has no tensor-core kernel for it, and its FMA
   // kernels took 12 ms for ResNet-50's 7x7 stem at batch 1024 on an H200. The same conv on the
   // input copied into 8 channels (zero channels and zero weights after C) is timed too ("c8-").
   ChannelPadded padded;
-  if (x.nhwc && x.elem == Elem::kF16 && a.group == 1 && x.shape[1] % 8 != 0 && ctx.feature("c8-input")) {
+  if (x.nhwc && x.elem == Elem::kF16 && a.group == 1 && x.shape[1] % 8 != 0 && ctx.feature("c8-input") && !y.is_view()) {
     TANDEM_ASSIGN_OR_RETURN(padded, channel_padded(x));
     const int64_t c = x.shape[1], c8 = padded.x.shape[1];
     Shape ws8 = w->shape();
@@ -419,9 +441,12 @@ Status build_cudnn(BuildContext& ctx, const OpInstance& op, const DevTensor& x_i
   }
   // The plan's key adds what changes the candidates' cost: bias, residual, activation.
   const std::string key = conv_key(ctx, a, x, y, w->shape()) + (bias.empty() ? "" : " bias") + (res ? " res" : "") +
-                          " act" + std::to_string(int(act.kind));
+                          " act" + std::to_string(int(act.kind)) +
+                          (y.is_view() ? " view" + std::to_string(y.storage[1]) : "");
   TANDEM_ASSIGN_OR_RETURN(ConvPlan best, fastest_plan(ctx, std::move(plans), key));
   if (best.name.rfind("c8-", 0) == 0) ctx.owned().push_back(std::move(padded.memory));
+  if (best.name.size() > 5 && best.name.compare(best.name.size() - 5, 5, "+copy") == 0)
+    ctx.owned().push_back(std::move(packed_memory));
   ctx.set_label(ctx.label() + " " + best.name);
   ctx.need_workspace(best.workspace);
   for (auto& s : best.steps) ctx.add_step(std::move(s));
@@ -441,7 +466,7 @@ Status build_conv(BuildContext& ctx, const OpInstance& op) {
   const Tensor* w = ctx.constant(op.node->inputs[1]);
   const bool depthwise = a.group == x->shape[1] && w->shape()[0] == a.group && w->shape()[1] == 1;
   // Our kernel covers NHWC (either element type) and NCHW fp32, i.e. every unit's 4-D layout.
-  if (depthwise && (x->nhwc || x->elem == Elem::kF32) && x->nhwc == y->nhwc) {
+  if (depthwise && (x->nhwc || x->elem == Elem::kF32) && x->nhwc == y->nhwc && !y->is_view()) {
     ctx.set_label(ctx.label() + " depthwise");
     return build_depthwise(ctx, op, *x, *y, res);
   }
@@ -453,6 +478,6 @@ Status build_conv(BuildContext& ctx, const OpInstance& op) {
 
 }  // namespace
 
-extern const CudaOp kCudaConv{"Conv", supports_conv, build_conv, true, true};
+extern const CudaOp kCudaConv{"Conv", supports_conv, build_conv, true, true, false, true};
 
 }  // namespace tandem::cuda

@@ -53,12 +53,17 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
                                          const std::string& name) {
   std::vector<ConvPlan> plans;
   if (!ctx.env().cublaslt) return plans;
+  // A view (concat_views.h) is written with the row stride of the tensor it views, by the
+  // epilogue alone: no residual, no activation pass after the product.
+  if (y.is_view() && (residual || !(act.is_none() || act.kind == ir::ActKind::kRelu))) return plans;
   const uint64_t n = uint64_t(y.shape[1]);
+  const int64_t ld = y.is_view() ? logical_strides(y).s[3] : int64_t(n);
   const cudaDataType_t dt = y.elem == Elem::kF16 ? CUDA_R_16F : CUDA_R_32F;
   const cublasComputeType_t compute =
       ctx.precision() == Precision::kTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   // Column-major view: D[n, m] = op(A)[n, k] B[k, m] with A = W stored [k, n] (transposed) and
-  // B = X stored [k, m]; D (and C, the residual) stored [n, m] with leading dimension n.
+  // B = X stored [k, m]; D (and C, the residual) stored [n, m] with leading dimension n (a view's
+  // row stride).
   auto mm = std::make_shared<LtMatmul>();
   CUBLAS_TRY(cublasLtMatmulDescCreate(&mm->op, compute, CUDA_R_32F));
   const cublasOperation_t trans_a = CUBLAS_OP_T, trans_b = CUBLAS_OP_N;
@@ -71,8 +76,8 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->a, dt, k, n, int64_t(k)));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->b, dt, k, m, int64_t(k)));
-  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->c, dt, n, m, int64_t(n)));
-  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->d, dt, n, m, int64_t(n)));
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->c, dt, n, m, ld));
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->d, dt, n, m, ld));
 
   const void* c_ptr = residual ? residual->data : y.data;
   cublasLtMatmulPreference_t pref = nullptr;

@@ -51,6 +51,7 @@ Status build_direct(BuildContext& ctx, const ir::PoolAttrs& a, const DevTensor& 
   p.is_max = a.kind == ir::PoolKind::kMax;
   p.count_include_pad = a.count_include_pad;
   p.xs = logical_strides(x); p.ys = logical_strides(y);
+  p.channels_last = y.nhwc;
   const Elem el = ctx.elem();
   ctx.add_step([p, el](const RunEnv& env) { return launch_status(launch_pool2d(p, el, env.stream), "pool2d"); });
   return Status::ok();
@@ -61,7 +62,7 @@ Status build_pool(BuildContext& ctx, const OpInstance& op) {
   TANDEM_ASSIGN_OR_RETURN(const DevTensor* x, ctx.tensor(op.node->inputs[0]));
   TANDEM_ASSIGN_OR_RETURN(const DevTensor* y, ctx.tensor(op.output));
   if (!op.act.is_none()) return internal_error("pooling was fused with an activation");
-  if (!cudnn_can(a, *x, *y)) return build_direct(ctx, a, *x, *y);
+  if (!cudnn_can(a, *x, *y) || ctx.feature("direct-pool")) return build_direct(ctx, a, *x, *y);
   auto d = std::make_shared<PoolDescs>();
   const cudnnDataType_t dt = ctx.elem() == Elem::kF16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
   const cudnnTensorFormat_t fmt = x->nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
