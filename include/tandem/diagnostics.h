@@ -13,7 +13,7 @@ namespace tandem {
 struct BackendDiagnostics {
   bool log_choices = false;               // print each timed choice (conv algorithms, conv plans)
   std::string force_conv_plan;            // conv plan kind to use wherever it is a candidate ("" = time them)
-  std::vector<std::string> features_on;   // features on trial to turn on (cuda: direct-pool)
+  std::vector<std::string> features_on;   // features on trial to turn on (cuda: cudnn-pool)
   std::vector<std::string> features_off;  // default features to turn off (cuda: dw-input-act, im2col-lt,
                                           // c8-input, choice-cache, conv-fusion, conv-gemm, concat-views)
   bool timing = false;                    // print each run's upload / graph / output split

@@ -127,5 +127,27 @@ TEST(CudaConcatViews, ConvBranchesWriteTheirChannelsInPlace) {
   EXPECT_TRUE(cuda::plan_concat_views(g, nchw, false).empty());
 }
 
+// DenseNet's features come from Convs: each is written once, in place, where every Concat of the
+// chain reads it.
+TEST(CudaConcatViews, FeaturesThatEveryConcatOfAChainPlacesAlikeAreWrittenInPlace) {
+  GraphBuilder b;
+  b.input("x", {2, 8, 4, 4});
+  const ir::ConvAttrs one_by_one{{1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1};
+  b.weight("w1", {8, 8, 1, 1}).weight("w2", {8, 16, 1, 1});
+  b.node("Conv", {"x", "w1"}, {"f1"}, one_by_one, {{2, 8, 4, 4}});
+  b.node("Concat", {"x", "f1"}, {"c1"}, ir::ConcatAttrs{1}, {{2, 16, 4, 4}});
+  for (const char* p : {"scale", "bias", "mean"}) b.weight(p, {16});
+  b.weight("var", {16}, 0.5f, 1.5f);
+  b.node("BatchNormalization", {"c1", "scale", "bias", "mean", "var"}, {"n1"}, ir::BatchNormAttrs{1e-5f}, {{2, 16, 4, 4}});
+  b.node("Conv", {"n1", "w2"}, {"f2"}, one_by_one, {{2, 8, 4, 4}});
+  b.node("Concat", {"x", "f1", "f2"}, {"c2"}, ir::ConcatAttrs{1}, {{2, 24, 4, 4}}).output("c2");
+  const ir::Graph g = b.build();
+  std::vector<OpInstance> ops = cuda::schedule_ops(g, {});
+  const auto views = cuda::plan_concat_views(g, ops, true);
+  EXPECT_EQ(views, (cuda::ConcatViews{{"c1", {"c2", 0}}, {"f1", {"c2", 8}}, {"f2", {"c2", 16}}}));
+  EXPECT_EQ(op_writing(ops, "c1").in_place, (std::vector<bool>{false, true}));
+  EXPECT_EQ(op_writing(ops, "c2").in_place, (std::vector<bool>{true, true, true}));
+}
+
 }  // namespace
 }  // namespace tandem

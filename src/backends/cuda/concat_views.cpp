@@ -39,11 +39,11 @@ bool read_as_view(const ir::Graph& g, const std::vector<OpInstance>& ops, const 
 }
 
 // `t` can be written in place by its producer `p`: a Conv whose plans write views (no residual,
-// at most a Relu after it), and the Concat the only reader.
+// at most a Relu after it), and not a graph output.
 bool writes_in_place(const ir::Graph& g, const OpInstance& p, const std::string& t) {
   const CudaOp* entry = find_cuda_op(p.node->op_type);
   if (!entry || !entry->writes_views || p.output != t || !p.residual.empty() || !p.input_act.is_none()) return false;
-  if (is_graph_output(g, t) || g.use_count(t) != 1) return false;
+  if (is_graph_output(g, t)) return false;
   const auto& a = std::get<ir::ConvAttrs>(p.node->attrs);
   const ir::Epilogue& act = a.epilogue.is_none() ? p.act : a.epilogue;
   return a.group == 1 && (act.is_none() || act.kind == ir::ActKind::kRelu);
@@ -92,24 +92,30 @@ ConcatViews plan_concat_views(const ir::Graph& g, std::vector<OpInstance>& ops, 
   }
 
   // Slices: inputs their producer writes into the Concat's output (or into what that views).
+  // A tensor several Concats read qualifies when they all place it at the same channel of the
+  // same tensor (DenseNet's features, read by every later Concat of a chain).
   if (!channels_last) return views;
+  struct Place { size_t op, input; ConcatView at; };
+  std::map<std::string, std::vector<Place>> places;
   for (size_t c = 0; c < ops.size(); ++c) {
-    OpInstance& cat = ops[c];
-    if (!channel_concat(g, cat)) continue;
-    const auto outer = views.find(cat.output);
-    const ConcatView base = outer != views.end() ? outer->second : ConcatView{cat.output, 0};
+    if (!channel_concat(g, ops[c])) continue;
+    const auto outer = views.find(ops[c].output);
+    const ConcatView base = outer != views.end() ? outer->second : ConcatView{ops[c].output, 0};
     int64_t channel = 0;
-    for (size_t k = 0; k < cat.node->inputs.size(); ++k) {
-      const std::string& t = cat.node->inputs[k];
-      const int64_t width = g.info(t)->shape[1];
-      auto p = op_of.find(t);
-      if (!cat.in_place[k] && !views.count(t) && p != op_of.end() && size_t(p->second) < c &&
-          writes_in_place(g, ops[size_t(p->second)], t)) {
-        views[t] = {base.whole, base.channel + channel};
-        cat.in_place[k] = true;
-      }
-      channel += width;
+    for (size_t k = 0; k < ops[c].node->inputs.size(); ++k) {
+      const std::string& t = ops[c].node->inputs[k];
+      places[t].push_back({c, k, {base.whole, base.channel + channel}});
+      channel += g.info(t)->shape[1];
     }
+  }
+  for (const auto& [t, list] : places) {
+    auto p = op_of.find(t);
+    if (views.count(t) || p == op_of.end() || int(list.size()) != g.use_count(t)) continue;
+    bool same = true;
+    for (const Place& pl : list) same = same && pl.at == list[0].at && pl.op > size_t(p->second);
+    if (!same || !writes_in_place(g, ops[size_t(p->second)], t)) continue;
+    views[t] = list[0].at;
+    for (const Place& pl : list) ops[pl.op].in_place[pl.input] = true;
   }
   return views;
 }

@@ -5,8 +5,9 @@
 //   it. DenseNet's layer k reads the concat of features 0..k-1: without views every feature is
 //   copied again at every later layer of its block (60% of its time on an H200 at batch 128).
 // - Slices (NHWC units): a Concat input whose producer writes views (CudaOp::writes_views: a Conv,
-//   whose plans then write with the concat's row stride) and that nothing else reads is written
-//   by its producer in place: GoogLeNet's and Inception's branches.
+//   whose plans then write with the concat's row stride) and that only Concats read, all placing
+//   it at the same channel of the same tensor, is written by its producer in place: GoogLeNet's
+//   and Inception's branches, DenseNet's features.
 // The Concats skip what is already in place (OpInstance::in_place).
 #pragma once
 

@@ -233,7 +233,7 @@ Status CudaExecutable::add_input_steps(BuildContext& ctx) {
           return launch_status(launch_nchw_to_nhwc_small_c(src, dst, n, c, hw, e, env.stream), "nchw_to_nhwc");
         });
       } else {
-        DevTensor staging{const_cast<float*>(src), io.shape, false, Elem::kF32};
+        DevTensor staging{const_cast<float*>(src), io.shape, false, Elem::kF32, {}};
         TANDEM_ASSIGN_OR_RETURN(Step s, relayout_step(staging, *t));
         in_steps_[k].push_back(std::move(s));
       }
@@ -249,7 +249,7 @@ Status CudaExecutable::add_output_steps(BuildContext& ctx) {
     if (io.constant) continue;
     TANDEM_ASSIGN_OR_RETURN(const DevTensor* t, ctx.tensor(io.name));
     if (io.device == t->data) continue;
-    DevTensor staging{io.device, io.shape, false, Elem::kF32};
+    DevTensor staging{io.device, io.shape, false, Elem::kF32, {}};
     TANDEM_ASSIGN_OR_RETURN(Step s, relayout_step(*t, staging));
     ctx.add_step(std::move(s));
   }

@@ -1,5 +1,5 @@
-// MaxPool and AveragePool (2-D) through cuDNN pooling, in the unit's layout; dilations,
-// asymmetric pads and ceil-mode sizes through our direct kernel.
+// MaxPool and AveragePool (2-D): NHWC through our direct kernel; NCHW through cuDNN pooling, but
+// for dilations, asymmetric pads and ceil-mode sizes (our kernel again).
 #include <memory>
 
 #include "backends/cuda/cuda_context.h"
@@ -62,7 +62,8 @@ Status build_pool(BuildContext& ctx, const OpInstance& op) {
   TANDEM_ASSIGN_OR_RETURN(const DevTensor* x, ctx.tensor(op.node->inputs[0]));
   TANDEM_ASSIGN_OR_RETURN(const DevTensor* y, ctx.tensor(op.output));
   if (!op.act.is_none()) return internal_error("pooling was fused with an activation");
-  if (!cudnn_can(a, *x, *y) || ctx.feature("direct-pool")) return build_direct(ctx, a, *x, *y);
+  // NHWC: our kernel (pool2d.cuh); TANDEM_CUDA_TRY=cudnn-pool compares cuDNN's.
+  if (!cudnn_can(a, *x, *y) || (x->nhwc && !ctx.feature("cudnn-pool"))) return build_direct(ctx, a, *x, *y);
   auto d = std::make_shared<PoolDescs>();
   const cudnnDataType_t dt = ctx.elem() == Elem::kF16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
   const cudnnTensorFormat_t fmt = x->nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
