@@ -32,6 +32,14 @@ Status drop_identity(Graph& g);
 // are dropped when nothing else reads them). A standalone BN stays.
 Status fold_batch_norm(Graph& g);
 
+// Add of two Convs over the same input (same strides, group and output; windows sharing a centre)
+// -> one Conv with the summed weights (the smaller kernel zero-padded) and biases; Add of a Conv
+// and a BatchNormalization of the Conv's input (stride 1, as many output as input channels,
+// centred window) -> one Conv with the BN's scale on each channel's window centre. Branches must
+// be read only by the Add, carry no epilogue and have constant parameters. RepVGG / ACNet /
+// MobileOne blocks exported without re-parameterisation become one conv each.
+Status merge_parallel_convs(Graph& g);
+
 // Fuses activations into the epilogue of the producing Conv / ConvTranspose / Gemm / MatMul (producer
 // output used only by the activation; no epilogue yet): Relu, Clip (resolved constant min/max),
 // HardSigmoid, HardSwish, Sigmoid, LeakyRelu, Tanh, Gelu (both forms), Softplus, Elu, Selu, Mish,
@@ -96,6 +104,7 @@ struct PassOptions {
   bool fuse_attention = true;
   bool fold_pad_into_conv = true;
   bool fuse_layer_norm = true;
+  bool merge_parallel_convs = true;
 };
 Status run_passes(Graph& g, const PassOptions& opts = {});
 

@@ -23,6 +23,9 @@ Status run_passes(Graph& g, const PassOptions& opts) {
     if (opts.fold_pad_into_conv) TANDEM_RETURN_IF_ERROR(fold_pad_into_conv(g));
     if (opts.fuse_layer_norm) TANDEM_RETURN_IF_ERROR(fuse_layer_norm(g));
     if (opts.fold_batch_norm) TANDEM_RETURN_IF_ERROR(fold_batch_norm(g));
+    // After BN folding (a branch's Conv -> BN is one Conv then), before activation fusion (the
+    // Relu after the Add fuses into the merged Conv).
+    if (opts.merge_parallel_convs) TANDEM_RETURN_IF_ERROR(merge_parallel_convs(g));
     // Einsum products become MatMuls first, so attention written with einsum fuses too; attention
     // before matmul_add_to_gemm, which would otherwise take a vector bias of the scores.
     if (opts.lower_einsum) TANDEM_RETURN_IF_ERROR(lower_einsum(g));
