@@ -96,6 +96,7 @@ std::string graph_to_string(const Graph& g) {
     if (auto* c = std::get_if<ConvTransposeAttrs>(&node.attrs)) ep = &c->epilogue;
     if (auto* gm = std::get_if<GemmAttrs>(&node.attrs)) ep = &gm->epilogue;
     if (auto* mm = std::get_if<MatMulAttrs>(&node.attrs)) ep = &mm->epilogue;
+    if (auto* bn = std::get_if<BatchNormAttrs>(&node.attrs)) ep = &bn->epilogue;
     if (ep && !ep->is_none()) os << " +" << epilogue_to_string(*ep);
     if (auto* at = std::get_if<AttentionAttrs>(&node.attrs)) {
       os << " scale=" << at->scale;

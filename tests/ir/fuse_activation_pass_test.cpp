@@ -93,6 +93,24 @@ TEST(FuseActivationPass, IntoGemm) {
   expect_same_outputs(before, after);
 }
 
+// A standalone BN (DenseNet: after a Concat) takes the Relu; the reference applies it.
+TEST(FuseActivationPass, IntoAStandaloneBatchNorm) {
+  for (const Epilogue& e : {Epilogue{ActKind::kRelu}, Epilogue{ActKind::kSigmoid}}) {
+    GraphBuilder b;
+    b.input("x", {2, 4, 3, 3}).input("z", {2, 4, 3, 3});
+    b.weight("scale", {8}, 0.5f, 1.5f).weight("shift", {8}).weight("mean", {8}).weight("var", {8}, 0.5f, 1.5f);
+    b.node("Concat", {"x", "z"}, "c", {2, 8, 3, 3}, ConcatAttrs{1});
+    b.node("BatchNormalization", {"c", "scale", "shift", "mean", "var"}, "n", {2, 8, 3, 3}, BatchNormAttrs{1e-5f});
+    b.node(e.kind == ActKind::kRelu ? "Relu" : "Sigmoid", {"n"}, "y", {2, 8, 3, 3}, act(e.kind)).output("y");
+    Graph before = b.build();
+    Graph after = before;
+    ASSERT_TRUE(fuse_activation(after).is_ok());
+    EXPECT_EQ(count_ops(after), (std::map<std::string, int>{{"BatchNormalization", 1}, {"Concat", 1}}));
+    EXPECT_EQ(epilogue_of(after, "BatchNormalization"), e);
+    expect_same_outputs(before, after);
+  }
+}
+
 TEST(FuseActivationPass, IntoConvTranspose) {
   GraphBuilder b;
   ConvTransposeAttrs a;

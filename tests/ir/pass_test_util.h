@@ -139,6 +139,7 @@ inline Epilogue epilogue_of(const Graph& g, const std::string& op) {
   if (auto* c = std::get_if<ConvTransposeAttrs>(&n->attrs)) return c->epilogue;
   if (auto* c = std::get_if<GemmAttrs>(&n->attrs)) return c->epilogue;
   if (auto* c = std::get_if<MatMulAttrs>(&n->attrs)) return c->epilogue;
+  if (auto* c = std::get_if<BatchNormAttrs>(&n->attrs)) return c->epilogue;
   return {};
 }
 

@@ -386,6 +386,18 @@ TANDEM_MATRIX_CASE(BackendOps, BatchNormalization) {
                   {{2, 6, 5, 4}})
             .output("y")
             .build());
+  // With a fused activation (fuse_activation: DenseNet's BN -> Relu): Relu inside oneDNN's
+  // primitive, others after it.
+  for (const ir::Epilogue& e : {ir::Epilogue{ir::ActKind::kRelu}, ir::Epilogue{ir::ActKind::kSigmoid},
+                                ir::Epilogue{ir::ActKind::kLeakyRelu, 0.1f}}) {
+    r.check(GraphBuilder()
+              .input("x", {2, 16, 5, 4})
+              .weight("scale", {16}).weight("bias", {16}).weight("mean", {16}).weight("var", {16}, 0.5f, 2.0f)
+              .node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"}, ir::BatchNormAttrs{1e-5f, e},
+                    {{2, 16, 5, 4}})
+              .output("y")
+              .build());
+  }
 }
 
 TANDEM_MATRIX_CASE(BackendOps, ShapeOps) {

@@ -18,6 +18,7 @@ bool has_own_epilogue(const ir::Node& n) {
   if (const auto* g = std::get_if<ir::GemmAttrs>(&n.attrs)) return !g->epilogue.is_none();
   if (const auto* t = std::get_if<ir::ConvTransposeAttrs>(&n.attrs)) return !t->epilogue.is_none();
   if (const auto* m = std::get_if<ir::MatMulAttrs>(&n.attrs)) return !m->epilogue.is_none();
+  if (const auto* b = std::get_if<ir::BatchNormAttrs>(&n.attrs)) return !b->epilogue.is_none();
   return false;
 }
 

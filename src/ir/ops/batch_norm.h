@@ -12,6 +12,7 @@ namespace tandem::ir {
 
 struct BatchNormAttrs {
   float epsilon = 1e-5f;
+  Epilogue epilogue;  // filled by the fuse_activation pass (a standalone BN followed by Relu, ...)
 };
 
 }  // namespace tandem::ir

@@ -102,6 +102,7 @@ void fold(Graph& g, int bn_i, int conv_i, int64_t channels, const ChannelMap& ma
   conv.inputs.resize(3);
   conv.inputs[1] = w_name;
   conv.inputs[2] = b_name;
+  *passes::epilogue_of(conv) = std::get<BatchNormAttrs>(bn.attrs).epilogue;  // the BN's fused activation
   g.values.erase(conv.outputs[0]);
   conv.outputs[0] = bn.outputs[0];
   passes::erase_nodes(g, {bn_i});

@@ -41,13 +41,15 @@ std::optional<Epilogue> activation_epilogue(const Graph& g, const Node& n) {
   return std::nullopt;
 }
 
-// Index of the Conv/ConvTranspose/Gemm/MatMul producing `x` with no epilogue and exactly `uses`
-// uses of `x`, or -1.
+// Index of the Conv/ConvTranspose/Gemm/MatMul (or standalone BatchNormalization: DenseNet's and
+// pre-activation nets' BN -> Relu) producing `x` with no epilogue and exactly `uses` uses of `x`,
+// or -1.
 int fusable_producer(Graph& g, const GraphIndex& index, const std::string& x, int uses) {
   const int p = index.producer(x);
   if (p < 0 || index.uses(x) != uses) return -1;
   Node& prod = g.nodes[p];
-  if (prod.op_type != "Conv" && prod.op_type != "ConvTranspose" && prod.op_type != "Gemm" && prod.op_type != "MatMul")
+  if (prod.op_type != "Conv" && prod.op_type != "ConvTranspose" && prod.op_type != "Gemm" && prod.op_type != "MatMul" &&
+      prod.op_type != "BatchNormalization")
     return -1;
   Epilogue* ep = passes::epilogue_of(prod);
   if (!ep || !ep->is_none() || prod.outputs.size() != 1) return -1;

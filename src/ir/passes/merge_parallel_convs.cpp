@@ -117,6 +117,7 @@ bool merge_batch_norm(Graph& g, const GraphIndex& index, int add_i, int p_i, int
   const ConvAttrs* pa = plain_conv(g, index, p0);
   if (!pa || bn.op_type != "BatchNormalization" || bn.inputs.size() < 5 || bn.inputs[0] != p0.inputs[0]) return false;
   if (!odd_kernels(*pa) || index.uses(bn.outputs[0]) != 1) return false;
+  if (!std::get<BatchNormAttrs>(bn.attrs).epilogue.is_none()) return false;
   for (size_t k = 1; k < bn.outputs.size(); ++k)
     if (!bn.outputs[k].empty() && index.uses(bn.outputs[k]) > 0) return false;
   for (int64_t s : pa->strides)

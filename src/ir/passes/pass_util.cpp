@@ -35,6 +35,7 @@ Epilogue* epilogue_of(Node& node) {
   if (auto* c = std::get_if<ConvTransposeAttrs>(&node.attrs)) return &c->epilogue;
   if (auto* gm = std::get_if<GemmAttrs>(&node.attrs)) return &gm->epilogue;
   if (auto* mm = std::get_if<MatMulAttrs>(&node.attrs)) return &mm->epilogue;
+  if (auto* bn = std::get_if<BatchNormAttrs>(&node.attrs)) return &bn->epilogue;
   return nullptr;
 }
 

@@ -29,7 +29,7 @@ class GraphIndex {
   std::unordered_set<std::string> outputs_;
 };
 
-// The epilogue slot of a Conv / ConvTranspose / Gemm / MatMul node, or nullptr for other ops.
+// The epilogue slot of a Conv / ConvTranspose / Gemm / MatMul / BatchNormalization node, or nullptr for other ops.
 Epilogue* epilogue_of(Node& node);
 
 // Replaces every read of tensor `from` by `to` (node inputs and graph outputs). Does not touch

@@ -45,7 +45,8 @@ Status build_bn(BuildContext& ctx, const OpInstance& op) {
   }
   TANDEM_ASSIGN_OR_RETURN(e.scale, ctx.upload_f32(s));
   TANDEM_ASSIGN_OR_RETURN(e.bias, ctx.upload_f32(t));
-  e.act = to_dev_epilogue(op.act);
+  if (!at.epilogue.is_none() && !op.act.is_none()) return internal_error("BatchNormalization with its own epilogue was fused with an activation");
+  e.act = to_dev_epilogue(at.epilogue.is_none() ? op.act : at.epilogue);
   const Elem el = ctx.elem();
   ctx.add_step(channel_affine_step(e, el, "batch_norm"));
   return Status::ok();

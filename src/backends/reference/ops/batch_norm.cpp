@@ -1,5 +1,6 @@
 // BatchNormalization, inference form: y = scale * (x - mean) / sqrt(var + epsilon) + bias over
-// channel dim 1. The training outputs (running mean/var) are refused.
+// channel dim 1, then the fused activation (BatchNormAttrs::epilogue). The training outputs
+// (running mean/var) are refused.
 #include <cmath>
 
 #include "backends/reference/ref_util.h"
@@ -35,7 +36,8 @@ Status run_batch_norm(RefOpContext& ctx) {
     for (int64_t c = 0; c < channels; ++c) {
       const float inv = 1.0f / std::sqrt(var[c] + a->epsilon);
       const int64_t base = (n * channels + c) * inner;
-      for (int64_t i = 0; i < inner; ++i) py[base + i] = scale[c] * (px[base + i] - mean[c]) * inv + bias[c];
+      for (int64_t i = 0; i < inner; ++i)
+        py[base + i] = ir::apply_epilogue(a->epilogue, scale[c] * (px[base + i] - mean[c]) * inv + bias[c]);
     }
   return Status::ok();
 }
