@@ -6,6 +6,24 @@
 namespace tandem::cuda {
 namespace {
 
+// Calls f(offset of x's element from the pixel's base) for each element of output (oy, ox)'s
+// window inside x; `padded` counts the window clipped to the padded input, `valid` the calls.
+template <typename F>
+__device__ __forceinline__ void for_window(const Pool2dArgs& a, int oy, int ox, int& valid, int& padded, F f) {
+  for (int ky = 0; ky < a.kh; ++ky) {
+    const int iy = oy * a.stride_h - a.pad_t + ky * a.dil_h;
+    if (iy >= a.h + a.pad_b) break;
+    for (int kx = 0; kx < a.kw; ++kx) {
+      const int ix = ox * a.stride_w - a.pad_l + kx * a.dil_w;
+      if (ix >= a.w + a.pad_r) break;
+      ++padded;
+      if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
+      f(iy * a.xs.s[2] + ix * a.xs.s[3]);
+      ++valid;
+    }
+  }
+}
+
 // Average divisor as onnxruntime computes it: count_include_pad counts the window clipped to
 // the padded input [-pad_begin, size + pad_end); otherwise the valid (unpadded) elements.
 template <typename T>
@@ -31,19 +49,10 @@ __global__ void pool2d_kernel(Pool2dArgs a, int64_t total) {
     const int64_t xb = n * a.xs.s[0] + ch * a.xs.s[1];
     float acc = a.is_max ? -FLT_MAX : 0.0f;
     int valid = 0, padded = 0;
-    for (int ky = 0; ky < a.kh; ++ky) {
-      const int iy = oy * a.stride_h - a.pad_t + ky * a.dil_h;
-      if (iy >= a.h + a.pad_b) break;
-      for (int kx = 0; kx < a.kw; ++kx) {
-        const int ix = ox * a.stride_w - a.pad_l + kx * a.dil_w;
-        if (ix >= a.w + a.pad_r) break;
-        ++padded;
-        if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
-        const float v = load_f(x, xb + iy * a.xs.s[2] + ix * a.xs.s[3]);
-        acc = a.is_max ? fmaxf(acc, v) : acc + v;
-        ++valid;
-      }
-    }
+    for_window(a, oy, ox, valid, padded, [&](int64_t at) {
+      const float v = load_f(x, xb + at);
+      acc = a.is_max ? fmaxf(acc, v) : acc + v;
+    });
     if (!a.is_max) {
       const int div = a.count_include_pad ? padded : valid;
       acc = div > 0 ? acc / float(div) : 0.0f;
@@ -68,25 +77,16 @@ __global__ void pool2d_nhwc_h8_kernel(Pool2dArgs a, int64_t total8) {
 #pragma unroll
     for (int k = 0; k < 8; ++k) acc[k] = a.is_max ? -FLT_MAX : 0.0f;
     int valid = 0, padded = 0;
-    for (int ky = 0; ky < a.kh; ++ky) {
-      const int iy = oy * a.stride_h - a.pad_t + ky * a.dil_h;
-      if (iy >= a.h + a.pad_b) break;
-      for (int kx = 0; kx < a.kw; ++kx) {
-        const int ix = ox * a.stride_w - a.pad_l + kx * a.dil_w;
-        if (ix >= a.w + a.pad_r) break;
-        ++padded;
-        if (iy < 0 || iy >= a.h || ix < 0 || ix >= a.w) continue;
-        const uint4 v = *reinterpret_cast<const uint4*>(x + xb + iy * a.xs.s[2] + ix * a.xs.s[3]);
-        const __half2* h = reinterpret_cast<const __half2*>(&v);
+    for_window(a, oy, ox, valid, padded, [&](int64_t at) {
+      const uint4 v = *reinterpret_cast<const uint4*>(x + xb + at);
+      const __half2* h = reinterpret_cast<const __half2*>(&v);
 #pragma unroll
-        for (int k = 0; k < 4; ++k) {
-          const float2 f = __half22float2(h[k]);
-          acc[2 * k] = a.is_max ? fmaxf(acc[2 * k], f.x) : acc[2 * k] + f.x;
-          acc[2 * k + 1] = a.is_max ? fmaxf(acc[2 * k + 1], f.y) : acc[2 * k + 1] + f.y;
-        }
-        ++valid;
+      for (int k = 0; k < 4; ++k) {
+        const float2 f = __half22float2(h[k]);
+        acc[2 * k] = a.is_max ? fmaxf(acc[2 * k], f.x) : acc[2 * k] + f.x;
+        acc[2 * k + 1] = a.is_max ? fmaxf(acc[2 * k + 1], f.y) : acc[2 * k + 1] + f.y;
       }
-    }
+    });
     const int div = a.count_include_pad ? padded : valid;
     const float scale = a.is_max ? 1.0f : (div > 0 ? 1.0f / float(div) : 0.0f);
     uint4 out;
