@@ -107,7 +107,10 @@ ir::Graph inception_block() {
   b.node("Conv", {"x", "w3"}, {"c"}, one_by_one, {{2, 16, 4, 4}});
   b.node("Sigmoid", {"c"}, {"d"}, ir::ActivationAttrs{{ir::ActKind::kSigmoid}}, {{2, 16, 4, 4}});  // not a Relu
   b.node("Relu", {"a"}, {"e"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{2, 16, 4, 4}});
-  b.node("Concat", {"x", "b", "d", "a", "e"}, {"y"}, ir::ConcatAttrs{1}, {{2, 72, 4, 4}});
+  b.weight("w4", {8, 8, 1, 1});  // a residual block's last Conv: x added in its epilogue
+  b.node("Conv", {"x", "w4"}, {"r"}, one_by_one, {{2, 8, 4, 4}});
+  b.node("Add", {"r", "x"}, {"g"}, ir::BinaryAttrs{}, {{2, 8, 4, 4}});
+  b.node("Concat", {"x", "b", "d", "a", "e", "g"}, {"y"}, ir::ConcatAttrs{1}, {{2, 80, 4, 4}});
   b.output("y");
   return b.build();
 }
@@ -116,10 +119,11 @@ TEST(CudaConcatViews, ConvBranchesWriteTheirChannelsInPlace) {
   const ir::Graph g = inception_block();
   std::vector<OpInstance> ops = cuda::schedule_ops(g, {});
   const auto views = cuda::plan_concat_views(g, ops, true);
-  // b: a Conv + Relu, read only here, at channel 8. Not x (a graph input), d (a Sigmoid after the
-  // Conv), a (read by the Relu too) or e (a Relu of its own, not a Conv).
-  EXPECT_EQ(views, (cuda::ConcatViews{{"b", {"y", 8}}}));
-  EXPECT_EQ(op_writing(ops, "y").in_place, (std::vector<bool>{false, true, false, false, false}));
+  // b: a Conv + Relu, read only here, at channel 8; g: a Conv + residual Add at channel 72. Not x
+  // (a graph input), d (a Sigmoid after the Conv), a (read by the Relu too) or e (a Relu of its
+  // own, not a Conv).
+  EXPECT_EQ(views, (cuda::ConcatViews{{"b", {"y", 8}}, {"g", {"y", 72}}}));
+  EXPECT_EQ(op_writing(ops, "y").in_place, (std::vector<bool>{false, true, false, false, false, true}));
   const cuda::ArenaPlan arena = cuda::plan_arena(g, ops, tensor_bytes, 2, views);
   EXPECT_FALSE(arena.offsets.count("b"));
   // NCHW units (fp32, tf32) write no slices.

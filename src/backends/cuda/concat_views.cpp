@@ -38,11 +38,11 @@ bool read_as_view(const ir::Graph& g, const std::vector<OpInstance>& ops, const 
   return readers == g.use_count(t);
 }
 
-// `t` can be written in place by its producer `p`: a Conv whose plans write views (no residual,
-// at most a Relu after it), and not a graph output.
+// `t` can be written in place by its producer `p`: a Conv whose plans write views (at most a Relu
+// after it; a residual added in its epilogue stays packed), and not a graph output.
 bool writes_in_place(const ir::Graph& g, const OpInstance& p, const std::string& t) {
   const CudaOp* entry = find_cuda_op(p.node->op_type);
-  if (!entry || !entry->writes_views || p.output != t || !p.residual.empty() || !p.input_act.is_none()) return false;
+  if (!entry || !entry->writes_views || p.output != t || !p.input_act.is_none()) return false;
   if (is_graph_output(g, t)) return false;
   const auto& a = std::get<ir::ConvAttrs>(p.node->attrs);
   const ir::Epilogue& act = a.epilogue.is_none() ? p.act : a.epilogue;

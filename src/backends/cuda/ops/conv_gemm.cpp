@@ -54,8 +54,8 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
   std::vector<ConvPlan> plans;
   if (!ctx.env().cublaslt) return plans;
   // A view (concat_views.h) is written with the row stride of the tensor it views, by the
-  // epilogue alone: no residual, no activation pass after the product.
-  if (y.is_view() && (residual || !(act.is_none() || act.kind == ir::ActKind::kRelu))) return plans;
+  // epilogue alone: no activation pass after the product. The residual (C) stays packed.
+  if (y.is_view() && !(act.is_none() || act.kind == ir::ActKind::kRelu)) return plans;
   const uint64_t n = uint64_t(y.shape[1]);
   const int64_t ld = y.is_view() ? logical_strides(y).s[3] : int64_t(n);
   const cudaDataType_t dt = y.elem == Elem::kF16 ? CUDA_R_16F : CUDA_R_32F;
@@ -76,7 +76,7 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->a, dt, k, n, int64_t(k)));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->b, dt, k, m, int64_t(k)));
-  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->c, dt, n, m, ld));
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->c, dt, n, m, residual ? int64_t(n) : ld));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->d, dt, n, m, ld));
 
   const void* c_ptr = residual ? residual->data : y.data;
