@@ -81,3 +81,5 @@ class Server:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()

@@ -42,31 +42,41 @@ class LoadTest(unittest.TestCase):
         row_choices = [1, 1, 1, 2, 3, 5, 20]
         with Server(ARGS.tandem, os.path.join(ARGS.models, "two_heads.onnx"), "--units", "cpu:0,cpu:1",
                     "--max-batch", "16", "--max-delay-us", "1000", "--max-queue", "4096") as server:
-            client = httpclient.InferenceServerClient(url=server.url, concurrency=64, connection_timeout=120,
-                                                      network_timeout=120)
-            inputs, pending = [], []
-            for i in range(n):
-                rows = row_choices[i % len(row_choices)]
-                x = rng.standard_normal((rows, 3, 8, 8)).astype(np.float32)
-                binary = i % 2 == 0
-                inp = httpclient.InferInput("x", list(x.shape), "FP32")
-                inp.set_data_from_numpy(x, binary_data=binary)
-                outs = [httpclient.InferRequestedOutput("features", binary_data=binary),
-                        httpclient.InferRequestedOutput("logits", binary_data=not binary)]
-                inputs.append(x)
-                pending.append(client.async_infer("two_heads", [inp], outputs=outs, request_id=str(i)))
-            answered = 0
-            for i, req in enumerate(pending):
-                res = req.get_result(timeout=120)
-                self.assertEqual(res.get_response()["id"], str(i))
-                features, logits = self.reference(inputs[i])
-                np.testing.assert_allclose(res.as_numpy("logits"), logits, rtol=1e-4, atol=1e-5,
-                                           err_msg=f"request {i}")
-                np.testing.assert_allclose(res.as_numpy("features"), features, rtol=1e-4, atol=1e-5,
-                                           err_msg=f"request {i}")
-                answered += 1
-            client.close()
-            self.assertEqual(answered, n)
+            # 64 client threads, each with its own tritonclient (a client is not thread-safe), each
+            # sending its share of the requests back to back.
+            xs = [rng.standard_normal((row_choices[i % len(row_choices)], 3, 8, 8)).astype(np.float32)
+                  for i in range(n)]
+            answered, errors = [0] * 64, []
+
+            def client_thread(c):
+                client = httpclient.InferenceServerClient(url=server.url, connection_timeout=120, network_timeout=120)
+                try:
+                    for i in range(c, n, 64):
+                        binary = i % 2 == 0
+                        inp = httpclient.InferInput("x", list(xs[i].shape), "FP32")
+                        inp.set_data_from_numpy(xs[i], binary_data=binary)
+                        outs = [httpclient.InferRequestedOutput("features", binary_data=binary),
+                                httpclient.InferRequestedOutput("logits", binary_data=not binary)]
+                        res = client.infer("two_heads", [inp], outputs=outs, request_id=str(i))
+                        assert res.get_response()["id"] == str(i), res.get_response()["id"]
+                        features, logits = self.reference(xs[i])
+                        np.testing.assert_allclose(res.as_numpy("logits"), logits, rtol=1e-4, atol=1e-5,
+                                                   err_msg=f"request {i}")
+                        np.testing.assert_allclose(res.as_numpy("features"), features, rtol=1e-4, atol=1e-5,
+                                                   err_msg=f"request {i}")
+                        answered[c] += 1
+                except Exception as e:  # noqa: BLE001 - reported below
+                    errors.append(f"client {c}: {e!r}")
+                finally:
+                    client.close()
+
+            threads = [threading.Thread(target=client_thread, args=(c,)) for c in range(64)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(errors, [])
+            self.assertEqual(sum(answered), n)
             metrics = urllib.request.urlopen(f"http://{server.url}/metrics", timeout=30).read().decode()
             ok = re.search(r'tandem_requests_total\{model="two_heads",code="200"\} (\d+)', metrics)
             self.assertIsNotNone(ok, metrics)
