@@ -43,7 +43,8 @@ void Metrics::add_in_flight(int delta) {
   in_flight_ += delta;
 }
 
-std::string Metrics::prometheus(const std::string& model, const std::vector<UnitUsage>& units) const {
+std::string Metrics::prometheus(const std::string& model, const std::vector<UnitUsage>& units, int64_t max_batch,
+                                int64_t max_delay_us) const {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string m = "model=\"" + model + "\"";
   const double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -88,6 +89,12 @@ std::string Metrics::prometheus(const std::string& model, const std::vector<Unit
     << "# TYPE tandem_unit_busy_fraction gauge\n";
   for (const UnitUsage& u : units)
     o << "tandem_unit_busy_fraction{unit=\"" << u.unit << "\"} " << (up > 0 ? u.busy_s / up : 0) << "\n";
+  o << "# HELP tandem_batch_limit_rows The batcher's max batch now.\n"
+    << "# TYPE tandem_batch_limit_rows gauge\n"
+    << "tandem_batch_limit_rows{" << m << "} " << max_batch << "\n"
+    << "# HELP tandem_batch_limit_delay_seconds The batcher's max delay now.\n"
+    << "# TYPE tandem_batch_limit_delay_seconds gauge\n"
+    << "tandem_batch_limit_delay_seconds{" << m << "} " << static_cast<double>(max_delay_us) * 1e-6 << "\n";
   o << "# HELP tandem_uptime_seconds Seconds since the server started.\n"
     << "# TYPE tandem_uptime_seconds gauge\n"
     << "tandem_uptime_seconds " << up << "\n";

@@ -32,7 +32,9 @@ class Metrics {
   void add_in_flight(int delta);
 
   // Prometheus text exposition; `units` from Engine::unit_usage() (busy fraction over uptime).
-  std::string prometheus(const std::string& model, const std::vector<UnitUsage>& units) const;
+  // `max_batch` / `max_delay_us`: the batcher's limits now (the latency controller moves them).
+  std::string prometheus(const std::string& model, const std::vector<UnitUsage>& units, int64_t max_batch = 0,
+                         int64_t max_delay_us = 0) const;
   // Triton's statistics extension: {"model_stats": [ ... ]} for the one model.
   nlohmann::json triton_stats(const std::string& model, const std::string& version) const;
 

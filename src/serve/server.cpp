@@ -5,8 +5,10 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <thread>
 
@@ -14,6 +16,7 @@
 
 #include "serve/infer_request.h"
 #include "serve/infer_response.h"
+#include "serve/latency_controller.h"
 #include "serve/model_metadata.h"
 
 namespace tandem::serve {
@@ -42,6 +45,12 @@ void send_json(httplib::Response& res, int status, const json& body) {
 void send_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(error_body(message), "application/json");
+}
+
+// send_error() for the infer handler, which returns the rows it answered: none.
+int64_t fail(httplib::Response& res, int status, const std::string& message) {
+  send_error(res, status, message);
+  return 0;
 }
 
 // cpp-httplib's Server with a longer listen backlog: its own (5) is compiled into Debian's library,
@@ -115,14 +124,53 @@ class ServerImpl final : public Server {
       auto r = engine_.run(inputs);
       if (!r.is_ok()) return r.status().with_context("warm-up at batch " + std::to_string(b));
     }
+    if (options_.latency_target_ms > 0) TANDEM_RETURN_IF_ERROR(start_latency_control(sizes));
     model_.plan = engine_.plan_description();
     engine_.reset_report();
     ready_ = true;
     return Status::ok();
   }
 
+  std::string batching_summary() const override { return summary_; }
+
+  // Times a batch at each size (median of 5, after the warm-up compiled it) and starts the controller.
+  Status start_latency_control(const std::vector<int64_t>& sizes) {
+    std::vector<BatchTiming> profile;
+    for (int64_t b : sizes) {
+      std::vector<Tensor> inputs;
+      for (const TensorInfo& t : model_.inputs) {
+        Shape s = t.shape;
+        s[0] = b;
+        if (std::any_of(s.begin(), s.end(), [](int64_t d) { return d < 0; }))
+          return invalid_argument("--latency-ms needs every input dim but the batch fixed by the model");
+        inputs.push_back(Tensor::zeros(s, t.dtype));
+      }
+      std::vector<double> times;
+      for (int i = 0; i < 5; ++i) {
+        const auto t0 = Clock::now();
+        TANDEM_RETURN_IF_ERROR(engine_.run(inputs).status());
+        times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+      }
+      std::sort(times.begin(), times.end());
+      profile.push_back(BatchTiming{b, times[2]});
+    }
+    controller_ = std::make_unique<LatencyController>(*batcher_, profile, options_.latency_target_ms * 1e-3);
+    const BatchLimits l = choose_limits(profile, options_.latency_target_ms * 1e-3, 0);
+    char buf[96];
+    for (const BatchTiming& t : profile) {
+      std::snprintf(buf, sizeof buf, "%s%lld: %.3g ms", summary_.empty() ? "batch " : ", ", static_cast<long long>(t.rows),
+                    t.seconds * 1e3);
+      summary_ += buf;
+    }
+    std::snprintf(buf, sizeof buf, "; max batch %lld when idle and when saturated, smaller in between",
+                  static_cast<long long>(l.max_batch));
+    summary_ += buf;
+    return Status::ok();
+  }
+
   Status wait() override {
     if (listener_.joinable()) listener_.join();
+    controller_.reset();
     batcher_->stop();
     return Status::ok();
   }
@@ -190,7 +238,8 @@ class ServerImpl final : public Server {
       send_json(res, 200, metrics_.triton_stats(model_.name, model_.version));
     });
     http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics_.prometheus(model_.name, engine_.unit_usage()), "text/plain; version=0.0.4");
+      res.set_content(metrics_.prometheus(model_.name, engine_.unit_usage(), batcher_->max_batch(), batcher_->max_delay_us()),
+                      "text/plain; version=0.0.4");
     });
     http_.Get(m, [this](const httplib::Request& req, httplib::Response& res) {
       if (our_model(req, res)) send_json(res, 200, model_metadata(model_));
@@ -204,36 +253,54 @@ class ServerImpl final : public Server {
     http_.Get(m + "/stats", [this](const httplib::Request& req, httplib::Response& res) {
       if (our_model(req, res)) send_json(res, 200, metrics_.triton_stats(model_.name, model_.version));
     });
-    http_.Post(m + "/infer", [this](const httplib::Request& req, httplib::Response& res) {
+    // The body is read here rather than by cpp-httplib: it would refuse (413) a body over 8 KB sent
+    // as application/x-www-form-urlencoded, the type urllib and curl -d put on a POST by default.
+    http_.Post(m + "/infer", [this](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& read) {
       const auto t0 = Clock::now();
       metrics_.add_in_flight(1);
-      infer(req, res);
+      std::string body;
+      bool too_large = false;
+      const bool read_all = read([&](const char* data, size_t n) {
+        too_large = body.size() + n > options_.max_body_bytes;
+        if (!too_large) body.append(data, n);
+        return !too_large;
+      });
+      // cpp-httplib stops reading at its payload limit (the same limit) and sets 413 itself.
+      too_large |= res.status == 413;
+      const int64_t rows = too_large   ? fail(res, 413, "the request body is larger than the server's limit")
+                           : !read_all ? fail(res, 400, "the request body could not be read")
+                                       : infer(req, body, res);
       metrics_.add_in_flight(-1);
-      metrics_.observe_request(res.status, std::chrono::duration<double>(Clock::now() - t0).count());
+      const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      metrics_.observe_request(res.status, seconds);
+      // A 200 means the handler saw ready_, which warm_up() set after controller_.
+      if (res.status == 200 && controller_) controller_->observe(rows, seconds);
     });
   }
 
-  void infer(const httplib::Request& req, httplib::Response& res) {
-    if (!our_model(req, res)) return;
+  // Answers one inference request; returns its rows (0 when refused).
+  int64_t infer(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+    if (!our_model(req, res)) return 0;
     // Until warm-up ends the engine is busy compiling on another thread; it takes one caller at a time.
-    if (!ready_) return send_error(res, 503, stopped_ ? "the server is shutting down" : "the model is not ready yet (warming up)");
+    if (!ready_) return fail(res, 503, stopped_ ? "the server is shutting down" : "the model is not ready yet (warming up)");
     std::optional<size_t> header_length;
     if (req.has_header("Inference-Header-Content-Length")) {
       auto n = parse_header_length(req.get_header_value("Inference-Header-Content-Length"));
-      if (!n.is_ok()) return send_error(res, 400, n.status().message());
+      if (!n.is_ok()) return fail(res, 400, n.status().message());
       header_length = *n;
     }
-    auto decoded = decode_infer_request(req.body, header_length, model_.inputs, model_.outputs);
-    if (!decoded.is_ok()) return send_error(res, http_status(decoded.status()), decoded.status().message());
+    auto decoded = decode_infer_request(body, header_length, model_.inputs, model_.outputs);
+    if (!decoded.is_ok()) return fail(res, http_status(decoded.status()), decoded.status().message());
     InferRequest& r = *decoded;
     std::promise<Result<std::vector<Tensor>>> promise;
     auto future = promise.get_future();
     Status queued = batcher_->enqueue(std::move(r.inputs), [&promise](Result<std::vector<Tensor>> out) {
       promise.set_value(std::move(out));
     });
-    if (!queued.is_ok()) return send_error(res, http_status(queued), queued.message());
+    if (!queued.is_ok()) return fail(res, http_status(queued), queued.message());
     Result<std::vector<Tensor>> outputs = future.get();
-    if (!outputs.is_ok()) return send_error(res, http_status(outputs.status()), outputs.status().message());
+    if (!outputs.is_ok()) return fail(res, http_status(outputs.status()), outputs.status().message());
     EncodedResponse e = encode_infer_response(model_.name, model_.version, r, model_.outputs, *outputs);
     res.status = 200;
     if (e.header_length) {
@@ -242,6 +309,7 @@ class ServerImpl final : public Server {
     } else {
       res.set_content(std::move(e.body), "application/json");
     }
+    return r.rows;
   }
 
   Engine& engine_;
@@ -249,6 +317,8 @@ class ServerImpl final : public Server {
   Metrics metrics_;
   ModelDescription model_;
   std::unique_ptr<MicroBatcher> batcher_;
+  std::unique_ptr<LatencyController> controller_;  // with a latency target, after warm_up()
+  std::string summary_;
   HttpServer http_;
   int port_ = -1;
   std::thread listener_;

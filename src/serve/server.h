@@ -35,6 +35,10 @@ struct ServerOptions {
   int keep_alive_s = 5;                    // idle keep-alive connections close after this
   int max_connections = 128;               // connections handled at once (threads); more wait in the backlog
   BatcherOptions batcher;
+  // > 0: a p99 latency target. warm_up() times a batch of each padded size, and a
+  // LatencyController (latency_controller.h) then sets max batch and delay, within `batcher`'s
+  // max_batch, adapting to the arrival rate.
+  double latency_target_ms = 0;
   std::string units;                       // reported in the model config
 };
 
@@ -54,6 +58,10 @@ class Server {
   virtual Status wait() = 0;
   // Stops accepting; wait() returns once the accepted requests are answered. Any thread; idempotent.
   virtual void stop() = 0;
+
+  // After warm_up(): with a latency target, the measured batch times and the limits chosen
+  // ("batch 1: 0.4 ms, 2: 0.6 ms, ...; max batch 8, delay 2.1 ms"); otherwise "".
+  virtual std::string batching_summary() const = 0;
 
   virtual MicroBatcher& batcher() = 0;
   virtual const Metrics& metrics() const = 0;

@@ -26,6 +26,7 @@ class Server:
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines = queue.Queue()
         self.stderr = []
+        self.stdout = []  # the lines read so far
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True).start()
         threading.Thread(target=self._collect, daemon=True).start()
         self.port = None
@@ -53,6 +54,8 @@ class Server:
             line = self.lines.get(timeout=max(0.1, deadline - time.time()))
         except queue.Empty:
             line = None
+        if line is not None:
+            self.stdout.append(line)
         if line is None:
             self.proc.kill()
             raise RuntimeError(f"tandem serve did not become ready: {' '.join(self.cmd)}\n" + "".join(self.stderr))

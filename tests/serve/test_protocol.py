@@ -228,6 +228,16 @@ class ProtocolTest(unittest.TestCase):
         logits = np.array(res["outputs"][1]["data"], np.float32).reshape(2, 5)
         np.testing.assert_allclose(logits, reference(x)["logits"], rtol=1e-4, atol=1e-5)
 
+    def test_good_json_with_a_form_content_type(self):
+        # urllib and curl -d label a POST application/x-www-form-urlencoded; bodies over 8 KB must pass.
+        x = np.random.default_rng(9).standard_normal((6, 3, 8, 8)).astype(np.float32)
+        body = json.dumps({"inputs": [json_input(x)]})
+        self.assertGreater(len(body), 8192)
+        status, data = post(self.port, self.infer_path(), body, {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 200, data[:200])
+        logits = np.array(json.loads(data)["outputs"][1]["data"], np.float32).reshape(6, 5)
+        np.testing.assert_allclose(logits, reference(x)["logits"], rtol=1e-4, atol=1e-5)
+
     def test_bad_unknown_route(self):
         status, data = get(self.port, "/v3/whatever")
         self.expect_error(status, data, 404, "no such endpoint")

@@ -55,7 +55,7 @@ struct ServeOptions {
   int port = 8000;                 // 0: any free port (printed)
   std::string model_name;          // empty: the file's stem
   std::string model_version = "1";
-  int64_t max_batch = 8;
+  int64_t max_batch = 0;           // 0: 8, or 64 with --latency-ms (the controller's ceiling)
   int64_t max_delay_us = 1000;
   int64_t max_queue = 1024;
   double latency_ms = 0;           // > 0: batch size and delay chosen to keep p99 under it

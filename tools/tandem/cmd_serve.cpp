@@ -85,8 +85,9 @@ Status run_serve(const ServeOptions& o) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  if (o.max_batch < 1) return invalid_argument("--max-batch must be at least 1");
-  TANDEM_ASSIGN_OR_RETURN(auto sizes, parse_batch_sizes(o.batch_sizes, o.max_batch));
+  const int64_t max_batch = o.max_batch > 0 ? o.max_batch : o.latency_ms > 0 ? 64 : 8;
+  TANDEM_ASSIGN_OR_RETURN(auto sizes, parse_batch_sizes(o.batch_sizes, max_batch));
+  if (o.latency_ms > 0 && sizes.empty()) return invalid_argument("--latency-ms needs padded batch sizes (not --batch-sizes none)");
   EngineOptions eo;
   eo.units = o.units;
   eo.plan = o.plan;
@@ -103,7 +104,8 @@ Status run_serve(const ServeOptions& o) {
   so.read_timeout_s = so.write_timeout_s = o.timeout_s;
   so.max_connections = o.max_connections;
   so.units = o.units;
-  so.batcher.max_batch = o.max_batch;
+  so.batcher.max_batch = max_batch;
+  so.latency_target_ms = o.latency_ms;
   so.batcher.max_delay_us = o.max_delay_us;
   so.batcher.max_queue = o.max_queue;
   so.batcher.batch_sizes = sizes;
@@ -120,8 +122,11 @@ Status run_serve(const ServeOptions& o) {
     (void)server->wait();
     return warm;
   }
-  std::printf("tandem serve: ready (max batch %lld, max delay %lld us, plan %s)\n", static_cast<long long>(o.max_batch),
-              static_cast<long long>(o.max_delay_us), engine->plan_description().c_str());
+  if (o.latency_ms > 0)
+    std::printf("tandem serve: p99 target %g ms: %s\n", o.latency_ms, server->batching_summary().c_str());
+  std::printf("tandem serve: ready (max batch %lld, max delay %lld us%s, plan %s)\n", static_cast<long long>(max_batch),
+              static_cast<long long>(o.max_delay_us), o.latency_ms > 0 ? ", adapting to the target" : "",
+              engine->plan_description().c_str());
   std::fflush(stdout);
   TANDEM_RETURN_IF_ERROR(server->wait());
   std::printf("tandem serve: stopped\n");

@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--host", serve.host, "Address to bind (0.0.0.0 for every interface)")->capture_default_str();
   serve_cmd->add_option("--port", serve.port, "TCP port (0: any free port, printed)")->capture_default_str()->check(CLI::Range(0, 65535));
   serve_cmd->add_option("--model-name", serve.model_name, "Name clients use (default: the file name without .onnx)");
-  serve_cmd->add_option("--max-batch", serve.max_batch, "Rows per micro-batch, at most")->capture_default_str()->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-batch", serve.max_batch, "Rows per micro-batch, at most (default 8; with --latency-ms 64, the ceiling of the sizes it chooses)")->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-delay-us", serve.max_delay_us, "How long the oldest request waits for a fuller batch")->capture_default_str()->check(CLI::NonNegativeNumber);
   serve_cmd->add_option("--max-queue", serve.max_queue, "Requests waiting for a batch; more are answered 503")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--latency-ms", serve.latency_ms, "p99 latency target: choose batch size and delay (adapting to the arrival rate)")->check(CLI::PositiveNumber);
