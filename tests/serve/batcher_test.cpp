@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -170,6 +172,80 @@ TEST(BatcherTest, StopFinishesEveryAcceptedRequestAndRefusesLater) {
     expect_outputs(w[static_cast<size_t>(i)]->future.get(), 10.0f * static_cast<float>(i), 1 + i % 3);
   }
   EXPECT_EQ(b->enqueue({rows_from(1.0f, 1)}, [](Result<std::vector<Tensor>>) {}).code(), StatusCode::kUnavailable);
+}
+
+// An engine whose submit() returns at once and whose batches finish in order on a thread of its own
+// (like a pipelined plan): the batcher must keep several batches in it at once.
+class PipelinedEngine : public FakeEngine {
+ public:
+  PipelinedEngine() {
+    worker_ = std::thread([this] {
+      for (;;) {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !todo_.empty(); });
+        if (todo_.empty()) return;
+        std::vector<Tensor> in = std::move(todo_.front());
+        todo_.pop_front();
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        auto r = run(in);
+        lock.lock();
+        done_.push_back(std::move(r));
+        cv_.notify_all();
+      }
+    });
+  }
+  ~PipelinedEngine() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  Status submit(std::vector<Tensor> inputs) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    todo_.push_back(std::move(inputs));
+    max_outstanding_ = std::max(max_outstanding_, ++outstanding_);
+    cv_.notify_all();
+    return Status::ok();
+  }
+  Result<std::vector<Tensor>> next() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !done_.empty(); });
+    auto r = std::move(done_.front());
+    done_.pop_front();
+    --outstanding_;
+    return r;
+  }
+  int max_outstanding() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_outstanding_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<Tensor>> todo_;
+  std::deque<Result<std::vector<Tensor>>> done_;
+  int outstanding_ = 0, max_outstanding_ = 0;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+TEST(BatcherTest, ConsecutiveBatchesOverlapInTheEngine) {
+  PipelinedEngine engine;
+  {
+    MicroBatcher b(engine, {.max_batch = 1, .max_delay_us = 0, .max_queue = 64, .batch_sizes = {}}, nullptr);
+    std::vector<std::unique_ptr<Waiter>> w;
+    for (int i = 0; i < 20; ++i) {
+      w.push_back(std::make_unique<Waiter>());
+      ASSERT_TRUE(b.enqueue({rows_from(static_cast<float>(i) * 8, 1)}, w.back()->completion()).is_ok());
+    }
+    for (int i = 0; i < 20; ++i) expect_outputs(w[static_cast<size_t>(i)]->future.get(), static_cast<float>(i) * 8, 1);
+  }
+  // 20 batches of 2 ms each, queued at once: the batcher submits the next before the last returns.
+  EXPECT_GE(engine.max_outstanding(), 2);
 }
 
 // Many threads, random row counts (some larger than a batch), distinct values per request: every
