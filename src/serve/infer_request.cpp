@@ -80,6 +80,19 @@ Status check_shape(const Shape& shape, const TensorInfo& info) {
   return Status::ok();
 }
 
+// The bytes of a `shape` x `dt` tensor, refused when they cannot be in a body of `body_bytes` (a
+// JSON element takes at least one byte of text too): a shape that lies must not allocate.
+Result<size_t> bounded_bytes(const Shape& shape, DType dt, size_t body_bytes, const std::string& name) {
+  size_t elements = 1;
+  for (int64_t d : shape) {
+    if (d != 0 && elements > body_bytes / static_cast<size_t>(d))
+      return invalid_argument("input '" + name + "': shape " + shape_to_string(shape) +
+                              " holds more data than the request body (" + std::to_string(body_bytes) + " bytes)");
+    elements *= static_cast<size_t>(d);
+  }
+  return elements * dtype_size(dt);
+}
+
 bool binary_flag(const json& params, const char* key, bool fallback) {
   if (!params.is_object() || !params.contains(key)) return fallback;
   const json& v = params[key];
@@ -158,32 +171,36 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
       if (!in.contains("shape")) return invalid_argument("input '" + name + "' needs a 'shape'");
       TANDEM_ASSIGN_OR_RETURN(Shape shape, parse_shape(in["shape"], name));
       TANDEM_RETURN_IF_ERROR(check_shape(shape, *info));
-      Tensor t(shape, *dt);
+      // The data must be in the body, so the body bounds the tensor: check before allocating it.
+      TANDEM_ASSIGN_OR_RETURN(const size_t needed, bounded_bytes(shape, *dt, body.size(), name));
       const json params = in.value("parameters", json::object());
       if (params.is_object() && params.contains("binary_data_size")) {
         const json& sz = params["binary_data_size"];
         if (!sz.is_number_unsigned())
           return invalid_argument("input '" + name + "': binary_data_size must be a byte count");
         const size_t n = sz.get<size_t>();
-        if (n != t.nbytes())
+        if (n != needed)
           return invalid_argument("input '" + name + "': binary_data_size is " + std::to_string(n) + " but shape " +
                                   shape_to_string(shape) + " of " + v2_datatype(*dt) + " needs " +
-                                  std::to_string(t.nbytes()) + " bytes");
-        if (offset + n > binary.size())
+                                  std::to_string(needed) + " bytes");
+        if (n > binary.size() - offset)
           return invalid_argument("input '" + name + "': the binary data ends after " +
                                   std::to_string(binary.size()) + " bytes, " + std::to_string(offset + n) +
                                   " are declared");
+        Tensor t(shape, *dt);
         std::memcpy(t.data(), binary.data() + offset, n);
         offset += n;
+        given.emplace(name, std::move(t));
       } else {
         if (!in.contains("data")) return invalid_argument("input '" + name + "' has neither 'data' nor binary_data_size");
+        Tensor t(shape, *dt);
         int64_t n = 0;
         TANDEM_RETURN_IF_ERROR(fill_from_json(t, in["data"], n, name));
         if (n != t.numel())
           return invalid_argument("input '" + name + "': data has " + std::to_string(n) + " elements, shape " +
                                   shape_to_string(shape) + " needs " + std::to_string(t.numel()));
+        given.emplace(name, std::move(t));
       }
-      given.emplace(name, std::move(t));
     }
     if (offset != binary.size())
       return invalid_argument("the body has " + std::to_string(binary.size()) + " bytes of binary data, the inputs declare " +

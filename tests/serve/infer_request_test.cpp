@@ -136,6 +136,16 @@ TEST(DecodeTest, WrongShape) {
   expect_bad(decode({{"inputs", {x, ids_json(1)}}}), "has shape [0, 2, 3]");
 }
 
+TEST(DecodeTest, ShapeLargerThanTheBodyAllocatesNothing) {
+  json x = x_json(1);
+  x["shape"] = {4000000000000LL, 2, 3};
+  expect_bad(decode({{"inputs", {x, ids_json(1)}}}), "holds more data than the request body");
+  x["shape"] = {1LL << 40, 2, 3};
+  x["data"] = json::array();
+  x["parameters"] = {{"binary_data_size", 48}};
+  expect_bad(decode({{"inputs", {x, ids_json(1)}}}), "holds more data than the request body");
+}
+
 TEST(DecodeTest, DataLengthAgainstShape) {
   json x = x_json(1);
   x["data"] = {1, 2, 3};
