@@ -59,6 +59,24 @@ class ServeCliTest(unittest.TestCase):
         finally:
             s.close()
 
+    def test_binds_loopback_by_default(self):
+        # An address of this machine that is not loopback, if it has one (no packet is sent).
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.connect(("10.255.255.255", 1))
+            addr = probe.getsockname()[0]
+        except OSError:
+            addr = None
+        finally:
+            probe.close()
+        with Server(ARGS.tandem, self.model()) as server:
+            self.assertIn(f"listening on http://127.0.0.1:{server.port}", "".join(server.stdout))
+            socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+            if addr and not addr.startswith("127."):
+                with self.assertRaises(OSError):
+                    socket.create_connection((addr, server.port), timeout=5).close()
+            self.assertEqual(server.stop(), 0)
+
     def test_latency_target(self):
         sess = ort.InferenceSession(self.model(), providers=["CPUExecutionProvider"])
         with Server(ARGS.tandem, self.model(), "--latency-ms", "50", "--max-batch", "16") as server:

@@ -110,6 +110,12 @@ class ProtocolTest(unittest.TestCase):
         with self.assertRaises(InferenceServerException):
             self.client.get_model_metadata("nope")
 
+    def test_repository_index(self):
+        self.assertEqual(self.client.get_model_repository_index(),
+                         [{"name": MODEL, "version": "1", "state": "READY"}])
+        status, data = get(self.port, "/v2/models")
+        self.assertEqual(json.loads(data), {"models": [MODEL]})
+
     def test_model_config(self):
         cfg = self.client.get_model_config(MODEL)
         self.assertEqual(cfg["max_batch_size"], 4)
