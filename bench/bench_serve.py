@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""Load generator for `tandem serve` (issue 15): N concurrent tritonclient[http] clients against a
-server on this machine, every answer checked against onnxruntime's outputs for its own input;
-prints requests/s, images/s, p50/p90/p99 latency, mean batch size, 503s and wrong answers, and the
-offline throughput of `tandem run` on the same units at the server's largest batch beside it.
+"""Load generator for `tandem serve` (issue 15): tritonclient[http] clients against a server on this
+machine, either N concurrent clients each sending when answered (closed loop, --clients) or a steady
+offered rate (open loop, --rates: latency counted from when each request was due). Every answer is
+checked against onnxruntime's outputs for its own input. Prints requests/s, images/s, p50/p90/p99
+latency, mean batch size, 503s and wrong answers, and the offline throughput of `tandem run` on the
+same units at the server's largest batch beside it.
 
 Each server configuration (--configs, ';'-separated; each a list of `tandem serve` flags without
 the dashes, e.g. "max-batch=16,max-delay-us=2000" or "latency-ms=20") starts its own server on a
-free loopback port; every client count (--clients) then runs for --seconds or --max-requests,
-whichever comes first. Clients are threads spread over --processes processes (the Python client
-costs about 0.5 ms of CPU per request: give it cores, or it becomes the bottleneck). With --url the
-server is one you started (loopback addresses only); then --configs is ignored.
+free loopback port; every load then runs for --seconds or --max-requests, whichever comes first.
+Clients are threads spread over --processes processes (the Python client costs about 0.5 ms of CPU
+per request: give it cores, or it becomes the bottleneck). With --url the server is one you started
+(loopback addresses only); then --configs is ignored.
 
   python3 bench/bench_serve.py --model build/models/mobilenet_v2.onnx --units cpu:0,cpu:1 \\
       --configs "max-batch=8,max-delay-us=1000;latency-ms=30" --clients 1,16,64 --seconds 10
   python3 bench/bench_serve.py --model resnet50.onnx --units cuda:0/fp16,cpu --processes 8 \\
       --configs "latency-ms=5;latency-ms=20;max-batch=64,max-delay-us=2000" --clients 1,8,64,256 \\
       --out bench/results/serve_h200_resnet50
+  python3 bench/bench_serve.py --configs "latency-ms=10" --clients 64 --rates 200,1000,3000   # p99 vs target
 
 Writes <out>.json and <out>.md (machine, date, commit, command) when --out is given.
 """
@@ -61,7 +64,7 @@ def model_inputs(model, rows, shape_override, pool, seed):
 
 
 def client_process(url, model_name, input_name, output_names, xs, refs, threads, seconds, max_requests, rtol,
-                   seed, results):
+                   seed, rate, results):
     import tritonclient.http as httpclient
     from tritonclient.utils import InferenceServerException
     stop_at = time.time() + seconds
@@ -71,6 +74,11 @@ def client_process(url, model_name, input_name, output_names, xs, refs, threads,
     def worker(t):
         client = httpclient.InferenceServerClient(url=url, connection_timeout=300, network_timeout=300)
         i = (seed * 7919 + t) % len(xs)
+        # Open loop (rate > 0): this thread's requests are due every threads / rate seconds, and each
+        # latency counts from when it was due, so a server that falls behind is not excused by the
+        # clients waiting for it (no coordinated omission).
+        interval = threads / rate if rate > 0 else 0.0
+        due = time.perf_counter() + interval * (t / threads)
         while time.time() < stop_at:
             with lock:
                 if state["sent"] >= max_requests:
@@ -80,7 +88,12 @@ def client_process(url, model_name, input_name, output_names, xs, refs, threads,
             inp = httpclient.InferInput(input_name, list(x.shape), "FP32")
             inp.set_data_from_numpy(x)
             outs = [httpclient.InferRequestedOutput(n) for n in output_names]
-            t0 = time.perf_counter()
+            if interval:
+                time.sleep(max(0.0, due - time.perf_counter()))
+                t0 = due
+                due += interval
+            else:
+                t0 = time.perf_counter()
             try:
                 res = client.infer(model_name, [inp], outputs=outs)
             except InferenceServerException as e:
@@ -124,14 +137,14 @@ def scrape(url):
     return val
 
 
-def run_load(url, model_name, data, clients, processes, seconds, max_requests, rtol):
+def run_load(url, model_name, data, clients, processes, seconds, max_requests, rtol, rate=0.0):
     input_name, output_names, xs, refs = data
     procs = max(1, min(processes, clients))
     per = [clients // procs + (1 if p < clients % procs else 0) for p in range(procs)]
     q = mp.Queue()
     before = scrape(url)
     ps = [mp.Process(target=client_process, args=(url, model_name, input_name, output_names, xs, refs, n, seconds,
-                                                   max(1, max_requests * n // clients), rtol, p, q))
+                                                   max(1, max_requests * n // clients), rtol, p, rate * n / clients, q))
           for p, n in enumerate(per)]
     for p in ps:
         p.start()
@@ -144,7 +157,7 @@ def run_load(url, model_name, data, clients, processes, seconds, max_requests, r
     batches = after["tandem_batch_size_count"] - before["tandem_batch_size_count"]
     rows = after["tandem_batch_size_sum"] - before["tandem_batch_size_sum"]
     pct = (lambda p: 1e3 * lat[min(len(lat) - 1, int(p * (len(lat) - 1) + 0.5))]) if lat else (lambda p: 0.0)
-    return {"clients": clients, "requests": len(lat), "seconds": wall,
+    return {"clients": clients, "rate": rate, "requests": len(lat), "seconds": wall,
             "requests_per_s": len(lat) / wall if wall else 0, "images_per_s": sum(s["rows"] for s in states) / wall,
             "p50_ms": pct(0.5), "p90_ms": pct(0.9), "p99_ms": pct(0.99),
             "mean_batch": rows / batches if batches else 0, "rejected_503": sum(s["rejected"] for s in states),
@@ -183,10 +196,11 @@ def markdown(meta, rows):
     out = [f"# tandem serve load: {os.path.basename(meta['model'])} on {meta['units']}", "",
            f"{meta['date']}, commit {meta['commit']}, {meta['cpu']}; {meta['rows']} row(s) per request, "
            f"clients in {meta['processes']} process(es).", "", f"`{meta['command']}`", "",
-           "| server | clients | req/s | images/s | p50 ms | p90 ms | p99 ms | mean batch | 503 | wrong | offline images/s (batch) |",
+           "| server | load | req/s | images/s | p50 ms | p90 ms | p99 ms | mean batch | 503 | wrong | offline images/s (batch) |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        out.append(f"| {r['config']} | {r['clients']} | {r['requests_per_s']:.0f} | {r['images_per_s']:.0f} | "
+        load = f"{r['rate']:.0f}/s offered" if r.get("rate") else f"{r['clients']} clients"
+        out.append(f"| {r['config']} | {load} | {r['requests_per_s']:.0f} | {r['images_per_s']:.0f} | "
                    f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['mean_batch']:.1f} | "
                    f"{r['rejected_503']} | {r['wrong']} | {r['offline_images_per_s']:.0f} ({r['offline_batch']}) |")
     return "\n".join(out) + "\n"
@@ -200,6 +214,8 @@ def main():
     p.add_argument("--plan", default="")
     p.add_argument("--configs", default="max-batch=8,max-delay-us=1000")
     p.add_argument("--clients", default="1,16,64")
+    p.add_argument("--rates", default="", help="open loop: requests/s offered (each with the largest --clients "
+                   "as senders), e.g. 100,500; default: closed loop, each client sends when answered")
     p.add_argument("--processes", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     p.add_argument("--seconds", type=float, default=10.0, help="per client count, at most")
     p.add_argument("--max-requests", type=int, default=20000, help="per client count, at most")
@@ -236,11 +252,14 @@ def main():
             print(f"[{config}] " + "".join(l for l in srv.stdout if "p99 target" in l or "ready" in l).strip(),
                   file=sys.stderr)
         try:
-            for c in clients:
-                r = run_load(url, name, data, c, a.processes, a.seconds, a.max_requests, a.rtol)
+            loads = [(c, 0.0) for c in clients] if not a.rates else \
+                [(max(clients), float(r)) for r in a.rates.split(",")]
+            for c, rate in loads:
+                r = run_load(url, name, data, c, a.processes, a.seconds, a.max_requests, a.rtol, rate)
                 r["config"] = config
                 rows.append(r)
-                print(f"[{config}] {c} clients: {r['requests_per_s']:.0f} req/s, {r['images_per_s']:.0f} images/s, "
+                load = f"{rate:.0f} req/s offered" if rate else f"{c} clients"
+                print(f"[{config}] {load}: {r['requests_per_s']:.0f} req/s, {r['images_per_s']:.0f} images/s, "
                       f"p50 {r['p50_ms']:.2f} p90 {r['p90_ms']:.2f} p99 {r['p99_ms']:.2f} ms, mean batch "
                       f"{r['mean_batch']:.1f}, 503: {r['rejected_503']}, wrong: {r['wrong']}"
                       + (f", errors: {r['errors']}" if r["errors"] else ""), file=sys.stderr)
