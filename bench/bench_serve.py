@@ -45,34 +45,81 @@ from serve_harness import Server  # noqa: E402
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def model_inputs(model, rows, shape_override, pool, seed):
-    """`pool` distinct inputs of `rows` rows and onnxruntime's outputs for each."""
-    import onnxruntime as ort
-    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    inp = sess.get_inputs()
-    if len(inp) != 1:
-        sys.exit("bench_serve.py: models with one input only")
-    shape = list(shape_override) if shape_override else [rows if not isinstance(d, int) or i == 0 else d
-                                                          for i, d in enumerate(inp[0].shape)]
+def model_inputs(url, name, model, rows, shape_override, pool, seed, check):
+    """`pool` distinct inputs of `rows` rows (shapes from the server's model metadata) and, with
+    `check`, onnxruntime's outputs for each."""
+    md = json.loads(urllib.request.urlopen(f"http://{url}/v2/models/{name}", timeout=30).read())
+    if len(md["inputs"]) != 1 or md["inputs"][0]["datatype"] != "FP32":
+        sys.exit("bench_serve.py: models with one FP32 input only")
+    shape = list(shape_override) if shape_override else list(md["inputs"][0]["shape"])
     shape[0] = rows
-    if any(not isinstance(d, int) for d in shape):
-        sys.exit(f"bench_serve.py: the model leaves dims open ({inp[0].shape}): give --shape")
+    if any(d < 0 for d in shape):
+        sys.exit(f"bench_serve.py: the model leaves dims open ({md['inputs'][0]['shape']}): give --shape")
     rng = np.random.default_rng(seed)
     xs = [rng.standard_normal(shape).astype(np.float32) for _ in range(pool)]
-    outs = [sess.run(None, {inp[0].name: x}) for x in xs]
-    return inp[0].name, [o.name for o in sess.get_outputs()], xs, outs
+    input_name, output_names = md["inputs"][0]["name"], [o["name"] for o in md["outputs"]]
+    if not check:
+        return input_name, output_names, xs, None
+    import onnxruntime as ort
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    return input_name, output_names, xs, [sess.run(output_names, {input_name: x}) for x in xs]
+
+
+class RawClient:
+    """The few calls the load needs, over http.client with the binary tensor extension: for a
+    machine without tritonclient (the GPU host reaches no package index), and lighter on CPU."""
+
+    class Error(Exception):
+        def __init__(self, status, message):
+            super().__init__(message)
+            self.code = status
+
+        def status(self):
+            return str(self.code)
+
+    def __init__(self, url, timeout):
+        import http.client
+        host, _, port = url.rpartition(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+
+    def infer(self, model, name, x, output_names):
+        head = json.dumps({"inputs": [{"name": name, "datatype": "FP32", "shape": list(x.shape),
+                                       "parameters": {"binary_data_size": x.nbytes}}],
+                           "outputs": [{"name": o, "parameters": {"binary_data": True}} for o in output_names]}).encode()
+        self.conn.request("POST", f"/v2/models/{model}/infer", body=head + x.tobytes(),
+                          headers={"Inference-Header-Content-Length": str(len(head)),
+                                   "Content-Type": "application/octet-stream"})
+        r = self.conn.getresponse()
+        body = r.read()
+        if r.status != 200:
+            raise RawClient.Error(r.status, json.loads(body).get("error", ""))
+        n = int(r.getheader("Inference-Header-Content-Length"))
+        res, offset, outs = json.loads(body[:n]), n, {}
+        for o in res["outputs"]:
+            size = o["parameters"]["binary_data_size"]
+            dtype = {"FP32": np.float32, "FP16": np.float16, "INT64": np.int64, "INT32": np.int32}[o["datatype"]]
+            outs[o["name"]] = np.frombuffer(body[offset:offset + size], dtype).reshape(o["shape"])
+            offset += size
+        return outs
+
+    def close(self):
+        self.conn.close()
 
 
 def client_process(url, model_name, input_name, output_names, xs, refs, threads, seconds, max_requests, rtol,
-                   seed, rate, results):
-    import tritonclient.http as httpclient
-    from tritonclient.utils import InferenceServerException
+                   seed, rate, raw, results):
+    if raw:
+        infer_error = RawClient.Error
+    else:
+        import tritonclient.http as httpclient
+        from tritonclient.utils import InferenceServerException as infer_error
     stop_at = time.time() + seconds
     lock = threading.Lock()
     state = {"sent": 0, "lat": [], "rejected": 0, "wrong": 0, "errors": [], "rows": 0}
 
     def worker(t):
-        client = httpclient.InferenceServerClient(url=url, connection_timeout=300, network_timeout=300)
+        client = RawClient(url, 300) if raw else \
+            httpclient.InferenceServerClient(url=url, connection_timeout=300, network_timeout=300)
         i = (seed * 7919 + t) % len(xs)
         # Open loop (rate > 0): this thread's requests are due every threads / rate seconds, and each
         # latency counts from when it was due, so a server that falls behind is not excused by the
@@ -85,9 +132,10 @@ def client_process(url, model_name, input_name, output_names, xs, refs, threads,
                     break
                 state["sent"] += 1
             x = xs[i]
-            inp = httpclient.InferInput(input_name, list(x.shape), "FP32")
-            inp.set_data_from_numpy(x)
-            outs = [httpclient.InferRequestedOutput(n) for n in output_names]
+            if not raw:
+                inp = httpclient.InferInput(input_name, list(x.shape), "FP32")
+                inp.set_data_from_numpy(x)
+                outs = [httpclient.InferRequestedOutput(n) for n in output_names]
             if interval:
                 time.sleep(max(0.0, due - time.perf_counter()))
                 t0 = due
@@ -95,8 +143,12 @@ def client_process(url, model_name, input_name, output_names, xs, refs, threads,
             else:
                 t0 = time.perf_counter()
             try:
-                res = client.infer(model_name, [inp], outputs=outs)
-            except InferenceServerException as e:
+                if raw:
+                    got = client.infer(model_name, input_name, x, output_names)
+                else:
+                    res = client.infer(model_name, [inp], outputs=outs)
+                    got = {n: res.as_numpy(n) for n in output_names}
+            except infer_error as e:
                 with lock:
                     if e.status() == "503" or "queue is full" in str(e):
                         state["rejected"] += 1
@@ -107,9 +159,10 @@ def client_process(url, model_name, input_name, output_names, xs, refs, threads,
             wrong = False
             if refs is not None:
                 for n, ref in zip(output_names, refs[i]):
-                    got = res.as_numpy(n).astype(np.float64)
-                    err = np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-12)
-                    wrong |= got.shape != ref.shape or not err <= rtol
+                    out = got[n].astype(np.float64)
+                    err = np.linalg.norm(out - ref) / max(np.linalg.norm(ref), 1e-12) \
+                        if out.shape == ref.shape else float("inf")
+                    wrong |= not err <= rtol
             with lock:
                 state["lat"].append(dt)
                 state["rows"] += x.shape[0]
@@ -137,14 +190,14 @@ def scrape(url):
     return val
 
 
-def run_load(url, model_name, data, clients, processes, seconds, max_requests, rtol, rate=0.0):
+def run_load(url, model_name, data, clients, processes, seconds, max_requests, rtol, rate=0.0, raw=False):
     input_name, output_names, xs, refs = data
     procs = max(1, min(processes, clients))
     per = [clients // procs + (1 if p < clients % procs else 0) for p in range(procs)]
     q = mp.Queue()
     before = scrape(url)
     ps = [mp.Process(target=client_process, args=(url, model_name, input_name, output_names, xs, refs, n, seconds,
-                                                   max(1, max_requests * n // clients), rtol, p, rate * n / clients, q))
+                                                   max(1, max_requests * n // clients), rtol, p, rate * n / clients, raw, q))
           for p, n in enumerate(per)]
     for p in ps:
         p.start()
@@ -224,7 +277,9 @@ def main():
     p.add_argument("--pool", type=int, default=16, help="distinct inputs, each checked against onnxruntime")
     p.add_argument("--rtol", type=float, default=1e-3, help="relative L2 error that counts as a wrong answer "
                    "(fp16 units: 3e-2)")
-    p.add_argument("--no-check", action="store_true")
+    p.add_argument("--no-check", action="store_true", help="do not compare answers (no onnxruntime needed)")
+    p.add_argument("--client", choices=("tritonclient", "raw"), default="tritonclient",
+                   help="raw: http.client with the binary extension (no tritonclient needed)")
     p.add_argument("--no-offline", action="store_true")
     p.add_argument("--url", default="", help="an already running server (loopback only)")
     p.add_argument("--model-name", default="")
@@ -232,9 +287,12 @@ def main():
     a = p.parse_args()
 
     shape = [int(d) for d in a.shape.split("x")] if a.shape else None
-    data = model_inputs(a.model, a.rows, shape, a.pool, 1)
-    if a.no_check:
-        data = (*data[:3], None)
+    raw = a.client == "raw"
+    if not raw:
+        try:
+            import tritonclient.http  # noqa: F401
+        except ImportError:
+            sys.exit("bench_serve.py: tritonclient is missing (pip install 'tritonclient[http]'), or use --client raw")
     name = a.model_name or os.path.splitext(os.path.basename(a.model))[0]
     clients = [int(c) for c in a.clients.split(",")]
     rows = []
@@ -252,10 +310,11 @@ def main():
             print(f"[{config}] " + "".join(l for l in srv.stdout if "p99 target" in l or "ready" in l).strip(),
                   file=sys.stderr)
         try:
+            data = model_inputs(url, name, a.model, a.rows, shape, a.pool, 1, not a.no_check)
             loads = [(c, 0.0) for c in clients] if not a.rates else \
                 [(max(clients), float(r)) for r in a.rates.split(",")]
             for c, rate in loads:
-                r = run_load(url, name, data, c, a.processes, a.seconds, a.max_requests, a.rtol, rate)
+                r = run_load(url, name, data, c, a.processes, a.seconds, a.max_requests, a.rtol, rate, raw)
                 r["config"] = config
                 rows.append(r)
                 load = f"{rate:.0f} req/s offered" if rate else f"{c} clients"
