@@ -255,6 +255,20 @@ class ProtocolTest(unittest.TestCase):
             s.close()
         self.infer_ok()
 
+    def test_client_disconnects_before_its_answer(self):
+        # The answer is written to a closed socket (EPIPE, no SIGPIPE death); the server serves on.
+        x = np.zeros((4, 3, 8, 8), np.float32)
+        body = json.dumps({"inputs": [json_input(x)],
+                           "outputs": [{"name": "features"}, {"name": "logits"}]}).encode()
+        for _ in range(5):
+            s = socket.create_connection(("127.0.0.1", self.port))
+            s.sendall(b"POST /v2/models/two_heads/infer HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                      str(len(body)).encode() + b"\r\n\r\n" + body)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()  # linger 0: a reset, so the server's writes fail at once
+        time.sleep(0.2)
+        self.infer_ok()
+
     def test_stalled_client_times_out(self):
         s = socket.create_connection(("127.0.0.1", self.port))
         s.sendall(b"POST /v2/models/two_heads/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{")
