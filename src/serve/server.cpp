@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include <httplib.h>
@@ -103,14 +104,16 @@ class ServerImpl final : public Server {
   int port() const override { return port_; }
 
   Status start() override {
-    listener_ = std::thread([this] { listen_ok_ = http_.listen_after_bind(); });
+    listener_ = std::thread([this] { http_.listen_after_bind(); });
     return Status::ok();
   }
 
   Status warm_up() override {
-    bool fixed = true;
-    for (const TensorInfo& t : model_.inputs)
+    bool fixed = true;  // every input has a batch dim and no other open dim: its shapes are known
+    for (const TensorInfo& t : model_.inputs) {
+      fixed &= !t.shape.empty();
       for (size_t d = 1; d < t.shape.size(); ++d) fixed &= t.shape[d] >= 0;
+    }
     std::vector<int64_t> sizes = options_.batcher.batch_sizes;
     if (sizes.empty()) sizes = {1, options_.batcher.max_batch};
     for (int64_t b : fixed ? sizes : std::vector<int64_t>{}) {
@@ -125,7 +128,10 @@ class ServerImpl final : public Server {
       if (!r.is_ok()) return r.status().with_context("warm-up at batch " + std::to_string(b));
     }
     if (options_.latency_target_ms > 0) TANDEM_RETURN_IF_ERROR(start_latency_control(sizes));
-    model_.plan = engine_.plan_description();
+    {
+      std::lock_guard<std::mutex> lock(plan_mu_);  // the config handler may be reading model_
+      model_.plan = engine_.plan_description();
+    }
     engine_.reset_report();
     ready_ = true;
     return Status::ok();
@@ -140,6 +146,7 @@ class ServerImpl final : public Server {
       std::vector<Tensor> inputs;
       for (const TensorInfo& t : model_.inputs) {
         Shape s = t.shape;
+        if (s.empty()) return invalid_argument("--latency-ms needs a batch dim on input '" + t.name + "'");
         s[0] = b;
         if (std::any_of(s.begin(), s.end(), [](int64_t d) { return d < 0; }))
           return invalid_argument("--latency-ms needs every input dim but the batch fixed by the model");
@@ -248,7 +255,9 @@ class ServerImpl final : public Server {
       if (our_model(req, res)) send_json(res, ready_ ? 200 : 400, {{"name", model_.name}, {"ready", ready_.load()}});
     });
     http_.Get(m + "/config", [this](const httplib::Request& req, httplib::Response& res) {
-      if (our_model(req, res)) send_json(res, 200, model_config(model_));
+      if (!our_model(req, res)) return;
+      std::lock_guard<std::mutex> lock(plan_mu_);
+      send_json(res, 200, model_config(model_));
     });
     http_.Get(m + "/stats", [this](const httplib::Request& req, httplib::Response& res) {
       if (our_model(req, res)) send_json(res, 200, metrics_.triton_stats(model_.name, model_.version));
@@ -322,7 +331,8 @@ class ServerImpl final : public Server {
   HttpServer http_;
   int port_ = -1;
   std::thread listener_;
-  std::atomic<bool> listen_ok_{false}, ready_{false}, stopped_{false};
+  std::atomic<bool> ready_{false}, stopped_{false};
+  std::mutex plan_mu_;  // guards model_.plan, written by warm_up()
 };
 
 }  // namespace
