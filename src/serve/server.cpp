@@ -139,6 +139,11 @@ class ServerImpl final : public Server {
 
   std::string batching_summary() const override { return summary_; }
 
+  std::string plan() const override {
+    std::lock_guard<std::mutex> lock(plan_mu_);
+    return model_.plan;
+  }
+
   // Times a batch at each size (median of 5, after the warm-up compiled it) and starts the controller.
   Status start_latency_control(const std::vector<int64_t>& sizes) {
     std::vector<BatchTiming> profile;
@@ -332,7 +337,7 @@ class ServerImpl final : public Server {
   int port_ = -1;
   std::thread listener_;
   std::atomic<bool> ready_{false}, stopped_{false};
-  std::mutex plan_mu_;  // guards model_.plan, written by warm_up()
+  mutable std::mutex plan_mu_;  // guards model_.plan, written by warm_up()
 };
 
 }  // namespace

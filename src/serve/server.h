@@ -62,6 +62,8 @@ class Server {
   // After warm_up(): with a latency target, the measured batch times and the limits chosen
   // ("batch 1: 0.4 ms, 2: 0.6 ms, ...; max batch 8, delay 2.1 ms"); otherwise "".
   virtual std::string batching_summary() const = 0;
+  // After warm_up(): the engine's plan at the last batch size warmed up ("" before). Any thread.
+  virtual std::string plan() const = 0;
 
   virtual MicroBatcher& batcher() = 0;
   virtual const Metrics& metrics() const = 0;

@@ -126,7 +126,7 @@ Status run_serve(const ServeOptions& o) {
     std::printf("tandem serve: p99 target %g ms: %s\n", o.latency_ms, server->batching_summary().c_str());
   std::printf("tandem serve: ready (max batch %lld, max delay %lld us%s, plan %s)\n", static_cast<long long>(max_batch),
               static_cast<long long>(o.max_delay_us), o.latency_ms > 0 ? ", adapting to the target" : "",
-              engine->plan_description().c_str());
+              server->plan().c_str());  // not engine->: the batcher may be using it by now
   std::fflush(stdout);
   TANDEM_RETURN_IF_ERROR(server->wait());
   std::printf("tandem serve: stopped\n");
