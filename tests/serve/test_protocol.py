@@ -152,6 +152,15 @@ class ProtocolTest(unittest.TestCase):
     def test_infer_split_larger_than_max_batch(self):
         self.run_infer(11, True, True, seed=5)
 
+    def test_infer_compressed(self):
+        x = np.random.default_rng(8).standard_normal((2, 3, 8, 8)).astype(np.float32)
+        for algo in ("gzip", "deflate"):
+            inp = httpclient.InferInput("x", list(x.shape), "FP32")
+            inp.set_data_from_numpy(x)
+            res = self.client.infer(MODEL, [inp], request_compression_algorithm=algo,
+                                    response_compression_algorithm=algo)
+            np.testing.assert_allclose(res.as_numpy("logits"), reference(x)["logits"], rtol=1e-4, atol=1e-5)
+
     def test_infer_with_version(self):
         x = np.ones((1, 3, 8, 8), np.float32)
         inp = httpclient.InferInput("x", [1, 3, 8, 8], "FP32")
