@@ -99,6 +99,62 @@ bool binary_flag(const json& params, const char* key, bool fallback) {
   return v.is_boolean() ? v.get<bool>() : fallback;
 }
 
+// The binary part of a body, read input by input in request order.
+struct BinaryCursor {
+  std::string_view bytes;
+  size_t offset = 0;
+  size_t body_bytes = 0;  // the whole body: bounds every input's size
+};
+
+// One entry of "inputs": its name and tensor, from JSON data or the next binary_data_size bytes.
+Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::vector<TensorInfo>& model_inputs,
+                                                    BinaryCursor& binary) {
+  if (!in.is_object() || !in.contains("name") || !in["name"].is_string())
+    return invalid_argument("each input needs a 'name'");
+  const std::string name = in["name"].get<std::string>();
+  const TensorInfo* info = nullptr;
+  for (const TensorInfo& t : model_inputs)
+    if (t.name == name) info = &t;
+  if (!info) return invalid_argument("unknown input '" + name + "'");
+  if (!in.contains("datatype") || !in["datatype"].is_string())
+    return invalid_argument("input '" + name + "' needs a 'datatype'");
+  auto dt = parse_v2_datatype(in["datatype"].get<std::string>());
+  if (!dt.is_ok()) return invalid_argument("input '" + name + "': " + dt.status().message());
+  if (*dt != info->dtype)
+    return invalid_argument("input '" + name + "' has datatype " + in["datatype"].get<std::string>() +
+                            ", the model takes " + v2_datatype(info->dtype));
+  if (!in.contains("shape")) return invalid_argument("input '" + name + "' needs a 'shape'");
+  TANDEM_ASSIGN_OR_RETURN(Shape shape, parse_shape(in["shape"], name));
+  TANDEM_RETURN_IF_ERROR(check_shape(shape, *info));
+  // The data must be in the body, so the body bounds the tensor: check before allocating it.
+  TANDEM_ASSIGN_OR_RETURN(const size_t needed, bounded_bytes(shape, *dt, binary.body_bytes, name));
+  const json params = in.value("parameters", json::object());
+  if (!params.is_object() || !params.contains("binary_data_size")) {
+    if (!in.contains("data")) return invalid_argument("input '" + name + "' has neither 'data' nor binary_data_size");
+    Tensor t(shape, *dt);
+    int64_t n = 0;
+    TANDEM_RETURN_IF_ERROR(fill_from_json(t, in["data"], n, name));
+    if (n != t.numel())
+      return invalid_argument("input '" + name + "': data has " + std::to_string(n) + " elements, shape " +
+                              shape_to_string(shape) + " needs " + std::to_string(t.numel()));
+    return std::make_pair(name, std::move(t));
+  }
+  const json& sz = params["binary_data_size"];
+  if (!sz.is_number_unsigned()) return invalid_argument("input '" + name + "': binary_data_size must be a byte count");
+  const size_t n = sz.get<size_t>();
+  if (n != needed)
+    return invalid_argument("input '" + name + "': binary_data_size is " + std::to_string(n) + " but shape " +
+                            shape_to_string(shape) + " of " + v2_datatype(*dt) + " needs " + std::to_string(needed) +
+                            " bytes");
+  if (n > binary.bytes.size() - binary.offset)
+    return invalid_argument("input '" + name + "': the binary data ends after " + std::to_string(binary.bytes.size()) +
+                            " bytes, " + std::to_string(binary.offset + n) + " are declared");
+  Tensor t(shape, *dt);
+  std::memcpy(t.data(), binary.bytes.data() + binary.offset, n);
+  binary.offset += n;
+  return std::make_pair(name, std::move(t));
+}
+
 Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::vector<TensorInfo>& model_outputs) {
   const bool binary_default = binary_flag(req.value("parameters", json::object()), "binary_data_output", false);
   std::vector<RequestedOutput> out;
@@ -148,63 +204,17 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
     r.id = req["id"].get<std::string>();
   }
   if (!req.contains("inputs") || !req["inputs"].is_array()) return invalid_argument("the request needs an 'inputs' array");
-  std::string_view binary = body.substr(json_len);
-  size_t offset = 0;
-  std::map<std::string, Tensor> given;
   try {
+    BinaryCursor binary{body.substr(json_len), 0, body.size()};
+    std::map<std::string, Tensor> given;
     for (const json& in : req["inputs"]) {
-      if (!in.is_object() || !in.contains("name") || !in["name"].is_string())
-        return invalid_argument("each input needs a 'name'");
-      const std::string name = in["name"].get<std::string>();
-      const TensorInfo* info = nullptr;
-      for (const TensorInfo& t : model_inputs)
-        if (t.name == name) info = &t;
-      if (!info) return invalid_argument("unknown input '" + name + "'");
-      if (given.count(name)) return invalid_argument("input '" + name + "' is given twice");
-      if (!in.contains("datatype") || !in["datatype"].is_string())
-        return invalid_argument("input '" + name + "' needs a 'datatype'");
-      auto dt = parse_v2_datatype(in["datatype"].get<std::string>());
-      if (!dt.is_ok()) return invalid_argument("input '" + name + "': " + dt.status().message());
-      if (*dt != info->dtype)
-        return invalid_argument("input '" + name + "' has datatype " + in["datatype"].get<std::string>() +
-                                ", the model takes " + v2_datatype(info->dtype));
-      if (!in.contains("shape")) return invalid_argument("input '" + name + "' needs a 'shape'");
-      TANDEM_ASSIGN_OR_RETURN(Shape shape, parse_shape(in["shape"], name));
-      TANDEM_RETURN_IF_ERROR(check_shape(shape, *info));
-      // The data must be in the body, so the body bounds the tensor: check before allocating it.
-      TANDEM_ASSIGN_OR_RETURN(const size_t needed, bounded_bytes(shape, *dt, body.size(), name));
-      const json params = in.value("parameters", json::object());
-      if (params.is_object() && params.contains("binary_data_size")) {
-        const json& sz = params["binary_data_size"];
-        if (!sz.is_number_unsigned())
-          return invalid_argument("input '" + name + "': binary_data_size must be a byte count");
-        const size_t n = sz.get<size_t>();
-        if (n != needed)
-          return invalid_argument("input '" + name + "': binary_data_size is " + std::to_string(n) + " but shape " +
-                                  shape_to_string(shape) + " of " + v2_datatype(*dt) + " needs " +
-                                  std::to_string(needed) + " bytes");
-        if (n > binary.size() - offset)
-          return invalid_argument("input '" + name + "': the binary data ends after " +
-                                  std::to_string(binary.size()) + " bytes, " + std::to_string(offset + n) +
-                                  " are declared");
-        Tensor t(shape, *dt);
-        std::memcpy(t.data(), binary.data() + offset, n);
-        offset += n;
-        given.emplace(name, std::move(t));
-      } else {
-        if (!in.contains("data")) return invalid_argument("input '" + name + "' has neither 'data' nor binary_data_size");
-        Tensor t(shape, *dt);
-        int64_t n = 0;
-        TANDEM_RETURN_IF_ERROR(fill_from_json(t, in["data"], n, name));
-        if (n != t.numel())
-          return invalid_argument("input '" + name + "': data has " + std::to_string(n) + " elements, shape " +
-                                  shape_to_string(shape) + " needs " + std::to_string(t.numel()));
-        given.emplace(name, std::move(t));
-      }
+      TANDEM_ASSIGN_OR_RETURN(auto named, decode_input(in, model_inputs, binary));
+      if (given.count(named.first)) return invalid_argument("input '" + named.first + "' is given twice");
+      given.emplace(std::move(named));
     }
-    if (offset != binary.size())
-      return invalid_argument("the body has " + std::to_string(binary.size()) + " bytes of binary data, the inputs declare " +
-                              std::to_string(offset));
+    if (binary.offset != binary.bytes.size())
+      return invalid_argument("the body has " + std::to_string(binary.bytes.size()) +
+                              " bytes of binary data, the inputs declare " + std::to_string(binary.offset));
     for (const TensorInfo& info : model_inputs) {
       auto it = given.find(info.name);
       if (it == given.end()) return invalid_argument("missing input '" + info.name + "'");
