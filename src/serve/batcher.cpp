@@ -80,6 +80,8 @@ Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done) {
     if (static_cast<int64_t>(queue_.size()) >= options_.max_queue)
       return unavailable("the queue is full (" + std::to_string(options_.max_queue) + " requests wait)");
     queued_rows_ += r->rows;
+    rows_queued_ = queued_rows_;
+    rows_enqueued_ += r->rows;
     queue_.push_back(Queued{std::move(r), 0});
     if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
   }
@@ -120,6 +122,10 @@ int64_t MicroBatcher::padded_rows(int64_t rows) const {
 
 void MicroBatcher::batch_loop() {
   for (;;) {
+    {
+      std::unique_lock<std::mutex> flight(flight_mu_);
+      slot_cv_.wait(flight, [&] { return unfinished_ < std::max(1, options_.max_in_flight); });
+    }
     std::unique_lock<std::mutex> lock(mu_);
     queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
     if (queue_.empty()) break;  // stopping, and nothing left
@@ -128,6 +134,7 @@ void MicroBatcher::batch_loop() {
     while (!stopping_ && !draining_ && queued_rows_ < max_batch_.load() && Clock::now() < deadline)
       queue_cv_.wait_until(lock, deadline);
     std::vector<Part> parts = take_batch();
+    rows_queued_ = queued_rows_;
     if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
     lock.unlock();
     submit_batch(std::move(parts));
@@ -187,6 +194,7 @@ void MicroBatcher::submit_batch(std::vector<Part> parts) {
   {
     std::lock_guard<std::mutex> lock(flight_mu_);
     flight_.push_back(std::move(f));
+    ++unfinished_;
   }
   flight_cv_.notify_one();
 }
@@ -201,6 +209,11 @@ void MicroBatcher::completion_loop() {
     lock.unlock();
     Result<std::vector<Tensor>> outputs = f->submit_error.is_ok() ? engine_.next() : Result<std::vector<Tensor>>(f->submit_error);
     finish_batch(*f, std::move(outputs));
+    {
+      std::lock_guard<std::mutex> flight(flight_mu_);
+      --unfinished_;
+    }
+    slot_cv_.notify_one();
   }
 }
 

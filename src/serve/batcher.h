@@ -1,7 +1,8 @@
 // MicroBatcher: gathers requests into batches for one Engine and streams the batches through it.
 //
-// Requests queue in arrival order. A batch goes when its rows reach max_batch, or when the oldest
-// queued request has waited max_delay_us, or at stop(). A batch takes requests from the front
+// Requests queue in arrival order. A batch goes when fewer than max_in_flight batches are in the
+// engine and its rows reach max_batch, or the oldest queued request has waited max_delay_us, or
+// at stop(). A batch takes requests from the front
 // whose per-row shapes match the oldest's; a request with more rows than fit is split, its rows
 // going into consecutive batches, and rejoined: its completion runs once, with its own rows of
 // every output, in order. A batch is padded with zero rows up to the next of `batch_sizes` (so the
@@ -34,6 +35,10 @@ struct BatcherOptions {
   int64_t max_batch = 8;        // rows per batch, at most
   int64_t max_delay_us = 1000;  // how long the oldest request may wait for a fuller batch
   int64_t max_queue = 1024;     // requests waiting for a batch; enqueue() refuses more (Unavailable)
+  // Batches submitted to the engine and not yet finished, at most. While that many run, requests
+  // gather into the next batch (a batch waiting in the engine would only delay them): 2 lets one
+  // batch form (and a multi-stage plan overlap two) while one computes.
+  int max_in_flight = 2;
   // Sizes batches are padded to, ascending; a batch larger than the last is not padded. Empty: no
   // padding (each batch size compiles once).
   std::vector<int64_t> batch_sizes;
@@ -58,6 +63,9 @@ class MicroBatcher {
   void set_limits(int64_t max_batch, int64_t max_delay_us);
   int64_t max_batch() const { return max_batch_.load(); }
   int64_t max_delay_us() const { return max_delay_us_.load(); }
+  // Rows enqueued since start (the offered load) and rows waiting for a batch now.
+  int64_t rows_enqueued() const { return rows_enqueued_.load(); }
+  int64_t rows_queued() const { return rows_queued_.load(); }
   // From now on batches go as soon as the batch thread is free, without waiting for the delay; new
   // requests are still taken (a server that stops accepting connections drains this way).
   void drain();
@@ -83,6 +91,7 @@ class MicroBatcher {
   BatcherOptions options_;
   Metrics* metrics_;
   std::atomic<int64_t> max_batch_, max_delay_us_;
+  std::atomic<int64_t> rows_enqueued_{0}, rows_queued_{0};
 
   std::mutex mu_;  // guards queue_, queued_rows_, stopping_, draining_
   std::condition_variable queue_cv_;
@@ -95,8 +104,10 @@ class MicroBatcher {
   bool stopping_ = false;
   bool draining_ = false;
 
-  std::mutex flight_mu_;  // guards flight_, batching_done_
+  std::mutex flight_mu_;  // guards flight_, batching_done_, unfinished_
   std::condition_variable flight_cv_;
+  std::condition_variable slot_cv_;  // a batch finished
+  int unfinished_ = 0;               // submitted, not yet finished
   std::deque<std::unique_ptr<InFlight>> flight_;
   bool batching_done_ = false;
 

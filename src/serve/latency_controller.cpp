@@ -40,6 +40,7 @@ LatencyController::LatencyController(MicroBatcher& batcher, std::vector<BatchTim
                                      int period_ms)
     : batcher_(batcher), profile_(std::move(profile)), target_s_(target_s), period_ms_(period_ms) {
   limits_ = choose_limits(profile_, target_s_, 0, slack_);
+  rows_seen_ = batcher_.rows_enqueued();
   batcher_.set_limits(limits_.max_batch, limits_.max_delay_us);
   thread_ = std::thread([this] { loop(); });
 }
@@ -53,9 +54,8 @@ LatencyController::~LatencyController() {
   if (thread_.joinable()) thread_.join();
 }
 
-void LatencyController::observe(int64_t rows, double latency_s) {
+void LatencyController::observe(double latency_s) {
   std::lock_guard<std::mutex> lock(mu_);
-  rows_seen_ += rows;
   if (window_.size() < 100000) window_.push_back(latency_s);
 }
 
@@ -87,9 +87,18 @@ void LatencyController::loop() {
 
 // mu_ held.
 void LatencyController::update(double elapsed_s) {
-  const double rate = elapsed_s > 0 ? static_cast<double>(rows_seen_) / elapsed_s : 0;
+  // The offered load: rows enqueued, not answered (answers are capped by what the server carries).
+  const int64_t enqueued = batcher_.rows_enqueued();
+  const double rate = elapsed_s > 0 ? static_cast<double>(enqueued - rows_seen_) / elapsed_s : 0;
+  rows_seen_ = enqueued;
   rate_ = rate_ == 0 ? rate : 0.5 * rate_ + 0.5 * rate;
-  rows_seen_ = 0;
+  // More than a batch waiting: the arrivals outrun the server. No batch size meets the target
+  // then, and a smaller one would only carry less: the largest within the full budget drains it.
+  if (batcher_.rows_queued() > limits_.max_batch) {
+    window_.clear();
+    limits_ = choose_limits(profile_, target_s_, 1e12, 1.0);
+    return;
+  }
   if (window_.size() >= 20) {  // too few answers say nothing about a p99
     const size_t k = static_cast<size_t>(std::ceil(0.99 * static_cast<double>(window_.size()))) - 1;
     std::nth_element(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(k), window_.end());

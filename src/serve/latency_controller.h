@@ -7,8 +7,10 @@
 // fits when 2 t(b) <= budget (budget = L x headroom x slack) and the delay gets what is left. Under
 // load only the throughput needed matters: the smallest b whose rate b / t(b) carries 1.25x the
 // arrival rate is enough (smaller batches answer sooner); the delay is never longer than filling
-// that batch takes at the arrival rate. When the observed p99 passes L, slack shrinks (x0.8, down
-// to 0.25); while it stays under 0.6 L, slack grows back to 1.
+// that batch takes at the arrival rate (rows enqueued per second: the offered load). When the
+// observed p99 passes L, slack shrinks (x0.8, down to 0.25); while it stays under 0.6 L, slack grows
+// back to 1. While more than a batch waits (arrivals outrun the server), no size meets L and a
+// smaller one would carry less: the largest batch within the full budget is used, with no delay.
 //
 // Thread safety: observe() from any thread; choose_limits() is a pure function.
 #pragma once
@@ -47,8 +49,8 @@ class LatencyController {
   LatencyController(const LatencyController&) = delete;
   LatencyController& operator=(const LatencyController&) = delete;
 
-  // One answered request: its rows and its latency (arrival to answer).
-  void observe(int64_t rows, double latency_s);
+  // One answered request's latency (arrival to answer).
+  void observe(double latency_s);
   BatchLimits limits() const;
   double slack() const;
 
@@ -63,7 +65,7 @@ class LatencyController {
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
   bool stop_ = false;
-  int64_t rows_seen_ = 0;
+  int64_t rows_seen_ = 0;      // batcher_.rows_enqueued() at the last update
   std::vector<double> window_;  // latencies since the last update
   double rate_ = 0;             // rows/s, smoothed
   double slack_ = 1.0;

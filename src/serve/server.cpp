@@ -48,11 +48,8 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   res.set_content(error_body(message), "application/json");
 }
 
-// send_error() for the infer handler, which returns the rows it answered: none.
-int64_t fail(httplib::Response& res, int status, const std::string& message) {
-  send_error(res, status, message);
-  return 0;
-}
+// send_error() for the infer handler.
+void fail(httplib::Response& res, int status, const std::string& message) { send_error(res, status, message); }
 
 // cpp-httplib's Server with a longer listen backlog: its own (5) is compiled into Debian's library,
 // and many clients connecting at once would wait for SYN retries. listen() on a listening socket
@@ -282,20 +279,20 @@ class ServerImpl final : public Server {
       });
       // cpp-httplib stops reading at its payload limit (the same limit) and sets 413 itself.
       too_large |= res.status == 413;
-      const int64_t rows = too_large   ? fail(res, 413, "the request body is larger than the server's limit")
-                           : !read_all ? fail(res, 400, "the request body could not be read")
-                                       : infer(req, body, res);
+      if (too_large) fail(res, 413, "the request body is larger than the server's limit");
+      else if (!read_all) fail(res, 400, "the request body could not be read");
+      else infer(req, body, res);
       metrics_.add_in_flight(-1);
       const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       metrics_.observe_request(res.status, seconds);
       // A 200 means the handler saw ready_, which warm_up() set after controller_.
-      if (res.status == 200 && controller_) controller_->observe(rows, seconds);
+      if (res.status == 200 && controller_) controller_->observe(seconds);
     });
   }
 
-  // Answers one inference request; returns its rows (0 when refused).
-  int64_t infer(const httplib::Request& req, const std::string& body, httplib::Response& res) {
-    if (!our_model(req, res)) return 0;
+  // Answers one inference request.
+  void infer(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+    if (!our_model(req, res)) return;
     // Until warm-up ends the engine is busy compiling on another thread; it takes one caller at a time.
     if (!ready_) return fail(res, 503, stopped_ ? "the server is shutting down" : "the model is not ready yet (warming up)");
     std::optional<size_t> header_length;
@@ -323,7 +320,6 @@ class ServerImpl final : public Server {
     } else {
       res.set_content(std::move(e.body), "application/json");
     }
-    return r.rows;
   }
 
   Engine& engine_;

@@ -248,6 +248,24 @@ TEST(BatcherTest, ConsecutiveBatchesOverlapInTheEngine) {
   EXPECT_GE(engine.max_outstanding(), 2);
 }
 
+// With max_in_flight batches in the engine, the batcher sends no more: requests gather meanwhile
+// into fuller batches instead of queueing inside the engine as batches of one.
+TEST(BatcherTest, RequestsGatherWhileTheEngineIsBusy) {
+  PipelinedEngine engine;
+  {
+    MicroBatcher b(engine, {.max_batch = 8, .max_delay_us = 0, .max_queue = 64, .max_in_flight = 1, .batch_sizes = {}},
+                   nullptr);
+    std::vector<std::unique_ptr<Waiter>> w;
+    for (int i = 0; i < 16; ++i) {
+      w.push_back(std::make_unique<Waiter>());
+      ASSERT_TRUE(b.enqueue({rows_from(static_cast<float>(i) * 8, 1)}, w.back()->completion()).is_ok());
+    }
+    for (int i = 0; i < 16; ++i) expect_outputs(w[static_cast<size_t>(i)]->future.get(), static_cast<float>(i) * 8, 1);
+  }
+  EXPECT_EQ(engine.max_outstanding(), 1);
+  EXPECT_LT(engine.sizes().size(), 16u);  // 16 back-to-back requests, 2 ms a batch: they gathered
+}
+
 // Many threads, random row counts (some larger than a batch), distinct values per request: every
 // request gets exactly its own rows back.
 TEST(BatcherTest, ConcurrentRequestsNoneLostNoneMixed) {

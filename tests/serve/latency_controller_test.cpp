@@ -58,7 +58,7 @@ TEST(LatencyControllerTest, ObservedP99AboveTargetShrinksSlack) {
   LatencyController c(batcher, kProfile, 25e-3, 10);
   EXPECT_EQ(batcher.max_batch(), 16);
   for (int round = 0; round < 20 && c.slack() > 0.5; ++round) {
-    for (int i = 0; i < 50; ++i) c.observe(1, 0.1);  // 100 ms, 4x the target
+    for (int i = 0; i < 50; ++i) c.observe(0.1);  // 100 ms, 4x the target
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
   }
   EXPECT_LE(c.slack(), 0.5);

@@ -63,7 +63,7 @@ struct ServeOptions {
   double max_body_mb = 64;
   int timeout_s = 30;
   int max_connections = 128;
-  int max_in_flight = 4;
+  int max_in_flight = 2;           // batches in the engine at once; the next one gathers meanwhile
 };
 
 struct CacheOptions {

@@ -91,7 +91,7 @@ Status run_serve(const ServeOptions& o) {
   EngineOptions eo;
   eo.units = o.units;
   eo.plan = o.plan;
-  eo.max_in_flight = o.max_in_flight;
+  eo.max_in_flight = std::max(4, o.max_in_flight);  // the runtime must hold what the batcher sends
   eo.diagnostics = diagnostics_from_environment();
   TANDEM_ASSIGN_OR_RETURN(auto engine, Engine::load(o.model, eo));
 
@@ -108,6 +108,7 @@ Status run_serve(const ServeOptions& o) {
   so.latency_target_ms = o.latency_ms;
   so.batcher.max_delay_us = o.max_delay_us;
   so.batcher.max_queue = o.max_queue;
+  so.batcher.max_in_flight = o.max_in_flight;
   so.batcher.batch_sizes = sizes;
   TANDEM_ASSIGN_OR_RETURN(auto server, serve::Server::create(*engine, so));
   SignalWatcher watcher(set);
