@@ -171,7 +171,7 @@ class ServerImpl final : public Server {
                     t.seconds * 1e3);
       summary_ += buf;
     }
-    std::snprintf(buf, sizeof buf, "; max batch %lld when idle and when saturated, smaller in between",
+    std::snprintf(buf, sizeof buf, "; batches of up to %lld rows fit the target (smaller at moderate load)",
                   static_cast<long long>(l.max_batch));
     summary_ += buf;
     return Status::ok();
