@@ -77,6 +77,36 @@ class ServeCliTest(unittest.TestCase):
                     socket.create_connection((addr, server.port), timeout=5).close()
             self.assertEqual(server.stop(), 0)
 
+    def test_connection_limit_queues_extra_connections(self):
+        # 6 clients, 2 connections handled at once: the others wait their turn, none is dropped.
+        import http.client
+        import threading
+        sess = ort.InferenceSession(self.model(), providers=["CPUExecutionProvider"])
+        with Server(ARGS.tandem, self.model(), "--max-connections", "2") as server:
+            codes = []
+
+            def client(i):
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+                for j in range(5):
+                    x = np.full((1, 3, 8, 8), i + j / 10, np.float32)
+                    body = json.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 3, 8, 8],
+                                                   "data": x.flatten().tolist()}]})
+                    conn.request("POST", "/v2/models/two_heads/infer", body=body)
+                    r = conn.getresponse()
+                    res = json.loads(r.read())
+                    logits = np.array(res["outputs"][1]["data"], np.float32).reshape(1, 5)
+                    ok = np.allclose(logits, sess.run(["logits"], {"x": x})[0], rtol=1e-4, atol=1e-5)
+                    codes.append(r.status if ok else -1)
+                conn.close()
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(codes, [200] * 30)
+            self.assertEqual(server.stop(), 0)
+
     def test_latency_target(self):
         sess = ort.InferenceSession(self.model(), providers=["CPUExecutionProvider"])
         with Server(ARGS.tandem, self.model(), "--latency-ms", "50", "--max-batch", "16") as server:
