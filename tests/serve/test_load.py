@@ -37,21 +37,28 @@ class LoadTest(unittest.TestCase):
         return self.sess.run(["features", "logits"], {"x": x})
 
     def test_many_clients_none_lost_none_mixed(self):
-        n = ARGS.requests
+        self.load(ARGS.requests, 64, "--units", "cpu:0,cpu:1", "--max-batch", "16", "--max-delay-us", "1000",
+                  "--max-queue", "4096")
+
+    def test_two_stage_plan_pipelined(self):
+        # A front on both units, the tail on one: batches overlap across the two stages.
+        self.load(ARGS.requests // 3, 32, "--units", "cpu:0,cpu:1", "--plan",
+                  "front@features:cpu:0=0.5,cpu:1=0.5|tail:cpu:1", "--max-batch", "8", "--max-in-flight", "3")
+
+    def load(self, n, clients, *server_args):
         rng = np.random.default_rng(11)
         row_choices = [1, 1, 1, 2, 3, 5, 20]
-        with Server(ARGS.tandem, os.path.join(ARGS.models, "two_heads.onnx"), "--units", "cpu:0,cpu:1",
-                    "--max-batch", "16", "--max-delay-us", "1000", "--max-queue", "4096") as server:
-            # 64 client threads, each with its own tritonclient (a client is not thread-safe), each
+        with Server(ARGS.tandem, os.path.join(ARGS.models, "two_heads.onnx"), *server_args) as server:
+            # `clients` threads, each with its own tritonclient (a client is not thread-safe), each
             # sending its share of the requests back to back.
             xs = [rng.standard_normal((row_choices[i % len(row_choices)], 3, 8, 8)).astype(np.float32)
                   for i in range(n)]
-            answered, errors = [0] * 64, []
+            answered, errors = [0] * clients, []
 
             def client_thread(c):
                 client = httpclient.InferenceServerClient(url=server.url, connection_timeout=120, network_timeout=120)
                 try:
-                    for i in range(c, n, 64):
+                    for i in range(c, n, clients):
                         binary = i % 2 == 0
                         inp = httpclient.InferInput("x", list(xs[i].shape), "FP32")
                         inp.set_data_from_numpy(xs[i], binary_data=binary)
@@ -70,7 +77,7 @@ class LoadTest(unittest.TestCase):
                 finally:
                     client.close()
 
-            threads = [threading.Thread(target=client_thread, args=(c,)) for c in range(64)]
+            threads = [threading.Thread(target=client_thread, args=(c,)) for c in range(clients)]
             for t in threads:
                 t.start()
             for t in threads:
