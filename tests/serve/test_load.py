@@ -1,7 +1,8 @@
 """Load on `tandem serve` over two CPU units: 64 concurrent tritonclient requests at a time, a few
 thousand in all, binary and JSON, 1 to 20 rows (some split over batches): every request answered
 200 with its own input's onnxruntime outputs — none lost, none mixed up — and no 503 while the queue
-has room. Then a server with a tiny queue: 503 (a JSON error) only when the queue is full, and the
+has room; the same through a two-stage plan (front on both units, tail on one), batches
+overlapping across the stages. Then a server with a tiny queue: 503 (a JSON error) only when the queue is full, and the
 requests it did take are answered right.
 
 Usage: test_load.py --tandem build/bin/tandem --models build/models [--requests N]
