@@ -28,6 +28,7 @@ import json
 import multiprocessing as mp
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -334,7 +335,7 @@ def main():
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     meta = {"model": a.model, "units": a.units, "date": datetime.date.today().isoformat(), "commit": commit,
             "cpu": f"{cpu} ({os.cpu_count()} threads)", "rows": a.rows, "processes": a.processes,
-            "command": " ".join(sys.argv)}
+            "command": shlex.join(["python3", *sys.argv])}
     md = markdown(meta, rows)
     print(md)
     if a.out:
