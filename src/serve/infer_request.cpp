@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -15,7 +16,23 @@ namespace {
 
 using json = nlohmann::json;
 
-// Writes JSON number/bool `v` as element `i` of `t`; false when `v` has the wrong kind.
+// Whether JSON integer `v` fits `dt` (an integral dtype): 300 is no INT8, -1 no UINT8.
+bool fits_integer(const json& v, DType dt) {
+  auto in = [&](auto lo, auto hi) {
+    if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(hi);
+    const int64_t x = v.get<int64_t>();
+    return x >= static_cast<int64_t>(lo) && (x < 0 || static_cast<uint64_t>(x) <= static_cast<uint64_t>(hi));
+  };
+  switch (dt) {
+    case DType::kInt8: return in(std::numeric_limits<int8_t>::min(), std::numeric_limits<int8_t>::max());
+    case DType::kUInt8: return in(0, std::numeric_limits<uint8_t>::max());
+    case DType::kInt32: return in(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+    case DType::kInt64: return in(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+    default: return true;
+  }
+}
+
+// Writes JSON number/bool `v` as element `i` of `t`; false when `v` has the wrong kind or range.
 bool store_element(Tensor& t, int64_t i, const json& v) {
   const bool is_bool = v.is_boolean();
   if (t.dtype() == DType::kBool) {
@@ -26,6 +43,7 @@ bool store_element(Tensor& t, int64_t i, const json& v) {
   if (!v.is_number()) return false;
   const bool integral = t.dtype() != DType::kFloat32 && t.dtype() != DType::kFloat64 && t.dtype() != DType::kFloat16;
   if (integral && !v.is_number_integer()) return false;
+  if (integral && !fits_integer(v, t.dtype())) return false;
   switch (t.dtype()) {
     case DType::kFloat32: t.data_as<float>()[i] = v.get<float>(); break;
     case DType::kFloat64: t.data_as<double>()[i] = v.get<double>(); break;

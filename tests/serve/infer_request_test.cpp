@@ -163,6 +163,30 @@ TEST(DecodeTest, WrongElementKind) {
   expect_bad(decode({{"inputs", {x, ids_json(1)}}}), "is not a FP32 value");
 }
 
+TEST(DecodeTest, IntegerOutOfRange) {
+  json ids = ids_json(1);
+  ids["data"] = {1, 18446744073709551615ULL};  // past INT64
+  expect_bad(decode({{"inputs", {x_json(1), ids}}}), "is not a INT64 value");
+  ids["data"] = {-9223372036854775807LL - 1, 9223372036854775807LL};
+  EXPECT_TRUE(decode({{"inputs", {x_json(1), ids}}}).is_ok());
+}
+
+TEST(DecodeTest, SmallIntegersOutOfRange) {
+  const std::vector<TensorInfo> in = {{"b", DType::kUInt8, {-1, 2}}, {"c", DType::kInt8, {-1, 1}}};
+  auto req = [](json b, json c) {
+    return json{{"inputs",
+                 {{{"name", "b"}, {"datatype", "UINT8"}, {"shape", {1, 2}}, {"data", b}},
+                  {{"name", "c"}, {"datatype", "INT8"}, {"shape", {1, 1}}, {"data", c}}}}};
+  };
+  auto ok = decode_infer_request(req({0, 255}, {-128}).dump(), std::nullopt, in, kOutputs);
+  ASSERT_TRUE(ok.is_ok()) << ok.status().message();
+  EXPECT_EQ(ok->inputs[0].data_as<uint8_t>()[1], 255);
+  EXPECT_EQ(ok->inputs[1].data_as<int8_t>()[0], -128);
+  expect_bad(decode_infer_request(req({0, 256}, {0}).dump(), std::nullopt, in, kOutputs), "is not a UINT8 value");
+  expect_bad(decode_infer_request(req({-1, 0}, {0}).dump(), std::nullopt, in, kOutputs), "is not a UINT8 value");
+  expect_bad(decode_infer_request(req({0, 0}, {128}).dump(), std::nullopt, in, kOutputs), "is not a INT8 value");
+}
+
 TEST(DecodeTest, RowsDifferBetweenInputs) { expect_bad(decode({{"inputs", {x_json(2), ids_json(1)}}}), "rows"); }
 
 TEST(DecodeTest, UnknownOutput) {
