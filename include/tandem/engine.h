@@ -4,7 +4,8 @@
 //   if (!engine) { print(engine.status().message()); return 1; }
 //   auto outputs = (*engine)->run({input});   // outputs in the model's output order
 //
-// Thread safety: one Engine may be used by one thread at a time.
+// Thread safety: one Engine may be used by one thread at a time, except that submit() and next()
+// may run on two threads at once (a producer and a consumer) and unit_usage() on any thread.
 #pragma once
 
 #include <deque>
