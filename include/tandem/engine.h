@@ -4,11 +4,14 @@
 //   if (!engine) { print(engine.status().message()); return 1; }
 //   auto outputs = (*engine)->run({input});   // outputs in the model's output order
 //
-// Thread safety: one Engine may be used by one thread at a time.
+// Thread safety: one Engine may be used by one thread at a time, except that submit() and next()
+// may run on two threads at once (a producer and a consumer) and unit_usage() on any thread.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,13 @@ struct EngineOptions {
   // seed's plan as calibrated, one plan for every batch size.
   bool measure_plan = true;
   BackendDiagnostics diagnostics;  // given to every unit's backend (tandem/diagnostics.h)
+};
+
+// What one unit did since load, summed over every shape compiled (Engine::unit_usage).
+struct UnitUsage {
+  std::string unit;
+  int64_t images = 0;  // images through this unit, summed over stages
+  double busy_s = 0;   // time inside its runs
 };
 
 struct TensorInfo {
@@ -83,6 +93,33 @@ class Engine {
   virtual std::string report_text() const { return ""; }
   virtual std::string report_json() const { return "{}"; }
   virtual void reset_report() {}
+
+  // (additive) Streaming, for a server: submit() queues one batch (inputs as for run()) and
+  // returns once it is queued, blocking only while max_in_flight batches wait to be taken;
+  // next() waits for the oldest submitted batch and returns its outputs or its error. Consecutive
+  // batches overlap across the plan's stages, as in run_many(). submit() may be called from one
+  // thread while next() is called from another (a producer and a consumer); call next() only for
+  // a batch whose submit() returned ok. The default runs each batch inside submit().
+  virtual Status submit(std::vector<Tensor> inputs) {
+    auto r = run(inputs);
+    std::lock_guard<std::mutex> lock(streamed_mu_);
+    streamed_.push_back(std::move(r));
+    return Status::ok();
+  }
+  virtual Result<std::vector<Tensor>> next() {
+    std::lock_guard<std::mutex> lock(streamed_mu_);
+    if (streamed_.empty()) return internal_error("Engine::next: no batch was submitted");
+    auto r = std::move(streamed_.front());
+    streamed_.pop_front();
+    return r;
+  }
+  // (additive) Per unit: images and busy time since load (or reset_report()), over every shape. Safe to call from any
+  // thread, also while batches stream. The default knows no units.
+  virtual std::vector<UnitUsage> unit_usage() const { return {}; }
+
+ private:
+  std::mutex streamed_mu_;  // the default submit()/next() only
+  std::deque<Result<std::vector<Tensor>>> streamed_;
 };
 
 }  // namespace tandem

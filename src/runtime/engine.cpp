@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -78,14 +80,49 @@ class PlanEngine final : public Engine {
   std::vector<std::string> plan_warnings() const override { return warnings_; }
 
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override {
-    TANDEM_ASSIGN_OR_RETURN(Context * c, context_for(inputs));
+    TANDEM_ASSIGN_OR_RETURN(Context * c, locked_context_for(inputs));
     return c->rt->run(inputs);
+  }
+
+  // The batch goes to its shape's runtime; `pending_` remembers which, so next() takes batches in
+  // submit order even when consecutive batches have different shapes (different runtimes).
+  Status submit(std::vector<Tensor> inputs) override {
+    TANDEM_ASSIGN_OR_RETURN(Context * c, locked_context_for(inputs));
+    TANDEM_RETURN_IF_ERROR(c->rt->submit(std::move(inputs)));
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    pending_.push_back(c);
+    return Status::ok();
+  }
+
+  Result<std::vector<Tensor>> next() override {
+    Context* c = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      if (pending_.empty()) return internal_error("Engine::next: no batch was submitted");
+      c = pending_.front();
+      pending_.pop_front();
+    }
+    return c->rt->next();
+  }
+
+  std::vector<UnitUsage> unit_usage() const override {
+    std::lock_guard<std::mutex> lock(contexts_mu_);
+    std::vector<UnitUsage> usage;
+    for (const plan::Unit& u : units_) usage.push_back(UnitUsage{u.name(), 0, 0});
+    for (const auto& [key, c] : contexts_)
+      for (const runtime::UnitReport& r : c->rt->report().units)
+        for (UnitUsage& x : usage)
+          if (x.unit == r.unit) {
+            x.images += r.images;
+            x.busy_s += r.busy_s;
+          }
+    return usage;
   }
 
   Result<std::vector<std::vector<Tensor>>> run_many(const std::vector<std::vector<Tensor>>& batches) override {
     if (batches.empty()) return std::vector<std::vector<Tensor>>{};
     // One runtime streams them all when every batch has the same per-image shape.
-    TANDEM_ASSIGN_OR_RETURN(Context * c, context_for(batches[0]));
+    TANDEM_ASSIGN_OR_RETURN(Context * c, locked_context_for(batches[0]));
     for (const auto& b : batches)
       if (key_of(b) != key_of(batches[0])) return Engine::run_many(batches);
     return c->rt->run_all(batches);
@@ -105,6 +142,7 @@ class PlanEngine final : public Engine {
   std::string report_text() const override { return last_ ? last_->rt->report().to_string() : ""; }
   std::string report_json() const override { return last_ ? last_->rt->report().to_json() : "{}"; }
   void reset_report() override {
+    std::lock_guard<std::mutex> lock(contexts_mu_);
     for (auto& [key, c] : contexts_) c->rt->reset_report();
   }
 
@@ -141,6 +179,11 @@ class PlanEngine final : public Engine {
                                 " needs a batch (dim 0) of at least 1");
     }
     return Status::ok();
+  }
+
+  Result<Context*> locked_context_for(const std::vector<Tensor>& inputs) {
+    std::lock_guard<std::mutex> lock(contexts_mu_);
+    return context_for(inputs);
   }
 
   Result<Context*> context_for(const std::vector<Tensor>& inputs) {
@@ -359,8 +402,13 @@ class PlanEngine final : public Engine {
   std::vector<std::string> warnings_;
   EngineOptions options_;
   std::vector<TensorInfo> inputs_, outputs_;
+  // contexts_mu_ guards contexts_ and units_ against unit_usage() and next() on other threads
+  // while submit() adds a shape; pending_mu_ guards pending_ (submit() vs next()).
+  mutable std::mutex contexts_mu_;
   std::map<ShapeKey, std::unique_ptr<Context>> contexts_;
   Context* last_ = nullptr;
+  std::mutex pending_mu_;
+  std::deque<Context*> pending_;  // submitted batches not yet taken by next(), oldest first
 };
 
 }  // namespace

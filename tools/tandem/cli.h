@@ -47,6 +47,25 @@ struct BenchOptions {
   std::string json, csv;       // result files (optional)
 };
 
+struct ServeOptions {
+  std::string model;
+  std::string units = "cpu";
+  std::string plan;
+  std::string host = "127.0.0.1";
+  int port = 8000;                 // 0: any free port (printed)
+  std::string model_name;          // empty: the file's stem
+  std::string model_version = "1";
+  int64_t max_batch = 0;           // 0: 8, or 64 with --latency-ms (the controller's ceiling)
+  int64_t max_delay_us = 1000;
+  int64_t max_queue = 1024;
+  double latency_ms = 0;           // > 0: batch size and delay chosen to keep p99 under it
+  std::string batch_sizes;         // padded sizes, e.g. "1,2,4,8"; empty: powers of two; "none"
+  double max_body_mb = 64;
+  int timeout_s = 30;
+  int max_connections = 128;
+  int max_in_flight = 2;           // batches in the engine at once; the next one gathers meanwhile
+};
+
 struct CacheOptions {
   bool clear = false;          // delete the cache files
 };
@@ -65,6 +84,7 @@ Status run_info(const InfoOptions& o);
 Status run_cache(const CacheOptions& o);
 Status run_bench(const BenchOptions& o);
 Status run_run(const RunOptions& o);
+Status run_serve(const ServeOptions& o);
 
 // "1x3x224x224" -> {1,3,224,224}.
 Result<Shape> parse_shape(const std::string& text);

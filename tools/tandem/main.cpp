@@ -68,6 +68,24 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--json", bench.json, "Write the results as JSON");
   bench_cmd->add_option("--csv", bench.csv, "Write the results as CSV");
 
+  tandem::cli::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Streaming mode: a KServe v2 / Triton-compatible HTTP server with micro-batching");
+  serve_cmd->add_option("model", serve.model, "ONNX model file (default: the built-in MobileNetV2)");
+  serve_cmd->add_option("--units", serve.units, "Units, e.g. cpu, cpu:0,cpu:1, cuda:0/fp16,cpu")->capture_default_str();
+  serve_cmd->add_option("--plan", serve.plan, "Plan: short form or a JSON file (default: the seed's plan)");
+  serve_cmd->add_option("--host", serve.host, "Address to bind (0.0.0.0 for every interface)")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "TCP port (0: any free port, printed)")->capture_default_str()->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--model-name", serve.model_name, "Name clients use (default: the file name without .onnx)");
+  serve_cmd->add_option("--max-batch", serve.max_batch, "Rows per micro-batch, at most (default 8; with --latency-ms 64, the ceiling of the sizes it chooses)")->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-delay-us", serve.max_delay_us, "How long the oldest request waits for a fuller batch")->capture_default_str()->check(CLI::NonNegativeNumber);
+  serve_cmd->add_option("--max-queue", serve.max_queue, "Requests waiting for a batch; more are answered 503")->capture_default_str()->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--latency-ms", serve.latency_ms, "p99 latency target: choose batch size and delay (adapting to the arrival rate)")->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--batch-sizes", serve.batch_sizes, "Sizes batches are padded to (compiled at start), e.g. 1,4,16; 'none': no padding (default: powers of two up to --max-batch)");
+  serve_cmd->add_option("--max-body-mb", serve.max_body_mb, "Largest request body; larger get 413")->capture_default_str()->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--timeout-s", serve.timeout_s, "Socket read / write timeout")->capture_default_str()->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-connections", serve.max_connections, "Connections handled at once; more wait")->capture_default_str()->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--max-in-flight", serve.max_in_flight, "Batches in the engine at once; meanwhile requests gather into the next")->capture_default_str()->check(CLI::PositiveNumber);
+
   tandem::cli::CacheOptions cache;
   auto* cache_cmd = app.add_subcommand("cache", "Show the cache of timed choices (which conv plan runs on this GPU), or clear it");
   cache_cmd->add_flag("--clear", cache.clear, "Delete the cache files: the next compile times its choices afresh");
@@ -85,6 +103,10 @@ int main(int argc, char** argv) {
 
   if (info_cmd->parsed()) return report(tandem::cli::run_info(info));
   if (cache_cmd->parsed()) return report(tandem::cli::run_cache(cache));
+  if (serve_cmd->parsed()) {
+    if (serve.model.empty()) serve.model = TANDEM_DEFAULT_MODEL;
+    return report(tandem::cli::run_serve(serve));
+  }
   if (bench_cmd->parsed()) {
     if (bench.model.empty()) bench.model = TANDEM_DEFAULT_MODEL;
     return report(tandem::cli::run_bench(bench));

@@ -1,0 +1,262 @@
+#include "serve/batcher.h"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+namespace tandem::serve {
+
+struct MicroBatcher::Request {
+  std::vector<Tensor> inputs;
+  int64_t rows = 0;
+  Completion done;
+  Clock::time_point arrival;
+  std::optional<Clock::time_point> first_submit;  // written by the batch thread
+  // Written by the completion thread only.
+  std::vector<Tensor> outputs;
+  int64_t rows_left = 0;
+  Status error;
+};
+
+// Rows [first_row, first_row + rows) of a request, at row `offset` of a batch.
+struct MicroBatcher::Part {
+  std::shared_ptr<Request> request;
+  int64_t first_row = 0;
+  int64_t rows = 0;
+  int64_t offset = 0;
+};
+
+struct MicroBatcher::InFlight {
+  std::vector<Part> parts;
+  int64_t rows = 0;
+  int64_t padded = 0;
+  Clock::time_point submitted;
+  Status submit_error;  // when not ok, the engine never saw the batch: next() is not called for it
+};
+
+namespace {
+
+// Whether two requests' rows have the same shape and dtype, so they can share a batch.
+bool same_rows(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].dtype() != b[i].dtype() || a[i].shape().size() != b[i].shape().size()) return false;
+    if (!std::equal(a[i].shape().begin() + 1, a[i].shape().end(), b[i].shape().begin() + 1)) return false;
+  }
+  return true;
+}
+
+size_t row_bytes(const Tensor& t) { return t.shape()[0] > 0 ? t.nbytes() / static_cast<size_t>(t.shape()[0]) : 0; }
+
+}  // namespace
+
+MicroBatcher::MicroBatcher(Engine& engine, BatcherOptions options, Metrics* metrics)
+    : engine_(engine),
+      options_(std::move(options)),
+      metrics_(metrics),
+      max_batch_(std::max<int64_t>(1, options_.max_batch)),
+      max_delay_us_(std::max<int64_t>(0, options_.max_delay_us)) {
+  std::sort(options_.batch_sizes.begin(), options_.batch_sizes.end());
+  batch_thread_ = std::thread([this] { batch_loop(); });
+  completion_thread_ = std::thread([this] { completion_loop(); });
+}
+
+MicroBatcher::~MicroBatcher() { stop(); }
+
+Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done) {
+  if (inputs.empty()) return invalid_argument("a request needs at least one input");
+  const Shape& first = inputs[0].shape();
+  if (first.empty() || first[0] < 1) return invalid_argument("a request needs at least one row");
+  for (const Tensor& t : inputs)
+    if (t.shape().empty() || t.shape()[0] != first[0]) return invalid_argument("every input needs the same rows");
+  auto r = std::make_shared<Request>();
+  r->rows = r->rows_left = first[0];
+  r->inputs = std::move(inputs);
+  r->done = std::move(done);
+  r->arrival = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return unavailable("the server is shutting down");
+    if (static_cast<int64_t>(queue_.size()) >= options_.max_queue)
+      return unavailable("the queue is full (" + std::to_string(options_.max_queue) + " requests wait)");
+    queued_rows_ += r->rows;
+    rows_queued_ = queued_rows_;
+    rows_enqueued_ += r->rows;
+    queue_.push_back(Queued{std::move(r), 0});
+    if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
+  }
+  queue_cv_.notify_one();
+  return Status::ok();
+}
+
+void MicroBatcher::set_limits(int64_t max_batch, int64_t max_delay_us) {
+  max_batch_ = std::max<int64_t>(1, max_batch);
+  max_delay_us_ = std::max<int64_t>(0, max_delay_us);
+  queue_cv_.notify_one();
+}
+
+void MicroBatcher::drain() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    draining_ = true;
+  }
+  queue_cv_.notify_all();
+}
+
+void MicroBatcher::stop() {
+  std::lock_guard<std::mutex> stop_lock(stop_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (batch_thread_.joinable()) batch_thread_.join();
+  if (completion_thread_.joinable()) completion_thread_.join();
+}
+
+int64_t MicroBatcher::padded_rows(int64_t rows) const {
+  for (int64_t b : options_.batch_sizes)
+    if (b >= rows) return b;
+  return rows;
+}
+
+void MicroBatcher::batch_loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> flight(flight_mu_);
+      slot_cv_.wait(flight, [&] { return unfinished_ < std::max(1, options_.max_in_flight); });
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) break;  // stopping, and nothing left
+    // Only this thread removes from the queue, so the front stays while we wait.
+    const auto deadline = queue_.front().request->arrival + std::chrono::microseconds(max_delay_us_.load());
+    while (!stopping_ && !draining_ && queued_rows_ < max_batch_.load() && Clock::now() < deadline)
+      queue_cv_.wait_until(lock, deadline);
+    std::vector<Part> parts = take_batch();
+    rows_queued_ = queued_rows_;
+    if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
+    lock.unlock();
+    submit_batch(std::move(parts));
+  }
+  {
+    std::lock_guard<std::mutex> lock(flight_mu_);
+    batching_done_ = true;
+  }
+  flight_cv_.notify_all();
+}
+
+std::vector<MicroBatcher::Part> MicroBatcher::take_batch() {
+  std::vector<Part> parts;
+  int64_t space = max_batch_.load(), offset = 0;
+  const std::shared_ptr<Request> head = queue_.front().request;
+  for (auto it = queue_.begin(); it != queue_.end() && space > 0;) {
+    if (!same_rows(it->request->inputs, head->inputs)) {
+      ++it;
+      continue;
+    }
+    const int64_t n = std::min(space, it->request->rows - it->next_row);
+    parts.push_back(Part{it->request, it->next_row, n, offset});
+    offset += n;
+    space -= n;
+    queued_rows_ -= n;
+    it->next_row += n;
+    if (it->next_row == it->request->rows) it = queue_.erase(it);
+    else ++it;
+  }
+  return parts;
+}
+
+void MicroBatcher::submit_batch(std::vector<Part> parts) {
+  auto f = std::make_unique<InFlight>();
+  for (const Part& p : parts) f->rows += p.rows;
+  f->padded = padded_rows(f->rows);
+  const std::vector<Tensor>& like = parts[0].request->inputs;
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < like.size(); ++i) {
+    Shape s = like[i].shape();
+    s[0] = f->padded;
+    Tensor t = engine_.make_tensor(s, like[i].dtype());
+    const size_t rb = row_bytes(like[i]);
+    auto* dst = static_cast<char*>(t.data());
+    for (const Part& p : parts)
+      std::memcpy(dst + static_cast<size_t>(p.offset) * rb,
+                  static_cast<const char*>(p.request->inputs[i].data()) + static_cast<size_t>(p.first_row) * rb,
+                  static_cast<size_t>(p.rows) * rb);
+    std::memset(dst + static_cast<size_t>(f->rows) * rb, 0, static_cast<size_t>(f->padded - f->rows) * rb);
+    inputs.push_back(std::move(t));
+  }
+  f->submitted = Clock::now();
+  for (const Part& p : parts)
+    if (!p.request->first_submit) p.request->first_submit = f->submitted;
+  f->parts = std::move(parts);
+  f->submit_error = engine_.submit(std::move(inputs));
+  {
+    std::lock_guard<std::mutex> lock(flight_mu_);
+    flight_.push_back(std::move(f));
+    ++unfinished_;
+  }
+  flight_cv_.notify_one();
+}
+
+void MicroBatcher::completion_loop() {
+  for (;;) {
+    std::unique_lock<std::mutex> lock(flight_mu_);
+    flight_cv_.wait(lock, [&] { return !flight_.empty() || batching_done_; });
+    if (flight_.empty()) break;
+    std::unique_ptr<InFlight> f = std::move(flight_.front());
+    flight_.pop_front();
+    lock.unlock();
+    Result<std::vector<Tensor>> outputs = f->submit_error.is_ok() ? engine_.next() : Result<std::vector<Tensor>>(f->submit_error);
+    finish_batch(*f, std::move(outputs));
+    {
+      std::lock_guard<std::mutex> flight(flight_mu_);
+      --unfinished_;
+    }
+    slot_cv_.notify_one();
+  }
+}
+
+void MicroBatcher::finish_batch(InFlight& f, Result<std::vector<Tensor>> outputs) {
+  const auto now = Clock::now();
+  const double compute_s = std::chrono::duration<double>(now - f.submitted).count();
+  Status error = outputs.status();
+  if (error.is_ok()) {
+    if (metrics_) metrics_->observe_batch(f.rows, f.padded, compute_s);
+    for (size_t o = 0; o < outputs->size() && error.is_ok(); ++o) {
+      const Tensor& t = (*outputs)[o];
+      if (t.shape().empty() || t.shape()[0] != f.padded)
+        error = internal_error("output " + std::to_string(o) + " has shape " + shape_to_string(t.shape()) +
+                               ", not " + std::to_string(f.padded) + " rows: its rows cannot be told apart by request");
+    }
+  }
+  for (const Part& p : f.parts) {
+    Request& r = *p.request;
+    if (!error.is_ok() && r.error.is_ok()) r.error = error;
+    if (error.is_ok()) {
+      if (r.outputs.empty())
+        for (const Tensor& t : *outputs) {
+          Shape s = t.shape();
+          s[0] = r.rows;
+          r.outputs.emplace_back(s, t.dtype());
+        }
+      for (size_t o = 0; o < outputs->size(); ++o) {
+        const size_t rb = row_bytes((*outputs)[o]);
+        std::memcpy(static_cast<char*>(r.outputs[o].data()) + static_cast<size_t>(p.first_row) * rb,
+                    static_cast<const char*>((*outputs)[o].data()) + static_cast<size_t>(p.offset) * rb,
+                    static_cast<size_t>(p.rows) * rb);
+      }
+    }
+    r.rows_left -= p.rows;
+    if (r.rows_left > 0) continue;
+    if (metrics_)
+      metrics_->observe_batched_request(std::chrono::duration<double>(*r.first_submit - r.arrival).count(), compute_s,
+                                        r.error.is_ok());
+    Completion done = std::move(r.done);
+    if (r.error.is_ok()) done(std::move(r.outputs));
+    else done(r.error);
+    r.inputs.clear();
+  }
+}
+
+}  // namespace tandem::serve

@@ -1,0 +1,118 @@
+// MicroBatcher: gathers requests into batches for one Engine and streams the batches through it.
+//
+// Requests queue in arrival order. A batch goes when fewer than max_in_flight batches are in the
+// engine and its rows reach max_batch, or the oldest queued request has waited max_delay_us, or
+// at stop(). A batch takes requests from the front
+// whose per-row shapes match the oldest's; a request with more rows than fit is split, its rows
+// going into consecutive batches, and rejoined: its completion runs once, with its own rows of
+// every output, in order. A batch is padded with zero rows up to the next of `batch_sizes` (so the
+// engine compiles only those sizes). One thread forms and submits batches (Engine::submit), another
+// takes their outputs (Engine::next), so consecutive batches overlap across the plan's stages.
+//
+// Thread safety: enqueue(), set_limits() and stop() may be called from any thread. Completions run
+// on the batcher's completion thread, one at a time; they must not block for long.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "serve/metrics.h"
+#include "tandem/engine.h"
+#include "tandem/status.h"
+#include "tandem/tensor.h"
+
+namespace tandem::serve {
+
+struct BatcherOptions {
+  int64_t max_batch = 8;        // rows per batch, at most
+  int64_t max_delay_us = 1000;  // how long the oldest request may wait for a fuller batch
+  int64_t max_queue = 1024;     // requests waiting for a batch; enqueue() refuses more (Unavailable)
+  // Batches submitted to the engine and not yet finished, at most. While that many run, requests
+  // gather into the next batch (a batch waiting in the engine would only delay them): 2 lets one
+  // batch form (and a multi-stage plan overlap two) while one computes.
+  int max_in_flight = 2;
+  // Sizes batches are padded to, ascending; a batch larger than the last is not padded. Empty: no
+  // padding (each batch size compiles once).
+  std::vector<int64_t> batch_sizes;
+};
+
+// Outputs (model order, this request's rows only) or the error.
+using Completion = std::function<void(Result<std::vector<Tensor>>)>;
+
+class MicroBatcher {
+ public:
+  // Starts the two threads. `engine` and `metrics` (may be null) outlive the batcher.
+  MicroBatcher(Engine& engine, BatcherOptions options, Metrics* metrics);
+  ~MicroBatcher();  // stop()
+  MicroBatcher(const MicroBatcher&) = delete;
+  MicroBatcher& operator=(const MicroBatcher&) = delete;
+
+  // Queues a request: inputs in the engine's input order, each with the same dim 0 (>= 1 rows).
+  // Unavailable at once when max_queue requests wait, or after stop(); then `done` is not called.
+  // Otherwise `done` is called exactly once.
+  Status enqueue(std::vector<Tensor> inputs, Completion done);
+  // Changes max_batch and max_delay_us for the batches formed from now on (the latency controller).
+  void set_limits(int64_t max_batch, int64_t max_delay_us);
+  int64_t max_batch() const { return max_batch_.load(); }
+  int64_t max_delay_us() const { return max_delay_us_.load(); }
+  // Rows enqueued since start (the offered load) and rows waiting for a batch now.
+  int64_t rows_enqueued() const { return rows_enqueued_.load(); }
+  int64_t rows_queued() const { return rows_queued_.load(); }
+  // From now on batches go as soon as the batch thread is free, without waiting for the delay; new
+  // requests are still taken (a server that stops accepting connections drains this way).
+  void drain();
+  // Refuses new requests, sends what is queued without waiting for the delay, waits until every
+  // accepted request has completed, joins the threads. Idempotent.
+  void stop();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Request;
+  struct Part;
+  struct InFlight;
+
+  void batch_loop();
+  void completion_loop();
+  // Takes up to max_batch rows from the front of the queue (mu_ held).
+  std::vector<Part> take_batch();
+  void submit_batch(std::vector<Part> parts);
+  void finish_batch(InFlight& batch, Result<std::vector<Tensor>> outputs);
+  int64_t padded_rows(int64_t rows) const;
+
+  Engine& engine_;
+  BatcherOptions options_;
+  Metrics* metrics_;
+  std::atomic<int64_t> max_batch_, max_delay_us_;
+  std::atomic<int64_t> rows_enqueued_{0}, rows_queued_{0};
+
+  std::mutex mu_;  // guards queue_, queued_rows_, stopping_, draining_
+  std::condition_variable queue_cv_;
+  struct Queued {
+    std::shared_ptr<Request> request;
+    int64_t next_row = 0;  // rows before it are in a batch already
+  };
+  std::deque<Queued> queue_;
+  int64_t queued_rows_ = 0;
+  bool stopping_ = false;
+  bool draining_ = false;
+
+  std::mutex flight_mu_;  // guards flight_, batching_done_, unfinished_
+  std::condition_variable flight_cv_;
+  std::condition_variable slot_cv_;  // a batch finished
+  int unfinished_ = 0;               // submitted, not yet finished
+  std::deque<std::unique_ptr<InFlight>> flight_;
+  bool batching_done_ = false;
+
+  std::mutex stop_mu_;
+  std::thread batch_thread_, completion_thread_;
+};
+
+}  // namespace tandem::serve

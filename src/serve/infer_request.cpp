@@ -1,0 +1,252 @@
+// Decoding of inference requests (infer_request.h). nlohmann::json reports parse errors by
+// exception; they are caught here and become one-line InvalidArgument statuses.
+#include "serve/infer_request.h"
+
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "serve/datatype.h"
+
+namespace tandem::serve {
+namespace {
+
+using json = nlohmann::json;
+
+// Whether JSON integer `v` fits `dt` (an integral dtype): 300 is no INT8, -1 no UINT8.
+bool fits_integer(const json& v, DType dt) {
+  auto in = [&](auto lo, auto hi) {
+    if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(hi);
+    const int64_t x = v.get<int64_t>();
+    return x >= static_cast<int64_t>(lo) && (x < 0 || static_cast<uint64_t>(x) <= static_cast<uint64_t>(hi));
+  };
+  switch (dt) {
+    case DType::kInt8: return in(std::numeric_limits<int8_t>::min(), std::numeric_limits<int8_t>::max());
+    case DType::kUInt8: return in(0, std::numeric_limits<uint8_t>::max());
+    case DType::kInt32: return in(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+    case DType::kInt64: return in(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+    default: return true;
+  }
+}
+
+// Writes JSON number/bool `v` as element `i` of `t`; false when `v` has the wrong kind or range.
+bool store_element(Tensor& t, int64_t i, const json& v) {
+  const bool is_bool = v.is_boolean();
+  if (t.dtype() == DType::kBool) {
+    if (!is_bool) return false;
+    t.data_as<uint8_t>()[i] = v.get<bool>() ? 1 : 0;
+    return true;
+  }
+  if (!v.is_number()) return false;
+  const bool integral = t.dtype() != DType::kFloat32 && t.dtype() != DType::kFloat64 && t.dtype() != DType::kFloat16;
+  if (integral && !v.is_number_integer()) return false;
+  if (integral && !fits_integer(v, t.dtype())) return false;
+  switch (t.dtype()) {
+    case DType::kFloat32: t.data_as<float>()[i] = v.get<float>(); break;
+    case DType::kFloat64: t.data_as<double>()[i] = v.get<double>(); break;
+    case DType::kFloat16: t.data_as<uint16_t>()[i] = float_to_half(v.get<float>()); break;
+    case DType::kInt64: t.data_as<int64_t>()[i] = v.get<int64_t>(); break;
+    case DType::kInt32: t.data_as<int32_t>()[i] = v.get<int32_t>(); break;
+    case DType::kInt8: t.data_as<int8_t>()[i] = v.get<int8_t>(); break;
+    case DType::kUInt8: t.data_as<uint8_t>()[i] = v.get<uint8_t>(); break;
+    case DType::kBool: break;
+  }
+  return true;
+}
+
+// Flattens `data` (a flat or nested array, row-major) into `t`; `n` counts elements seen.
+Status fill_from_json(Tensor& t, const json& data, int64_t& n, const std::string& name) {
+  if (data.is_array()) {
+    for (const json& v : data) TANDEM_RETURN_IF_ERROR(fill_from_json(t, v, n, name));
+    return Status::ok();
+  }
+  if (n >= t.numel())
+    return invalid_argument("input '" + name + "': data has more elements than its shape " +
+                            shape_to_string(t.shape()) + " holds (" + std::to_string(t.numel()) + ")");
+  if (!store_element(t, n, data))
+    return invalid_argument("input '" + name + "': element " + std::to_string(n) + " (" + data.dump() +
+                            ") is not a " + v2_datatype(t.dtype()) + " value");
+  ++n;
+  return Status::ok();
+}
+
+Result<Shape> parse_shape(const json& j, const std::string& name) {
+  if (!j.is_array()) return invalid_argument("input '" + name + "': 'shape' must be an array of integers");
+  Shape s;
+  for (const json& d : j) {
+    if (!d.is_number_integer() || d.get<int64_t>() < 0)
+      return invalid_argument("input '" + name + "': 'shape' must be an array of non-negative integers");
+    s.push_back(d.get<int64_t>());
+  }
+  return s;
+}
+
+// Checks `shape` against the model's: same rank, fixed dims equal, a batch (dim 0) of >= 1.
+Status check_shape(const Shape& shape, const TensorInfo& info) {
+  const std::string want = shape_to_string(info.shape);
+  if (shape.size() != info.shape.size())
+    return invalid_argument("input '" + info.name + "' has shape " + shape_to_string(shape) + ", the model takes " +
+                            want);
+  for (size_t d = 0; d < shape.size(); ++d)
+    if ((info.shape[d] >= 0 && shape[d] != info.shape[d]) || shape[d] < 1)
+      return invalid_argument("input '" + info.name + "' has shape " + shape_to_string(shape) +
+                              ", the model takes " + want);
+  if (shape.empty()) return invalid_argument("input '" + info.name + "' needs a batch dimension");
+  return Status::ok();
+}
+
+// The bytes of a `shape` x `dt` tensor, refused when they cannot be in a body of `body_bytes` (a
+// JSON element takes at least one byte of text too): a shape that lies must not allocate.
+Result<size_t> bounded_bytes(const Shape& shape, DType dt, size_t body_bytes, const std::string& name) {
+  size_t elements = 1;
+  for (int64_t d : shape) {
+    if (d != 0 && elements > body_bytes / static_cast<size_t>(d))
+      return invalid_argument("input '" + name + "': shape " + shape_to_string(shape) +
+                              " holds more data than the request body (" + std::to_string(body_bytes) + " bytes)");
+    elements *= static_cast<size_t>(d);
+  }
+  return elements * dtype_size(dt);
+}
+
+bool binary_flag(const json& params, const char* key, bool fallback) {
+  if (!params.is_object() || !params.contains(key)) return fallback;
+  const json& v = params[key];
+  return v.is_boolean() ? v.get<bool>() : fallback;
+}
+
+// The binary part of a body, read input by input in request order.
+struct BinaryCursor {
+  std::string_view bytes;
+  size_t offset = 0;
+  size_t body_bytes = 0;  // the whole body: bounds every input's size
+};
+
+// One entry of "inputs": its name and tensor, from JSON data or the next binary_data_size bytes.
+Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::vector<TensorInfo>& model_inputs,
+                                                    BinaryCursor& binary) {
+  if (!in.is_object() || !in.contains("name") || !in["name"].is_string())
+    return invalid_argument("each input needs a 'name'");
+  const std::string name = in["name"].get<std::string>();
+  const TensorInfo* info = nullptr;
+  for (const TensorInfo& t : model_inputs)
+    if (t.name == name) info = &t;
+  if (!info) return invalid_argument("unknown input '" + name + "'");
+  if (!in.contains("datatype") || !in["datatype"].is_string())
+    return invalid_argument("input '" + name + "' needs a 'datatype'");
+  auto dt = parse_v2_datatype(in["datatype"].get<std::string>());
+  if (!dt.is_ok()) return invalid_argument("input '" + name + "': " + dt.status().message());
+  if (*dt != info->dtype)
+    return invalid_argument("input '" + name + "' has datatype " + in["datatype"].get<std::string>() +
+                            ", the model takes " + v2_datatype(info->dtype));
+  if (!in.contains("shape")) return invalid_argument("input '" + name + "' needs a 'shape'");
+  TANDEM_ASSIGN_OR_RETURN(Shape shape, parse_shape(in["shape"], name));
+  TANDEM_RETURN_IF_ERROR(check_shape(shape, *info));
+  // The data must be in the body, so the body bounds the tensor: check before allocating it.
+  TANDEM_ASSIGN_OR_RETURN(const size_t needed, bounded_bytes(shape, *dt, binary.body_bytes, name));
+  const json params = in.value("parameters", json::object());
+  if (!params.is_object() || !params.contains("binary_data_size")) {
+    if (!in.contains("data")) return invalid_argument("input '" + name + "' has neither 'data' nor binary_data_size");
+    Tensor t(shape, *dt);
+    int64_t n = 0;
+    TANDEM_RETURN_IF_ERROR(fill_from_json(t, in["data"], n, name));
+    if (n != t.numel())
+      return invalid_argument("input '" + name + "': data has " + std::to_string(n) + " elements, shape " +
+                              shape_to_string(shape) + " needs " + std::to_string(t.numel()));
+    return std::make_pair(name, std::move(t));
+  }
+  const json& sz = params["binary_data_size"];
+  if (!sz.is_number_unsigned()) return invalid_argument("input '" + name + "': binary_data_size must be a byte count");
+  const size_t n = sz.get<size_t>();
+  if (n != needed)
+    return invalid_argument("input '" + name + "': binary_data_size is " + std::to_string(n) + " but shape " +
+                            shape_to_string(shape) + " of " + v2_datatype(*dt) + " needs " + std::to_string(needed) +
+                            " bytes");
+  if (n > binary.bytes.size() - binary.offset)
+    return invalid_argument("input '" + name + "': the binary data ends after " + std::to_string(binary.bytes.size()) +
+                            " bytes, " + std::to_string(binary.offset + n) + " are declared");
+  Tensor t(shape, *dt);
+  std::memcpy(t.data(), binary.bytes.data() + binary.offset, n);
+  binary.offset += n;
+  return std::make_pair(name, std::move(t));
+}
+
+Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::vector<TensorInfo>& model_outputs) {
+  const bool binary_default = binary_flag(req.value("parameters", json::object()), "binary_data_output", false);
+  std::vector<RequestedOutput> out;
+  if (!req.contains("outputs")) {
+    for (size_t i = 0; i < model_outputs.size(); ++i) out.push_back({model_outputs[i].name, i, binary_default});
+    return out;
+  }
+  const json& outs = req["outputs"];
+  if (!outs.is_array()) return invalid_argument("'outputs' must be an array");
+  for (const json& o : outs) {
+    if (!o.is_object() || !o.contains("name") || !o["name"].is_string())
+      return invalid_argument("each requested output needs a 'name'");
+    const std::string name = o["name"].get<std::string>();
+    size_t idx = model_outputs.size();
+    for (size_t i = 0; i < model_outputs.size(); ++i)
+      if (model_outputs[i].name == name) idx = i;
+    if (idx == model_outputs.size()) return invalid_argument("unknown output '" + name + "'");
+    out.push_back({name, idx, binary_flag(o.value("parameters", json::object()), "binary_data", binary_default)});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<size_t> parse_header_length(const std::string& value) {
+  size_t n = 0;
+  const char* end = value.data() + value.size();
+  auto [p, ec] = std::from_chars(value.data(), end, n);
+  if (ec != std::errc() || p != end || value.empty())
+    return invalid_argument("Inference-Header-Content-Length '" + value + "' is not a byte count");
+  return n;
+}
+
+Result<InferRequest> decode_infer_request(std::string_view body, std::optional<size_t> header_length,
+                                          const std::vector<TensorInfo>& model_inputs,
+                                          const std::vector<TensorInfo>& model_outputs) {
+  const size_t json_len = header_length.value_or(body.size());
+  if (json_len > body.size())
+    return invalid_argument("Inference-Header-Content-Length is " + std::to_string(json_len) + " but the body has " +
+                            std::to_string(body.size()) + " bytes");
+  json req = json::parse(body.substr(0, json_len), nullptr, /*allow_exceptions=*/false);
+  if (req.is_discarded()) return invalid_argument("the request is not valid JSON");
+  if (!req.is_object()) return invalid_argument("the request must be a JSON object");
+  InferRequest r;
+  if (req.contains("id")) {
+    if (!req["id"].is_string()) return invalid_argument("'id' must be a string");
+    r.id = req["id"].get<std::string>();
+  }
+  if (!req.contains("inputs") || !req["inputs"].is_array()) return invalid_argument("the request needs an 'inputs' array");
+  try {
+    BinaryCursor binary{body.substr(json_len), 0, body.size()};
+    std::map<std::string, Tensor> given;
+    for (const json& in : req["inputs"]) {
+      TANDEM_ASSIGN_OR_RETURN(auto named, decode_input(in, model_inputs, binary));
+      if (given.count(named.first)) return invalid_argument("input '" + named.first + "' is given twice");
+      given.emplace(std::move(named));
+    }
+    if (binary.offset != binary.bytes.size())
+      return invalid_argument("the body has " + std::to_string(binary.bytes.size()) +
+                              " bytes of binary data, the inputs declare " + std::to_string(binary.offset));
+    for (const TensorInfo& info : model_inputs) {
+      auto it = given.find(info.name);
+      if (it == given.end()) return invalid_argument("missing input '" + info.name + "'");
+      if (r.inputs.empty()) r.rows = it->second.shape()[0];
+      else if (it->second.shape()[0] != r.rows)
+        return invalid_argument("input '" + info.name + "' has " + std::to_string(it->second.shape()[0]) +
+                                " rows, another input " + std::to_string(r.rows));
+      r.inputs.push_back(std::move(it->second));
+    }
+    TANDEM_ASSIGN_OR_RETURN(r.outputs, decode_outputs(req, model_outputs));
+  } catch (const json::exception& e) {  // a value of the wrong JSON type somewhere (e.g. an int out of range)
+    return invalid_argument(std::string("bad request: ") + e.what());
+  }
+  return r;
+}
+
+}  // namespace tandem::serve
