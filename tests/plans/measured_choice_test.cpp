@@ -1,0 +1,76 @@
+// The measured choice with scripted timings: noise cannot make a co-execution plan win, a
+// consistent win does.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "plan/measured_choice.h"
+#include "plans/scripted_timing.h"
+
+namespace tandem::plan {
+namespace {
+
+using plan_test::scripted;
+
+std::vector<TimedCandidate> candidates(const std::vector<std::string>& plans) {
+  std::vector<TimedCandidate> v;
+  for (const auto& s : plans) {
+    auto p = parse_plan(s);
+    EXPECT_TRUE(p.is_ok()) << s;
+    v.push_back(TimedCandidate{*p, 8, false, {}, 0, "test"});
+  }
+  return v;
+}
+
+const std::string kA = "all:a", kB = "all:b", kCo = "all:a=0.5,b=0.5";
+
+TEST(MeasuredChoice, OneLuckyRoundDoesNotMakeACoPlanWin) {
+  // The single unit's first round fell on a busy moment; the co plan is really 0.2x as fast.
+  auto m = scripted({{kA, {30, 100, 100}}, {kB, {20}}, {kCo, {50, 20, 20}}});
+  auto ch = choose_by_measurement(candidates({kA, kB, kCo}), m, ChoiceOptions{});
+  ASSERT_TRUE(ch.is_ok()) << ch.status().to_string();
+  EXPECT_EQ(plan_to_short_string(ch->plan), kA) << ch->why;
+  EXPECT_NE(ch->why.find("best single unit"), std::string::npos) << ch->why;
+}
+
+TEST(MeasuredChoice, ACoPlanMustWinEveryRound) {
+  auto m = scripted({{kA, {100}}, {kB, {20}}, {kCo, {200, 95, 200}}});
+  auto ch = choose_by_measurement(candidates({kA, kB, kCo}), m, ChoiceOptions{});
+  ASSERT_TRUE(ch.is_ok());
+  EXPECT_EQ(plan_to_short_string(ch->plan), kA) << ch->why;
+  EXPECT_NE(ch->why.find("every round"), std::string::npos) << ch->why;
+}
+
+TEST(MeasuredChoice, AConsistentWinAboveTheMarginWins) {
+  auto m = scripted({{kA, {100, 102, 98}}, {kB, {20}}, {kCo, {130, 128, 131}}});
+  auto ch = choose_by_measurement(candidates({kA, kB, kCo}), m, ChoiceOptions{});
+  ASSERT_TRUE(ch.is_ok());
+  EXPECT_EQ(plan_to_short_string(ch->plan), kCo) << ch->why;
+  EXPECT_EQ(ch->candidates[2].rounds.size(), 3u);
+  EXPECT_EQ(ch->candidates[1].rounds.size(), 1u);  // not a finalist: timed once
+}
+
+TEST(MeasuredChoice, AWinWithinTheMarginKeepsTheSingleUnit) {
+  auto m = scripted({{kA, {100}}, {kCo, {102}}});
+  ChoiceOptions o;
+  o.co_margin = 0.05;
+  auto ch = choose_by_measurement(candidates({kA, kCo}), m, o);
+  ASSERT_TRUE(ch.is_ok());
+  EXPECT_EQ(plan_to_short_string(ch->plan), kA) << ch->why;
+  o.co_margin = 0.01;
+  ch = choose_by_measurement(candidates({kA, kCo}), scripted({{kA, {100}}, {kCo, {102}}}), o);
+  ASSERT_TRUE(ch.is_ok());
+  EXPECT_EQ(plan_to_short_string(ch->plan), kCo) << ch->why;
+}
+
+TEST(MeasuredChoice, ErrorsPassThrough) {
+  auto ch = choose_by_measurement(candidates({kA, "all:c"}), scripted({{kA, {1}}}), ChoiceOptions{});
+  ASSERT_FALSE(ch.is_ok());
+  EXPECT_NE(ch.status().message().find("all:c"), std::string::npos);
+  ChoiceOptions bad;
+  bad.rounds = 0;
+  EXPECT_FALSE(choose_by_measurement(candidates({kA}), scripted({{kA, {1}}}), bad).is_ok());
+}
+
+}  // namespace
+}  // namespace tandem::plan
