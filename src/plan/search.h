@@ -1,0 +1,50 @@
+// Search: every plan shape the cost model can price on a Profile, each with its rows balanced,
+// ranked by predicted throughput (the seed's future work: the split, the shares and the batch
+// size found automatically).
+//
+// Shapes, at each candidate batch size:
+//   - each unit alone (the whole model);
+//   - data-parallel over every subset of two or more units that run the whole model;
+//   - the seed's front/tail at every cut: the front on any subset of the units that run it, the
+//     tail on one unit (with a one-unit front that is a two-stage pipeline);
+//   - three-stage pipelines, one unit per stage, at every pair of cuts (with 3+ units).
+// Rows: water-filling on each unit's busy time per batch (its other stages counted), then
+// rounded to whole rows and improved by moving rows between units while the prediction gets
+// better. Objective: throughput; with a latency bound, only shapes whose predicted latency of one
+// batch is within it (streaming). Ties keep the simpler shape (fewer units, fewer stages).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "plan/cost_model.h"
+#include "plan/profile.h"
+
+namespace tandem::plan {
+
+struct SearchOptions {
+  std::vector<int64_t> batches = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+  double latency_s = 0;          // > 0: predicted latency of one batch must be within it
+  size_t max_results = 20;       // best shapes returned
+  size_t max_subset_units = 10;  // subsets are enumerated up to this many units (2^n shapes)
+  bool three_stage_pipelines = true;
+};
+
+struct RankedShape {
+  PlanShape shape;
+  Prediction prediction;
+  std::string kind;  // "single", "data-parallel", "front/tail", "pipeline"
+};
+
+// Every shape above, best predicted throughput first (at most max_results). Empty when no shape
+// fits (no unit runs the whole model and no split fits, or nothing meets the latency bound).
+std::vector<RankedShape> search_shapes(const Profile& profile, const SearchOptions& options);
+
+// Rows for `shape`'s multi-unit stages (the rows given are ignored): the balancing above.
+PlanShape balance_rows(const Profile& profile, PlanShape shape);
+
+// The best shape of `kind` in `ranked` with a single unit; nullptr if none.
+const RankedShape* best_single(const std::vector<RankedShape>& ranked);
+
+}  // namespace tandem::plan
