@@ -211,6 +211,13 @@ std::vector<RankedShape> search_shapes(const Profile& p, const SearchOptions& o)
     return x.shape.stages.size() < y.shape.stages.size();
   });
   // Shapes that balanced to the same rows (a unit left with none) are one plan: keep the first.
+  if (!all.empty() && o.near > 0) {  // near-ties first, by latency
+    const double floor = all[0].prediction.images_per_s * (1 - o.near);
+    auto end = std::find_if(all.begin(), all.end(), [&](const RankedShape& r) { return r.prediction.images_per_s < floor; });
+    std::stable_sort(all.begin(), end, [](const RankedShape& x, const RankedShape& y) {
+      return x.prediction.latency_s < y.prediction.latency_s;
+    });
+  }
   // Past max_results, the best single unit is still kept: the guarantee is measured against it.
   std::vector<RankedShape> out;
   bool single = false;
