@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "plan/measured_choice.h"
 #include "plan/segment_timer.h"
 
 namespace tandem::plan {
@@ -64,19 +65,26 @@ Status measure_slowdowns(const GraphForBatch& graphs, const std::vector<Unit>& u
   if (who.size() < 2) return Status::ok();
   std::vector<Unit> us;
   std::vector<const ir::Graph*> ptrs;
-  std::vector<double> alone;
   for (size_t k = 0; k < who.size(); ++k) {
     us.push_back(units[who[k]]);
     ptrs.push_back(&segs[k]);
-    auto t = o.time_segment ? o.time_segment(units[who[k]], segs[k]) : time_segment(units[who[k]], segs[k], o.runs);
-    if (!t) return t.status().with_context("timing unit '" + units[who[k]].name() + "' alone");
-    alone.push_back(*t);
   }
-  say(o, "profile: all units at once, batch " + std::to_string(batch));
-  auto together = o.time_together ? o.time_together(us, ptrs) : time_segments_together(us, ptrs, o.runs);
-  if (!together) return together.status();
-  for (size_t k = 0; k < who.size(); ++k)
-    p.units[who[k]].slowdown = std::max(1.0, alone[k] > 0 ? (*together)[k] / alone[k] : 1.0);
+  // Alone then together, `slowdown_rounds` times; per unit the median of the ratios: one busy
+  // moment on a shared machine must not make a unit look twice as slow for good.
+  std::vector<std::vector<double>> ratios(who.size());
+  for (int round = 0; round < std::max(o.slowdown_rounds, 1); ++round) {
+    std::vector<double> alone;
+    for (size_t k = 0; k < who.size(); ++k) {
+      auto t = o.time_segment ? o.time_segment(us[k], segs[k]) : time_segment(us[k], segs[k], o.runs);
+      if (!t) return t.status().with_context("timing unit '" + us[k].name() + "' alone");
+      alone.push_back(*t);
+    }
+    say(o, "profile: all units at once, batch " + std::to_string(batch) + ", round " + std::to_string(round + 1));
+    auto together = o.time_together ? o.time_together(us, ptrs) : time_segments_together(us, ptrs, o.runs);
+    if (!together) return together.status();
+    for (size_t k = 0; k < who.size(); ++k) ratios[k].push_back(alone[k] > 0 ? (*together)[k] / alone[k] : 1.0);
+  }
+  for (size_t k = 0; k < who.size(); ++k) p.units[who[k]].slowdown = std::max(1.0, median(ratios[k]));
   return Status::ok();
 }
 
@@ -142,7 +150,9 @@ Result<ProfileResult> profile_units(const GraphForBatch& graphs, const std::vect
   if (!o.cache_dir.empty()) {
     path = profile_cache_path(o.cache_dir, p);
     std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
+    if (o.refresh) {
+      res.note = "asked to measure again";
+    } else if (std::filesystem::exists(path, ec)) {
       auto cached = load_profile(path);
       if (!cached) {
         res.note = "cached profile unreadable (" + cached.status().message() + ")";

@@ -5,7 +5,8 @@
 // refuses (where the seed's front must end), plus up to `max_cuts` cuts spread evenly over the
 // model's FLOPs. Pieces between them are timed on every unit that runs them at each profiled
 // batch size and fitted as fixed + per image. Then every unit runs its longest runnable prefix at
-// the largest profiled batch alone and all at once: the ratio is its slowdown beside the others.
+// the largest profiled batch alone and all at once, in several rounds: the median ratio is its
+// slowdown beside the others.
 // Copies: units that work in host memory (cpu, reference) cost nothing; other units take
 // `device_copy_s_per_byte` (not measured here yet: it needs the backend's copy engine).
 //
@@ -37,6 +38,8 @@ struct ProfileOptions {
   std::vector<int64_t> batches = {1, 8};  // batch sizes timed (the fit needs two)
   int max_cuts = 6;                       // evenly spread candidate cuts (besides the needed ones)
   int runs = 3;                           // timed runs per measurement (median)
+  int slowdown_rounds = 3;                // alone-then-together rounds for the slowdown (median)
+  bool refresh = false;                   // measure even when the cache has this profile
   std::string cache_dir;                  // empty: no cache
   std::string machine;                    // identity (profile.h); the units part is the unit spec
   std::string model;

@@ -130,6 +130,31 @@ TEST_F(Profiler, MeasuresFitsAndCachesAndRemeasuresAStaleProfile) {
   EXPECT_GT(timed_, before);
 }
 
+// One busy round (3x) among three: the slowdown is the median ratio, 1.5x, not a mean.
+TEST_F(Profiler, SlowdownIsTheMedianOfRounds) {
+  int round = 0;
+  o_.cache_dir.clear();
+  o_.time_together = [this, &round](const std::vector<Unit>& us, const std::vector<const ir::Graph*>& segs)
+      -> Result<std::vector<double>> {
+    const double f = round++ == 0 ? 3.0 : 1.5;
+    std::vector<double> v;
+    for (size_t i = 0; i < us.size(); ++i) v.push_back(f * *o_.time_segment(us[i], *segs[i]));
+    return v;
+  };
+  auto r = profile_units(graphs_, units_, o_);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(round, 3);
+  EXPECT_NEAR(r->profile.units[0].slowdown, 1.5, 1e-9);
+  EXPECT_NEAR(r->profile.units[1].slowdown, 1.5, 1e-9);
+  // refresh: measured although the cache has it
+  o_.cache_dir = dir_.string();
+  ASSERT_TRUE(profile_units(graphs_, units_, o_).is_ok());
+  o_.refresh = true;
+  auto again = profile_units(graphs_, units_, o_);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_FALSE(again->from_cache);
+}
+
 TEST_F(Profiler, RealTimingsGivePositiveCosts) {
   o_.time_segment = nullptr;
   o_.time_together = nullptr;

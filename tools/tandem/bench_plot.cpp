@@ -69,7 +69,7 @@ Status run_bench_simulated(const BenchOptions& o, const std::vector<int64_t>& ba
   }
   TANDEM_ASSIGN_OR_RETURN(auto pb, parse_batch_list(o.profile_batches, "--profile-batches"));
   std::string note;
-  TANDEM_ASSIGN_OR_RETURN(plan::Profile p, get_profile(ProfileSource{o.model, o.units, o.shape, o.profile, pb, 6, false},
+  TANDEM_ASSIGN_OR_RETURN(plan::Profile p, get_profile(ProfileSource{o.model, o.units, o.shape, o.profile, pb, 6, false, o.reprofile},
                                                        m.get(), note));
   std::printf("%s\nsimulated: predicted by the cost model, nothing runs\n%-7s", note.c_str(), "batch");
   for (const auto& u : p.units) std::printf(" %14s", u.unit.c_str());

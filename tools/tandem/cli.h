@@ -50,6 +50,7 @@ struct BenchOptions {
   std::string profile;         // --profile FILE: the profile for --tuned / --simulate instead of measuring
   std::string profile_batches = "1,8";
   bool simulate = false;       // predict the curves from the profile; run nothing
+  bool reprofile = false;      // measure the profile again even when it is cached
 };
 
 struct TuneOptions {
@@ -67,6 +68,7 @@ struct TuneOptions {
   double seconds = 0.2;        // per round
   int max_cuts = 6;            // candidate cuts spread over the model (plus the needed ones)
   int show = 10;               // rows of the ranking printed
+  bool reprofile = false;      // measure the profile again even when it is cached
 };
 
 struct CacheOptions {

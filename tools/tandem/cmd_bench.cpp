@@ -163,7 +163,7 @@ Status run_bench(const BenchOptions& o) {
       m = std::make_unique<TuneModel>(std::move(tm));
     }
     std::string note;
-    TANDEM_ASSIGN_OR_RETURN(profile, get_profile(ProfileSource{o.model, o.units, o.shape, o.profile, pb, 6, false}, m.get(), note));
+    TANDEM_ASSIGN_OR_RETURN(profile, get_profile(ProfileSource{o.model, o.units, o.shape, o.profile, pb, 6, false, o.reprofile}, m.get(), note));
     std::printf("%s\n", note.c_str());
   }
   // Each unit alone, by its spec text (options kept), then all together.

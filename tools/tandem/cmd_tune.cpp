@@ -74,7 +74,7 @@ Status run_tune(const TuneOptions& o) {
     TANDEM_ASSIGN_OR_RETURN(TuneModel tm, load_tune_model(o.model, o.units, o.shape));
     m = std::make_unique<TuneModel>(std::move(tm));
   }
-  ProfileSource src{o.model, o.units, o.shape, o.profile, profile_batches, o.max_cuts, false};
+  ProfileSource src{o.model, o.units, o.shape, o.profile, profile_batches, o.max_cuts, false, o.reprofile};
   std::string note;
   TANDEM_ASSIGN_OR_RETURN(plan::Profile profile, get_profile(src, m.get(), note));
   std::printf("%s\n", note.c_str());

@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_flag("--tuned", bench.tuned, "Add the tuned plan (searched on the profile at each batch) as a configuration");
   bench_cmd->add_option("--profile", bench.profile, "Unit profiles from this file (for --tuned, --simulate) instead of measuring");
   bench_cmd->add_option("--profile-batches", bench.profile_batches, "Batch sizes the profile times")->capture_default_str();
+  bench_cmd->add_flag("--reprofile", bench.reprofile, "Measure the profile again even when it is cached");
   bench_cmd->add_flag("--simulate", bench.simulate, "Predict each unit alone and the tuned plan from the profile; run nothing");
 
   tandem::cli::TuneOptions tune;
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   tune_cmd->add_option("--save", tune.save, "Write the chosen plan (with batch and profile) as JSON for run/bench --plan");
   tune_cmd->add_option("--profile", tune.profile, "Load unit profiles from this file instead of measuring (profiles/*.json)");
+  tune_cmd->add_flag("--reprofile", tune.reprofile, "Measure the profile again even when it is cached (after a busy spell)");
   tune_cmd->add_flag("--simulate", tune.simulate, "Predict only; run nothing (with --profile: hardware that is not here)");
   tune_cmd->add_option("--top", tune.top, "Best predictions to measure")->capture_default_str()->check(CLI::PositiveNumber);
   tune_cmd->add_option("--rounds", tune.rounds, "Timed rounds of the finalists (median)")->capture_default_str()->check(CLI::PositiveNumber);

@@ -89,6 +89,7 @@ Result<plan::Profile> get_profile(const ProfileSource& src, const TuneModel* m, 
   po.machine = machine_identity();
   po.model = m->identity;
   po.version = kTandemVersion;
+  po.refresh = src.refresh;
   if (!src.quiet)
     po.progress = [](const std::string& line) {
       std::printf("%s\n", line.c_str());

@@ -32,6 +32,7 @@ struct ProfileSource {
   std::vector<int64_t> batches;  // batch sizes to profile at
   int max_cuts = 6;
   bool quiet = false;            // no progress lines
+  bool refresh = false;          // measure even when the cache holds this profile
 };
 
 Result<TuneModel> load_tune_model(const std::string& model, const std::string& units, const std::string& shape);
