@@ -51,6 +51,7 @@ Status measure_slowdowns(const GraphForBatch& graphs, const std::vector<Unit>& u
   TANDEM_ASSIGN_OR_RETURN(std::vector<int> pos, positions(*g, p.cuts));
   std::vector<ir::Graph> segs;
   std::vector<size_t> who;
+  std::vector<std::pair<size_t, size_t>> span;  // pieces [first, last) each unit runs here
   segs.reserve(units.size());
   for (size_t u = 0; u < units.size(); ++u) {
     size_t first = 0;  // the unit's longest runnable run of pieces, from its first runnable one
@@ -61,6 +62,7 @@ Status measure_slowdowns(const GraphForBatch& graphs, const std::vector<Unit>& u
     TANDEM_ASSIGN_OR_RETURN(ir::Graph s, extract_segment(*g, pos[first], pos[last]));
     segs.push_back(std::move(s));
     who.push_back(u);
+    span.emplace_back(first, last);
   }
   if (who.size() < 2) return Status::ok();
   std::vector<Unit> us;
@@ -71,20 +73,36 @@ Status measure_slowdowns(const GraphForBatch& graphs, const std::vector<Unit>& u
   }
   // Alone then together, `slowdown_rounds` times; per unit the median of the ratios: one busy
   // moment on a shared machine must not make a unit look twice as slow for good.
-  std::vector<std::vector<double>> ratios(who.size());
+  std::vector<std::vector<double>> ratios(who.size()), alone_s(who.size());
   for (int round = 0; round < std::max(o.slowdown_rounds, 1); ++round) {
     std::vector<double> alone;
     for (size_t k = 0; k < who.size(); ++k) {
       auto t = o.time_segment ? o.time_segment(us[k], segs[k]) : time_segment(us[k], segs[k], o.runs);
       if (!t) return t.status().with_context("timing unit '" + us[k].name() + "' alone");
       alone.push_back(*t);
+      alone_s[k].push_back(*t);
     }
     say(o, "profile: all units at once, batch " + std::to_string(batch) + ", round " + std::to_string(round + 1));
     auto together = o.time_together ? o.time_together(us, ptrs) : time_segments_together(us, ptrs, o.runs);
     if (!together) return together.status();
     for (size_t k = 0; k < who.size(); ++k) ratios[k].push_back(alone[k] > 0 ? (*together)[k] / alone[k] : 1.0);
   }
-  for (size_t k = 0; k < who.size(); ++k) p.units[who[k]].slowdown = std::max(1.0, median(ratios[k]));
+  for (size_t k = 0; k < who.size(); ++k) {
+    UnitProfile& up = p.units[who[k]];
+    up.slowdown = std::max(1.0, median(ratios[k]));
+    // Pieces timed one by one add up to more than the same nodes compiled as one segment (each
+    // piece writes its output out and the next reads it back): scale the unit's pieces so that
+    // their sum matches its measured run over them (within 0.5x-2x: beyond that, a bad timing).
+    const auto pieces = p.time(who[k], span[k].first, span[k].second, batch);
+    if (pieces && *pieces > 0) {
+      const double scale = std::clamp(median(alone_s[k]) / *pieces, 0.5, 2.0);
+      for (auto& c : up.pieces)
+        if (c) {
+          c->fixed_s *= scale;
+          c->per_image_s *= scale;
+        }
+    }
+  }
   return Status::ok();
 }
 

@@ -6,7 +6,8 @@
 // model's FLOPs. Pieces between them are timed on every unit that runs them at each profiled
 // batch size and fitted as fixed + per image. Then every unit runs its longest runnable prefix at
 // the largest profiled batch alone and all at once, in several rounds: the median ratio is its
-// slowdown beside the others.
+// slowdown beside the others, and the median alone time rescales its pieces (pieces timed one
+// by one sum to more than one compiled run over them).
 // Copies: units that work in host memory (cpu, reference) cost nothing; other units take
 // `device_copy_s_per_byte` (not measured here yet: it needs the backend's copy engine).
 //

@@ -102,7 +102,14 @@ TEST_F(Profiler, MeasuresFitsAndCachesAndRemeasuresAStaleProfile) {
   EXPECT_TRUE(p.units[0].pieces.back().has_value());
   EXPECT_NEAR(p.units[0].slowdown, 1.5, 1e-9);
   ASSERT_TRUE(p.units[0].pieces[0].has_value());
-  EXPECT_NEAR(p.units[0].pieces[0]->fixed_s, 1e-4, 1e-9);
+  // The pieces (1e-4 s fixed each) are scaled so that together they take what one run over all
+  // of them takes at batch 8 (one 1e-4 s fixed cost).
+  auto g8 = graphs_(8);
+  ASSERT_TRUE(g8.is_ok());
+  const double whole = 8 * 1e-3 * static_cast<double>((*g8)->nodes.size()) + 1e-4;
+  ASSERT_TRUE(p.time(0, 0, p.piece_count(), 8).has_value());
+  EXPECT_NEAR(*p.time(0, 0, p.piece_count(), 8), whole, 1e-9);
+  EXPECT_GT(p.units[0].pieces[0]->fixed_s, 0.0);
   const int after_first = timed_;
   EXPECT_GT(after_first, 0);
 
