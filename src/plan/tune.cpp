@@ -59,6 +59,23 @@ Result<TuneResult> tune(const Profile& profile, const MeasurePlanFn& measure, co
   }
   res.chosen = finalists[ch.chosen];
   res.why = ch.why;
+  // A latency bound is checked on the measurement too: over it, the fastest measured candidate
+  // within it (the prediction let it in; the measurement decides).
+  if (o.search.latency_s > 0 && res.shapes[res.chosen].measured_latency_s > o.search.latency_s) {
+    int best = -1;
+    for (size_t f : finalists) {
+      const TunedShape& t = res.shapes[f];
+      if (t.measured_latency_s <= o.search.latency_s &&
+          (best < 0 || t.measured > res.shapes[static_cast<size_t>(best)].measured))
+        best = static_cast<int>(f);
+    }
+    std::ostringstream why;
+    why << "measured latency " << 1e3 * res.shapes[res.chosen].measured_latency_s << " ms of the fastest is over the "
+        << 1e3 * o.search.latency_s << " ms bound; "
+        << (best < 0 ? "no measured plan is within it, kept the fastest" : "the fastest measured within it");
+    if (best >= 0) res.chosen = static_cast<size_t>(best);
+    res.why = why.str();
+  }
   // The guarantee, checked on the medians (the choice's rule already demands more).
   if (single) {
     const size_t si = static_cast<size_t>(single - ranked.data());

@@ -35,5 +35,22 @@ TEST(Tune, MeasuresTheTopShapesAndKeepsTheGuarantee) {
   EXPECT_EQ(plan_to_short_string(sim->shapes[sim->chosen].plan), kCo);
 }
 
+// The prediction lets a plan under the latency bound; measured, it is over: the fastest measured
+// plan within the bound is kept.
+TEST(Tune, AMeasuredLatencyOverTheBoundLosesToOneWithin) {
+  Profile p = plan_test::synthetic_profile({plan_test::uniform_unit("a", 1, 0, 1e-3), plan_test::uniform_unit("b", 1, 0, 1e-3)}, 1);
+  TuneOptions o;
+  o.search.batches = {8};
+  o.search.latency_s = 0.02;
+  MeasurePlanFn m = [](const Plan& pl, int64_t, double) -> Result<PlanTiming> {
+    const bool co = pl.stages()[0].units.size() > 1;
+    return PlanTiming{co ? 1950.0 : 1000.0, co ? 0.03 : 0.008, {}};  // the pair: 30 ms measured
+  };
+  auto r = tune(p, m, o);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->shapes[r->chosen].plan.stages()[0].units.size(), 1u) << r->why;
+  EXPECT_NE(r->why.find("bound"), std::string::npos) << r->why;
+}
+
 }  // namespace
 }  // namespace tandem::plan
