@@ -130,7 +130,7 @@ Result<Choice> choose_plan_for_batch(const ir::Graph& graph, const std::vector<U
     return true;
   };
   add(seed, "seed");
-  if (spreads(seed)) {  // the seed's plan as written: at a small batch it may run on one unit
+  if (options.compare && spreads(seed)) {  // the seed's plan as written: at a batch it may run on one unit
     const int n = static_cast<int>(graph.nodes.size());
     for (const auto& u : units)
       if (u.supports_range(graph, 0, n).is_ok()) add(Plan::single_unit(u.name()), "single");

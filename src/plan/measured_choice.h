@@ -46,6 +46,9 @@ struct ChoiceOptions {
   // A plan that spreads work over several units is kept only when the median of its per-round
   // ratios to the best single unit exceeds 1 + co_margin and it was faster in every round.
   double co_margin = 0.03;
+  // false: choose_plan_for_batch returns the seed's plan as calibrated, timing nothing (the
+  // Engine's measure_plan = false).
+  bool compare = true;
   int64_t calibration_batch = 4;  // for the seed's default plan (default_plan.h)
   ThroughputFn calibrate;         // empty: real calibration runs (default_plan.h)
   // How the runtime runs a plan at the batch being chosen for (runtime::plan_at_batch: units

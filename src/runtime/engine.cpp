@@ -234,7 +234,8 @@ class PlanEngine final : public Engine {
     // Calibrate each unit at about the slice it will get: a GPU timed at batch 4 looks far slower
     // than it is at batch 1024, which would give the CPU too large a share.
     co.calibration_batch = std::max<int64_t>(4, batch / static_cast<int64_t>(given.size()));
-    if (per_batch_plans()) co.as_run = [batch](const plan::Plan& p) { return runtime::plan_at_batch(p, batch); };
+    co.compare = per_batch_plans();  // measure_plan off: the seed's plan as calibrated, for every batch
+    if (co.compare) co.as_run = [batch](const plan::Plan& p) { return runtime::plan_at_batch(p, batch); };
     std::map<std::string, std::unique_ptr<runtime::Runtime>> timed;  // by short form
     plan::MeasurePlanFn measure = [&](const plan::Plan& p, int64_t, double seconds) -> Result<plan::PlanTiming> {
       auto& rt = timed[plan::plan_to_short_string(p)];

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "plan/measured_choice.h"
+#include "plans/plan_test_util.h"
 #include "plans/scripted_timing.h"
 
 namespace tandem::plan {
@@ -70,6 +71,34 @@ TEST(MeasuredChoice, ErrorsPassThrough) {
   ChoiceOptions bad;
   bad.rounds = 0;
   EXPECT_FALSE(choose_by_measurement(candidates({kA}), scripted({{kA, {1}}}), bad).is_ok());
+}
+
+// The engine's choice on a real graph: the seed's plan, each unit alone, data-parallel, timed;
+// with compare off, the seed's plan untimed.
+TEST(MeasuredChoice, ChoosePlanForBatchTimesTheCandidatesUnlessToldNotTo) {
+  auto graphs = plan_test::graphs_for(plan_test::small_cnn(), {8, 3, 8, 8});
+  auto graph = plan_test::at_batch(graphs, 8);
+  ASSERT_TRUE(graph);
+  auto units = plan_test::units("reference:0, reference:1");
+  ChoiceOptions o;
+  o.calibrate = [](const Unit& u, const ir::Graph&) -> Result<double> { return u.name() == "reference:0-0" ? 300.0 : 100.0; };
+  std::map<std::string, int> calls;
+  auto m = scripted({{"all:reference:0-0=0.75,reference:1-1=0.25", {130}},
+                     {"all:reference:0-0", {100}},
+                     {"all:reference:1-1", {40}},
+                     {"all:reference:0-0=0.714286,reference:1-1=0.285714", {120}}},  // by the rates alone
+                    &calls);
+  auto ch = choose_plan_for_batch(*graph, units, graphs, 8, m, o);
+  ASSERT_TRUE(ch.is_ok()) << ch.status().to_string();
+  EXPECT_EQ(plan_to_short_string(ch->plan), "all:reference:0-0=0.75,reference:1-1=0.25") << ch->why;
+  EXPECT_EQ(calls["all:reference:0-0"], 3);  // a finalist: three rounds
+  EXPECT_EQ(calls["all:reference:1-1"], 1);
+  calls.clear();
+  o.compare = false;
+  auto seed = choose_plan_for_batch(*graph, units, graphs, 8, m, o);
+  ASSERT_TRUE(seed.is_ok());
+  EXPECT_EQ(plan_to_short_string(seed->plan), "all:reference:0-0=0.75,reference:1-1=0.25");
+  EXPECT_TRUE(calls.empty());
 }
 
 }  // namespace
