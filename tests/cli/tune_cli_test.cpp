@@ -120,6 +120,27 @@ TEST_F(TuneCli, SavedPlanRunsWithTheSingleUnitsOutputs) {
   EXPECT_LE(worst, 1e-5);
 }
 
+// tune keeps its profile in the cache folder; the second tune reads it; tandem cache lists it and
+// --clear removes it.
+TEST_F(TuneCli, ProfileIsCachedListedAndCleared) {
+  const std::string env = "TANDEM_CACHE_DIR=" + path("cache");
+  const std::vector<std::string> args{"tune", model("paddle_style.onnx"), "--units", "cpu:0,cpu:1", "--shape", "1x3x32x32",
+                                      "--batches", "2", "--profile-batches", "1,2", "--max-cuts", "1", "--top", "1",
+                                      "--rounds", "1", "--seconds", "0.01"};
+  CmdResult first = tandem(args, env);
+  ASSERT_EQ(first.rc, 0) << first.err;
+  EXPECT_NE(first.out.find("profile: measured"), std::string::npos) << first.out;
+  CmdResult second = tandem(args, env);
+  ASSERT_EQ(second.rc, 0) << second.err;
+  EXPECT_NE(second.out.find("profile: cached"), std::string::npos) << second.out;
+  CmdResult listed = tandem({"cache"}, env);
+  EXPECT_NE(listed.out.find("a unit profile"), std::string::npos) << listed.out;
+  CmdResult cleared = tandem({"cache", "--clear"}, env);
+  EXPECT_NE(cleared.out.find("removed 1 file"), std::string::npos) << cleared.out;
+  CmdResult third = tandem(args, env);
+  EXPECT_NE(third.out.find("profile: measured"), std::string::npos) << third.out;
+}
+
 TEST_F(TuneCli, SimulatesAShippedJetsonProfile) {
   const std::string saved = path("orin.json");
   CmdResult r = tandem({"tune", "--profile", profile("jetson_agx_orin_resnet50.json"), "--simulate", "--batches",
