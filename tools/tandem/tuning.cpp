@@ -88,7 +88,7 @@ Result<plan::Profile> get_profile(const ProfileSource& src, const TuneModel* m, 
   po.cache_dir = cache_dir();
   po.machine = machine_identity();
   po.model = m->identity;
-  po.version = kTandemVersion;
+  po.version = std::string(kTandemVersion) + " " + kProfilerRevision;
   po.refresh = src.refresh;
   if (!src.quiet)
     po.progress = [](const std::string& line) {

@@ -17,6 +17,9 @@
 namespace tandem::cli {
 
 inline constexpr const char* kTandemVersion = "0.1.0";
+// Part of a cached profile's identity: bumped when the profiler measures differently, so that
+// profiles from before are stale.
+inline constexpr const char* kProfilerRevision = "profiler-2";
 
 // The model loaded for tuning: its graph specialised per batch, its units, a sample input.
 struct TuneModel {
