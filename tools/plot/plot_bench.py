@@ -7,6 +7,7 @@ Run by `tandem bench --plot OUT.png`; exits 3 with one line when matplotlib is m
 """
 import argparse
 import json
+import os
 import sys
 
 
@@ -77,7 +78,7 @@ def main():
     h2, l2 = ax2.get_legend_handles_labels()
     ax.set_ylim(0, None)
     ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=7, framealpha=0.9)
-    title = args.title or bench.get("title") or f'{bench.get("model", "")} on {bench.get("units", "")}'
+    title = args.title or bench.get("title") or f'{os.path.basename(bench.get("model", ""))} on {bench.get("units", "")}'
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(args.out_png)
