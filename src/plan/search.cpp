@@ -164,14 +164,24 @@ std::vector<RankedShape> search_shapes(const Profile& p, const SearchOptions& o)
   std::vector<size_t> whole;
   for (size_t u = 0; u < p.units.size(); ++u)
     if (runs(p, u, 0, n)) whole.push_back(u);
-  for (int64_t batch : o.batches) {
-    if (batch <= 0) continue;
+  std::vector<int64_t> batches;
+  for (int64_t b : o.batches) {
+    if (b <= 0) continue;
+    if (o.images > 0) b = std::min(b, o.images);
+    if (std::find(batches.begin(), batches.end(), b) == batches.end()) batches.push_back(b);
+  }
+  for (int64_t batch : batches) {
     auto consider = [&](PlanShape s, const char* kind) {
       s.batch = batch;
       s = balance_rows(p, std::move(s));
       Prediction pr = predict(p, s);
       if (!pr.feasible || (o.latency_s > 0 && pr.latency_s > o.latency_s)) return;
-      all.push_back(RankedShape{std::move(s), pr, kind});
+      double score = pr.images_per_s;
+      if (o.images > 0) {
+        const double more = static_cast<double>((o.images + batch - 1) / batch - 1);
+        score = static_cast<double>(o.images) / (pr.latency_s + more * static_cast<double>(batch) / pr.images_per_s);
+      }
+      all.push_back(RankedShape{std::move(s), pr, kind, score});
     };
     for (size_t u : whole) consider(PlanShape{{ShapeStage{0, n, {u}, {}}}, batch}, "single");
     for (const auto& s : subsets(whole, 2, o.max_subset_units))
@@ -203,17 +213,16 @@ std::vector<RankedShape> search_shapes(const Profile& p, const SearchOptions& o)
               }
   }
   std::stable_sort(all.begin(), all.end(), [](const RankedShape& x, const RankedShape& y) {
-    const double tol = 1e-9 * std::max(x.prediction.images_per_s, y.prediction.images_per_s);
-    if (std::abs(x.prediction.images_per_s - y.prediction.images_per_s) > tol)
-      return x.prediction.images_per_s > y.prediction.images_per_s;
+    const double tol = 1e-9 * std::max(x.score, y.score);
+    if (std::abs(x.score - y.score) > tol) return x.score > y.score;
     const size_t ux = units_used(x.shape), uy = units_used(y.shape);
     if (ux != uy) return ux < uy;
     return x.shape.stages.size() < y.shape.stages.size();
   });
   // Shapes that balanced to the same rows (a unit left with none) are one plan: keep the first.
   if (!all.empty() && o.near > 0) {  // near-ties first, by latency
-    const double floor = all[0].prediction.images_per_s * (1 - o.near);
-    auto end = std::find_if(all.begin(), all.end(), [&](const RankedShape& r) { return r.prediction.images_per_s < floor; });
+    const double floor = all[0].score * (1 - o.near);
+    auto end = std::find_if(all.begin(), all.end(), [&](const RankedShape& r) { return r.score < floor; });
     std::stable_sort(all.begin(), end, [](const RankedShape& x, const RankedShape& y) {
       return x.prediction.latency_s < y.prediction.latency_s;
     });

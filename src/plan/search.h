@@ -27,6 +27,10 @@ namespace tandem::plan {
 struct SearchOptions {
   std::vector<int64_t> batches = {1, 2, 4, 8, 16, 32, 64, 128, 256};
   double latency_s = 0;          // > 0: predicted latency of one batch must be within it
+  // > 0: an offline run of this many images: batches above it become it, and shapes rank by the
+  // predicted time of all of them (the first batch's latency, then one batch period per further
+  // batch; the last, partial batch priced as a full one) instead of by streaming throughput.
+  int64_t images = 0;
   size_t max_results = 20;       // best shapes returned
   size_t max_subset_units = 10;  // subsets are enumerated up to this many units (2^n shapes)
   bool three_stage_pipelines = true;
@@ -41,6 +45,7 @@ struct RankedShape {
   PlanShape shape;
   Prediction prediction;
   std::string kind;  // "single", "data-parallel", "front/tail", "pipeline"
+  double score = 0;  // what the ranking sorts by: images/s streaming, or over SearchOptions::images
 };
 
 // Every shape above, best predicted throughput first (at most max_results). Empty when no shape

@@ -189,6 +189,23 @@ TEST(Search, ALatencyBoundShrinksTheBatch) {
   EXPECT_TRUE(search_shapes(p, o).empty());
 }
 
+// 10 ms + 1 ms per image. Ten images offline: one batch of 10 (20 ms) beats 8 + 2 (two 18 ms
+// periods) though batch 256 streams faster; 1000 images: batch 256 (4 batches) again.
+TEST(Search, AnOfflineRunOfNImagesChoosesItsChunks) {
+  Profile p = synthetic_profile({uniform_unit("gpu", 1, 10e-3, 1e-3)}, 1);
+  SearchOptions o;
+  o.near = 0;
+  o.images = 10;
+  auto few = search_shapes(p, o);
+  ASSERT_FALSE(few.empty());
+  EXPECT_EQ(few[0].shape.batch, 10);
+  EXPECT_NEAR(few[0].score, 10 / 20e-3, 1e-6);
+  o.images = 1000;
+  auto many = search_shapes(p, o);
+  ASSERT_FALSE(many.empty());
+  EXPECT_EQ(many[0].shape.batch, 256);
+}
+
 TEST(CostModel, SlowdownAppliesOnlyWhenSeveralUnitsAreBusy) {
   Profile p = synthetic_profile({uniform_unit("a", 1, 0, 1e-3, 2.0), uniform_unit("b", 1, 0, 1e-3, 2.0)}, 1);
   Prediction alone = predict(p, PlanShape{{{0, 1, {0}, {10}}}, 10});

@@ -60,6 +60,7 @@ struct TuneOptions {
   std::string batches = "1,2,4,8,16,32,64,128,256";  // batch sizes the search may choose
   std::string profile_batches = "1,8";               // batch sizes the profile times
   double latency_ms = 0;       // > 0: throughput under this latency of one batch (streaming)
+  int64_t images = 0;          // > 0: an offline run of this many images (chooses the chunking)
   std::string save;            // plan JSON (with its profile) for tandem run|bench --plan
   std::string profile;         // load this profile instead of measuring
   bool simulate = false;       // predict only: nothing runs

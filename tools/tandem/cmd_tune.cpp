@@ -49,6 +49,7 @@ Status save(const TuneOptions& o, const plan::TuneResult& r, const plan::Profile
   j["batch"] = c.ranked.shape.batch;
   nlohmann::ordered_json t{{"model", o.model}, {"units", o.units}, {"simulated", r.simulated}, {"why", r.why}};
   if (o.latency_ms > 0) t["latency_ms"] = o.latency_ms;
+  if (o.images > 0) t["images"] = o.images;
   t["chosen"] = shape_json(c);
   t["candidates"] = nlohmann::ordered_json::array();
   for (const auto& s : r.shapes) t["candidates"].push_back(shape_json(s));
@@ -84,6 +85,7 @@ Status run_tune(const TuneOptions& o) {
   plan::TuneOptions to;
   to.search.batches = batches;
   to.search.latency_s = o.latency_ms / 1e3;
+  to.search.images = o.images;
   to.measure_top = static_cast<size_t>(o.top);
   to.choice.rounds = o.rounds;
   to.choice.round_seconds = o.seconds;

@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   tune_cmd->add_option("--profile-batches", tune.profile_batches, "Batch sizes the profile times")->capture_default_str();
   tune_cmd->add_option("--latency-ms", tune.latency_ms, "Best throughput with one batch within this latency (streaming)")
       ->check(CLI::PositiveNumber);
+  tune_cmd->add_option("--images", tune.images, "Offline run of this many images: rank by the time of all of them (the chunking)")
+      ->check(CLI::PositiveNumber);
   tune_cmd->add_option("--save", tune.save, "Write the chosen plan (with batch and profile) as JSON for run/bench --plan");
   tune_cmd->add_option("--profile", tune.profile, "Load unit profiles from this file instead of measuring (profiles/*.json)");
   tune_cmd->add_flag("--reprofile", tune.reprofile, "Measure the profile again even when it is cached (after a busy spell)");
