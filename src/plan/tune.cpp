@@ -30,6 +30,15 @@ Result<TuneResult> tune(const Profile& profile, const MeasurePlanFn& measure, co
   // Finalists: the top few by prediction, and the best single unit (the guarantee's yardstick).
   std::vector<size_t> finalists;
   for (size_t i = 0; i < res.shapes.size() && finalists.size() < o.measure_top; ++i) finalists.push_back(i);
+  // The best of each kind too: the model's error differs by kind (on two CPU core groups it
+  // over-predicted front/tail plans by ~10% and not data-parallel ones), so a kind the model
+  // ranks just below the top must still get measured.
+  if (o.measure_each_kind)
+    for (size_t i = 0; i < res.shapes.size(); ++i) {
+      bool have = false;
+      for (size_t f : finalists) have |= res.shapes[f].ranked.kind == res.shapes[i].ranked.kind;
+      if (!have) finalists.push_back(i);
+    }
   const RankedShape* single = best_single(ranked);
   if (single) {
     const size_t si = static_cast<size_t>(single - ranked.data());

@@ -18,6 +18,7 @@ struct TuneOptions {
   SearchOptions search;
   ChoiceOptions choice;     // rounds, round_seconds, co_margin of the measured choice
   size_t measure_top = 3;   // best predicted shapes measured (the best single unit is added)
+  bool measure_each_kind = true;  // and the best predicted of each kind (data-parallel, front/tail, ...)
   // The guarantee checked after the choice: a chosen co-execution plan measured below this
   // fraction of the best single unit is replaced by that unit.
   double never_worse_fraction = 0.98;

@@ -52,5 +52,31 @@ TEST(Tune, AMeasuredLatencyOverTheBoundLosesToOneWithin) {
   EXPECT_NE(r->why.find("bound"), std::string::npos) << r->why;
 }
 
+// Only the top prediction by rank, but the best of each kind is measured too: the data-parallel
+// plan that measures fastest wins even when the model ranks a front/tail plan first.
+TEST(Tune, TheBestOfEachKindIsMeasured) {
+  Profile p = plan_test::synthetic_profile({plan_test::uniform_unit("a", 2, 0, 1e-3), plan_test::uniform_unit("b", 2, 0, 1e-3)}, 2);
+  p.units[1].pieces[1] = LinearCost{0, 5e-3};  // b is slow on the tail: front/tail plans rank well
+  TuneOptions o;
+  o.search.batches = {8};
+  o.measure_top = 1;
+  std::map<std::string, int> kinds;
+  MeasurePlanFn m = [&](const Plan& pl, int64_t, double) -> Result<PlanTiming> {
+    const std::string kind = pl.stages().size() > 1 ? "staged" : pl.stages()[0].units.size() > 1 ? "dp" : "single";
+    ++kinds[kind];
+    return PlanTiming{kind == "dp" ? 1900.0 : kind == "staged" ? 1500.0 : 1000.0, 0.004, {}};
+  };
+  auto r = tune(p, m, o);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_GT(kinds["dp"], 0);
+  EXPECT_GT(kinds["staged"], 0);
+  EXPECT_EQ(r->shapes[r->chosen].ranked.kind, "data-parallel") << r->why;
+  o.measure_each_kind = false;
+  kinds.clear();
+  auto only_top = tune(p, m, o);
+  ASSERT_TRUE(only_top.is_ok());
+  EXPECT_EQ(kinds.size(), 2u);  // the top shape and the best single unit
+}
+
 }  // namespace
 }  // namespace tandem::plan
