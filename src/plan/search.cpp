@@ -142,6 +142,33 @@ std::vector<std::vector<size_t>> subsets(const std::vector<size_t>& from, size_t
   return out;
 }
 
+// `s` as the runtime runs it: units left with no rows leave their stage, neighbouring stages on
+// the same single unit merge (like runtime::plan_at_batch).
+PlanShape normalized(PlanShape s) {
+  std::vector<ShapeStage> out;
+  for (ShapeStage st : s.stages) {
+    ShapeStage kept{st.begin, st.end, {}, {}};
+    for (size_t k = 0; k < st.units.size(); ++k)
+      if (st.rows[k] > 0) {
+        kept.units.push_back(st.units[k]);
+        kept.rows.push_back(st.rows[k]);
+      }
+    if (!out.empty() && out.back().units.size() == 1 && kept.units.size() == 1 && out.back().units[0] == kept.units[0])
+      out.back().end = kept.end;
+    else
+      out.push_back(std::move(kept));
+  }
+  s.stages = std::move(out);
+  return s;
+}
+
+const char* kind_of(const PlanShape& s) {
+  if (s.stages.size() == 1) return s.stages[0].units.size() == 1 ? "single" : "data-parallel";
+  for (const auto& st : s.stages)
+    if (st.units.size() > 1) return "front/tail";
+  return "pipeline";
+}
+
 }  // namespace
 
 PlanShape balance_rows(const Profile& p, PlanShape shape) {
@@ -171,9 +198,10 @@ std::vector<RankedShape> search_shapes(const Profile& p, const SearchOptions& o)
     if (std::find(batches.begin(), batches.end(), b) == batches.end()) batches.push_back(b);
   }
   for (int64_t batch : batches) {
-    auto consider = [&](PlanShape s, const char* kind) {
+    auto consider = [&](PlanShape s) {
       s.batch = batch;
-      s = balance_rows(p, std::move(s));
+      s = normalized(balance_rows(p, std::move(s)));
+      const char* kind = kind_of(s);
       Prediction pr = predict(p, s);
       if (!pr.feasible || (o.latency_s > 0 && pr.latency_s > o.latency_s)) return;
       double score = pr.images_per_s;
@@ -183,9 +211,9 @@ std::vector<RankedShape> search_shapes(const Profile& p, const SearchOptions& o)
       }
       all.push_back(RankedShape{std::move(s), pr, kind, score});
     };
-    for (size_t u : whole) consider(PlanShape{{ShapeStage{0, n, {u}, {}}}, batch}, "single");
+    for (size_t u : whole) consider(PlanShape{{ShapeStage{0, n, {u}, {}}}, batch});
     for (const auto& s : subsets(whole, 2, o.max_subset_units))
-      consider(PlanShape{{ShapeStage{0, n, s, {}}}, batch}, "data-parallel");
+      consider(PlanShape{{ShapeStage{0, n, s, {}}}, batch});
     for (size_t c = 1; c < n; ++c) {
       std::vector<size_t> front, tail;
       for (size_t u = 0; u < p.units.size(); ++u) {
@@ -195,8 +223,7 @@ std::vector<RankedShape> search_shapes(const Profile& p, const SearchOptions& o)
       for (const auto& s : subsets(front, 1, o.max_subset_units))
         for (size_t t : tail) {
           if (s.size() == 1 && s[0] == t) continue;  // that is the unit alone
-          consider(PlanShape{{ShapeStage{0, c, s, {}}, ShapeStage{c, n, {t}, {}}}, batch},
-                   s.size() == 1 ? "pipeline" : "front/tail");
+          consider(PlanShape{{ShapeStage{0, c, s, {}}, ShapeStage{c, n, {t}, {}}}, batch});
         }
     }
     if (o.three_stage_pipelines && p.units.size() >= 3)
@@ -208,8 +235,7 @@ std::vector<RankedShape> search_shapes(const Profile& p, const SearchOptions& o)
                 if (a == b || b == d || a == d) continue;
                 if (!runs(p, a, 0, c1) || !runs(p, b, c1, c2) || !runs(p, d, c2, n)) continue;
                 consider(PlanShape{{ShapeStage{0, c1, {a}, {}}, ShapeStage{c1, c2, {b}, {}}, ShapeStage{c2, n, {d}, {}}},
-                                   batch},
-                         "pipeline");
+                                   batch});
               }
   }
   std::stable_sort(all.begin(), all.end(), [](const RankedShape& x, const RankedShape& y) {

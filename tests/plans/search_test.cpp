@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <random>
+#include <set>
 
 #include "plan/cost_model.h"
 #include "plan/search.h"
@@ -171,6 +172,26 @@ TEST(Search, AFarSlowerUnitGetsASmallOrNoShare) {
   for (const auto& st : plan->stages())
     for (const auto& su : st.units)
       if (su.unit == "slow") EXPECT_LE(su.share, 0.02) << plan_to_short_string(*plan);
+}
+
+// A unit balanced to no rows leaves its stage: such shapes are the plan the runtime runs (a single
+// unit, a pipeline), listed once, under that kind.
+TEST(Search, ShapesAreListedOnceAsTheRuntimeRunsThem) {
+  Profile p = synthetic_profile({uniform_unit("fast", 2, 1e-4, 1e-4), uniform_unit("slow", 2, 1e-2, 1e-1)}, 2);
+  SearchOptions o;
+  o.batches = {1, 4};
+  o.max_results = 1000;
+  auto ranked = search_shapes(p, o);
+  std::set<std::string> seen;
+  for (const auto& r : ranked) {
+    auto plan = shape_to_plan(p, r.shape);
+    ASSERT_TRUE(plan.is_ok());
+    const std::string key = plan_to_short_string(*plan) + " @" + std::to_string(r.shape.batch);
+    EXPECT_TRUE(seen.insert(key).second) << key << " twice";
+    for (const auto& st : r.shape.stages)
+      for (int64_t rows : st.rows) EXPECT_GT(rows, 0) << key;
+    if (r.kind == "single") EXPECT_EQ(plan->stages().size() + plan->stages()[0].units.size(), 2u) << key;
+  }
 }
 
 TEST(Search, ALatencyBoundShrinksTheBatch) {
