@@ -38,6 +38,11 @@ def main():
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    # What else ran: the busiest other processes at the start (the dev machine is shared).
+    ps = subprocess.run(["ps", "-eo", "ni,pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout
+    others = "; ".join(" ".join(l.split()) for l in ps.splitlines()[1:4])
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for b in a.batches.split(","):
@@ -54,6 +59,7 @@ def main():
              f"- machine: {platform.node()}, {os.cpu_count()} cores, {cpu_model()}",
              f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
              f"- commit: {commit}",
+             f"- load average at the start: {load}; busiest processes then (nice, %cpu, name): {others}",
              f"- command: `{sys.executable} {' '.join(sys.argv)}` (one `tandem tune ... --batches B` per batch)",
              "- error = measured / predicted - 1; measured = median of the rounds",
              "", "| batch | plan | kind | predicted/s | measured/s | error | chosen |", "|---|---|---|---|---|---|---|"]
