@@ -7,7 +7,6 @@
 #include "tandem/engine.h"
 
 #include <algorithm>
-#include <chrono>
 #include <optional>
 #include <sstream>
 
