@@ -52,12 +52,30 @@ Result<UnitProfile> unit_from_json(const Json& ju, const std::string& where) {
     LinearCost c;
     TANDEM_RETURN_IF_ERROR(get_number(jp, "fixed_s", c.fixed_s, pw));
     TANDEM_RETURN_IF_ERROR(get_number(jp, "per_image_s", c.per_image_s, pw));
+    if (jp.contains("points")) {
+      if (!jp["points"].is_array()) return invalid_argument("profile: " + pw + ".points must be an array");
+      for (const auto& pt : jp["points"]) {
+        if (!pt.is_array() || pt.size() != 2 || !pt[0].is_number_integer() || !pt[1].is_number())
+          return invalid_argument("profile: " + pw + ".points must hold [batch, seconds] pairs");
+        c.points.emplace_back(pt[0].get<int64_t>(), pt[1].get<double>());
+      }
+    }
     u.pieces.push_back(c);
   }
   return u;
 }
 
 }  // namespace
+
+double LinearCost::at(double x) const {
+  if (points.size() < 2) return fixed_s + per_image_s * x;
+  size_t i = 1;  // the segment [i-1, i] holding x, or the end one
+  while (i + 1 < points.size() && x > static_cast<double>(points[i].first)) ++i;
+  const double x0 = static_cast<double>(points[i - 1].first), x1 = static_cast<double>(points[i].first);
+  const double y0 = points[i - 1].second, y1 = points[i].second;
+  const double y = x1 > x0 ? y0 + (y1 - y0) * (x - x0) / (x1 - x0) : y1;
+  return std::max(y, 0.0);
+}
 
 LinearCost fit_linear(const std::vector<std::pair<int64_t, double>>& points) {
   if (points.empty()) return {};
@@ -90,11 +108,12 @@ std::optional<double> Profile::time(size_t u, size_t begin, size_t end, int64_t 
   if (images <= 0) return 0.0;
   const UnitProfile& up = units[u];
   const int64_t chunk = up.max_batch > 0 ? up.max_batch : images;
-  const int64_t chunks = (images + chunk - 1) / chunk;
+  const int64_t full = images / chunk, rest = images % chunk;
   double s = 0;
   for (size_t i = begin; i < end; ++i) {
     if (!up.pieces[i]) return std::nullopt;
-    s += static_cast<double>(chunks) * up.pieces[i]->fixed_s + up.pieces[i]->per_image_s * static_cast<double>(images);
+    s += static_cast<double>(full) * up.pieces[i]->at(static_cast<double>(chunk)) +
+         (rest > 0 ? up.pieces[i]->at(static_cast<double>(rest)) : 0.0);
   }
   return s;
 }
@@ -122,6 +141,11 @@ Status validate_profile(const Profile& p) {
     for (const auto& c : u.pieces) {
       if (c && (!finite_nonneg(c->fixed_s) || !finite_nonneg(c->per_image_s)))
         return invalid_argument(w + ": piece times must be finite and >= 0");
+      if (c)
+        for (size_t k = 0; k < c->points.size(); ++k)
+          if (c->points[k].first < 1 || !finite_nonneg(c->points[k].second) ||
+              (k > 0 && c->points[k].first <= c->points[k - 1].first))
+            return invalid_argument(w + ": piece points must be [batch >= 1, seconds >= 0], batches increasing");
       any |= c.has_value();
     }
     if (!any) return invalid_argument(w + " runs no piece");
@@ -147,8 +171,18 @@ std::string profile_to_json(const Profile& p) {
     Json ju{{"unit", u.unit}, {"spec", u.spec}, {"slowdown", u.slowdown}, {"copy_s_per_byte", u.copy_s_per_byte},
             {"max_batch", u.max_batch}};
     ju["pieces"] = Json::array();
-    for (const auto& c : u.pieces)
-      ju["pieces"].push_back(c ? Json{{"fixed_s", c->fixed_s}, {"per_image_s", c->per_image_s}} : Json(nullptr));
+    for (const auto& c : u.pieces) {
+      if (!c) {
+        ju["pieces"].push_back(Json(nullptr));
+        continue;
+      }
+      Json jp{{"fixed_s", c->fixed_s}, {"per_image_s", c->per_image_s}};
+      if (!c->points.empty()) {
+        jp["points"] = Json::array();
+        for (const auto& [b, t] : c->points) jp["points"].push_back(Json::array({b, t}));
+      }
+      ju["pieces"].push_back(jp);
+    }
     j["units"].push_back(ju);
   }
   return j.dump(2) + "\n";

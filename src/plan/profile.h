@@ -18,8 +18,9 @@
 //    "cuts": [{"tensor": "t", "bytes_per_image": 1234}, ...],
 //    "input_bytes_per_image": 602112, "batches": [1, 8],
 //    "units": [{"unit": "cpu:0-0", "spec": "cpu:0", "slowdown": 1.1, "copy_s_per_byte": 0,
-//               "max_batch": 0, "pieces": [{"fixed_s": 1e-4, "per_image_s": 2e-3}, null, ...]}]}
-// A null piece: the unit cannot run it.
+//               "max_batch": 0, "pieces": [{"fixed_s": 1e-4, "per_image_s": 2e-3,
+//                                           "points": [[1, 2.1e-3], [8, 1.6e-2]]}, null, ...]}]}
+// A null piece: the unit cannot run it. "points" is optional (measured profiles have it).
 #pragma once
 
 #include <cstdint>
@@ -33,11 +34,16 @@
 
 namespace tandem::plan {
 
-// Seconds for x images: fixed + per_image * x.
+// Seconds of one run over x images: fixed + per_image * x, or — when `points` holds measured
+// (batch, seconds) pairs, two or more, sorted by batch — the piecewise-linear curve through them,
+// extended past either end along its end segment (a GPU is flat until it fills, then linear; a
+// line fitted through batches 1 and 8 would miss that at 256). fixed/per_image are then the
+// least-squares line, used only as the search's starting point.
 struct LinearCost {
   double fixed_s = 0;
   double per_image_s = 0;
-  double at(double images) const { return fixed_s + per_image_s * images; }
+  std::vector<std::pair<int64_t, double>> points = {};
+  double at(double images) const;
   bool operator==(const LinearCost&) const = default;
 };
 

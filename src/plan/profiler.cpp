@@ -100,6 +100,7 @@ Status measure_slowdowns(const GraphForBatch& graphs, const std::vector<Unit>& u
         if (c) {
           c->fixed_s *= scale;
           c->per_image_s *= scale;
+          for (auto& pt : c->points) pt.second *= scale;
         }
     }
   }
@@ -219,8 +220,15 @@ Result<ProfileResult> profile_units(const GraphForBatch& graphs, const std::vect
     const bool host = units[u].spec.kind == "cpu" || units[u].spec.kind == "reference";
     up.copy_s_per_byte = host ? 0.0 : o.device_copy_s_per_byte;
     up.max_batch = units[u].options().max_batch;
-    for (size_t i = 0; i < pieces; ++i)
-      up.pieces.push_back(can[u][i] ? std::optional<LinearCost>(fit_linear(points[u][i])) : std::nullopt);
+    for (size_t i = 0; i < pieces; ++i) {
+      if (!can[u][i]) {
+        up.pieces.push_back(std::nullopt);
+        continue;
+      }
+      LinearCost c = fit_linear(points[u][i]);
+      c.points = points[u][i];  // batches ascending (p.batches is sorted)
+      up.pieces.push_back(std::move(c));
+    }
     p.units.push_back(std::move(up));
   }
   TANDEM_RETURN_IF_ERROR(measure_slowdowns(graphs, units, o, can, p));

@@ -25,10 +25,28 @@ TEST(Profile, FitLinearRecoversFixedAndPerImage) {
   EXPECT_GT(flat.fixed_s, 0);
 }
 
+// Measured points: the curve through them, extended along its end segments; the chunked time of
+// a unit with max_batch sums full chunks and the rest.
+TEST(Profile, PointsInterpolateAndExtend) {
+  LinearCost gpu{0, 0, {{1, 1.0e-3}, {64, 1.0e-3}, {256, 4.0e-3}}};  // flat until it fills
+  EXPECT_DOUBLE_EQ(gpu.at(32), 1.0e-3);
+  EXPECT_DOUBLE_EQ(gpu.at(160), 2.5e-3);
+  EXPECT_DOUBLE_EQ(gpu.at(512), 8.0e-3);
+  const LinearCost line{2e-3, 1e-3, {}};
+  EXPECT_DOUBLE_EQ(line.at(10), 12e-3);  // no points: the line
+  Profile p = plan_test::synthetic_profile({plan_test::FakeUnit{"gpu", {gpu}}}, 1);
+  p.units[0].max_batch = 256;
+  ASSERT_TRUE(p.time(0, 0, 1, 600).has_value());
+  EXPECT_NEAR(*p.time(0, 0, 1, 600), 2 * 4.0e-3 + gpu.at(88), 1e-12);
+  p.units[0].pieces[0]->points = {{8, 1e-3}, {4, 2e-3}};
+  EXPECT_FALSE(validate_profile(p).is_ok());  // batches must increase
+}
+
 TEST(Profile, JsonRoundTrip) {
   Profile p = plan_test::synthetic_profile({plan_test::uniform_unit("cuda:0", 3, 1e-4, 2e-4, 1.25),
                                             plan_test::uniform_unit("dla:0", 3, 3e-4, 1e-3)}, 3);
   p.units[1].pieces[2] = std::nullopt;
+  p.units[1].pieces[0]->points = {{1, 2e-3}, {8, 9e-3}};
   p.units[1].max_batch = 4096;
   p.units[0].copy_s_per_byte = 5e-11;
   p.batches = {1, 8};
