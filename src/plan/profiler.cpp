@@ -46,7 +46,9 @@ std::vector<std::vector<bool>> runnable(const ir::Graph& g, const std::vector<in
 Status measure_slowdowns(const GraphForBatch& graphs, const std::vector<Unit>& units, const ProfileOptions& o,
                          const std::vector<std::vector<bool>>& can, Profile& p) {
   if (units.size() < 2) return Status::ok();
-  const int64_t batch = *std::max_element(p.batches.begin(), p.batches.end());
+  int64_t batch = p.batches.front();  // sorted: the largest up to slowdown_batch
+  for (int64_t b : p.batches)
+    if (b <= o.slowdown_batch) batch = b;
   TANDEM_ASSIGN_OR_RETURN(auto g, graphs(batch));
   TANDEM_ASSIGN_OR_RETURN(std::vector<int> pos, positions(*g, p.cuts));
   std::vector<ir::Graph> segs;

@@ -4,8 +4,8 @@
 // Candidate cuts: for each unit that refuses some node, the last cut before the first node it
 // refuses (where the seed's front must end), plus up to `max_cuts` cuts spread evenly over the
 // model's FLOPs. Pieces between them are timed on every unit that runs them at each profiled
-// batch size and fitted as fixed + per image. Then every unit runs its longest runnable prefix at
-// the largest profiled batch alone and all at once, in several rounds: the median ratio is its
+// batch size (kept as points, and fitted as fixed + per image). Then every unit runs its longest
+// runnable prefix at `slowdown_batch` alone and all at once, in several rounds: the median ratio is its
 // slowdown beside the others, and the median alone time rescales its pieces (pieces timed one
 // by one sum to more than one compiled run over them).
 // Copies: units that work in host memory (cpu, reference) cost nothing; other units take
@@ -40,6 +40,7 @@ struct ProfileOptions {
   int max_cuts = 6;                       // evenly spread candidate cuts (besides the needed ones)
   int runs = 3;                           // timed runs per measurement (median)
   int slowdown_rounds = 3;                // alone-then-together rounds for the slowdown (median)
+  int64_t slowdown_batch = 16;            // at the largest profiled batch up to this (else the smallest)
   bool refresh = false;                   // measure even when the cache has this profile
   std::string cache_dir;                  // empty: no cache
   std::string machine;                    // identity (profile.h); the units part is the unit spec

@@ -48,7 +48,7 @@ struct BenchOptions {
   std::string plot;            // PNG: throughput vs batch, speedup on a second axis (matplotlib)
   bool tuned = false;          // add the tuned plan (searched on the profile per batch) as a configuration
   std::string profile;         // --profile FILE: the profile for --tuned / --simulate instead of measuring
-  std::string profile_batches = "1,8";
+  std::string profile_batches = "1,8,64";
   bool simulate = false;       // predict the curves from the profile; run nothing
   bool reprofile = false;      // measure the profile again even when it is cached
 };
@@ -58,7 +58,7 @@ struct TuneOptions {
   std::string units = "cpu";
   std::string shape;
   std::string batches = "1,2,4,8,16,32,64,128,256";  // batch sizes the search may choose
-  std::string profile_batches = "1,8";               // batch sizes the profile times
+  std::string profile_batches = "1,8,64";            // batch sizes the profile times
   double latency_ms = 0;       // > 0: throughput under this latency of one batch (streaming)
   int64_t images = 0;          // > 0: an offline run of this many images (chooses the chunking)
   std::string save;            // plan JSON (with its profile) for tandem run|bench --plan

@@ -19,7 +19,7 @@ namespace tandem::cli {
 inline constexpr const char* kTandemVersion = "0.1.0";
 // Part of a cached profile's identity: bumped when the profiler measures differently, so that
 // profiles from before are stale.
-inline constexpr const char* kProfilerRevision = "profiler-2";
+inline constexpr const char* kProfilerRevision = "profiler-3";
 
 // The model loaded for tuning: its graph specialised per batch, its units, a sample input.
 struct TuneModel {
