@@ -146,6 +146,54 @@ void progress(size_t done, size_t total, const std::string& what) {
   std::fflush(stderr);
 }
 
+// The profile --tuned searches on: --profile FILE, or measured on the units (cached).
+Result<plan::Profile> tuned_profile(const BenchOptions& o) {
+  TANDEM_ASSIGN_OR_RETURN(auto pb, parse_batch_list(o.profile_batches, "--profile-batches"));
+  std::unique_ptr<TuneModel> m;
+  if (o.profile.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(TuneModel tm, load_tune_model(o.model, o.units, o.shape));
+    m = std::make_unique<TuneModel>(std::move(tm));
+  }
+  std::string note;
+  TANDEM_ASSIGN_OR_RETURN(plan::Profile p,
+                          get_profile(ProfileSource{o.model, o.units, o.shape, o.profile, pb, 6, false, o.reprofile},
+                                      m.get(), note));
+  std::printf("%s\n", note.c_str());
+  return p;
+}
+
+// --json, --csv and --plot from the rows.
+Status write_bench_files(const BenchOptions& o, const std::vector<plan::UnitSpec>& specs, const nlohmann::json& rows) {
+  const std::string json_path = !o.json.empty() ? o.json : o.plot + ".json";
+  if (!o.json.empty() || !o.plot.empty()) {
+    nlohmann::json j{{"model", o.model}, {"units", o.units}, {"plan", o.plan}, {"rows", rows}};
+    std::ofstream f(json_path);
+    if (!f) return invalid_argument(json_path + ": cannot write");
+    f << j.dump(2) << '\n';
+  }
+  if (!o.csv.empty()) {
+    std::ofstream f(o.csv);
+    if (!f) return invalid_argument(o.csv + ": cannot write");
+    f << "batch";
+    for (const auto& s : specs) f << "," << s.name;
+    f << ",together,speedup,fraction_of_ideal,noise" << (o.tuned ? ",tuned,tuned_predicted,tuned_speedup" : "") << "\n";
+    for (const auto& r : rows) {
+      f << r["batch"].get<int64_t>();
+      for (const auto& s : specs) f << "," << (r["single"][s.name].is_number() ? r["single"][s.name].get<double>() : 0.0);
+      f << "," << r["together"].get<double>() << "," << r["speedup_over_best_single"].get<double>() << ","
+        << r["fraction_of_ideal"].get<double>() << "," << r.value("noise", 0.0);
+      if (o.tuned) f << "," << r.value("tuned", 0.0) << "," << r.value("tuned_predicted", 0.0) << "," << r.value("tuned_speedup", 0.0);
+      f << "\n";
+    }
+  }
+  if (!o.plot.empty()) {
+    TANDEM_RETURN_IF_ERROR(draw_plot(json_path, o.plot));
+    if (o.json.empty()) std::remove(json_path.c_str());
+    std::printf("plot: %s\n", o.plot.c_str());
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status run_bench(const BenchOptions& o) {
@@ -156,15 +204,7 @@ Status run_bench(const BenchOptions& o) {
   // --tuned: the profile (measured once, cached) on which each batch's plan is searched.
   std::optional<plan::Profile> profile;
   if (o.tuned) {
-    TANDEM_ASSIGN_OR_RETURN(auto pb, parse_batch_list(o.profile_batches, "--profile-batches"));
-    std::unique_ptr<TuneModel> m;
-    if (o.profile.empty()) {
-      TANDEM_ASSIGN_OR_RETURN(TuneModel tm, load_tune_model(o.model, o.units, o.shape));
-      m = std::make_unique<TuneModel>(std::move(tm));
-    }
-    std::string note;
-    TANDEM_ASSIGN_OR_RETURN(profile, get_profile(ProfileSource{o.model, o.units, o.shape, o.profile, pb, 6, false, o.reprofile}, m.get(), note));
-    std::printf("%s\n", note.c_str());
+    TANDEM_ASSIGN_OR_RETURN(profile, tuned_profile(o));
   }
   // Each unit alone, by its spec text (options kept), then all together.
   std::vector<std::string> singles;
@@ -244,34 +284,7 @@ Status run_bench(const BenchOptions& o) {
     std::printf("  %s%s\n", co.error.empty() ? co.plan.c_str() : ("error: " + co.error).c_str(),
                 profile ? ("; tuned: " + row["tuned_plan"].get<std::string>()).c_str() : "");
   }
-  const std::string json_path = !o.json.empty() ? o.json : o.plot + ".json";
-  if (!o.json.empty() || !o.plot.empty()) {
-    nlohmann::json j{{"model", o.model}, {"units", o.units}, {"plan", o.plan}, {"rows", rows}};
-    std::ofstream f(json_path);
-    if (!f) return invalid_argument(json_path + ": cannot write");
-    f << j.dump(2) << '\n';
-  }
-  if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
-    if (!f) return invalid_argument(o.csv + ": cannot write");
-    f << "batch";
-    for (const auto& s : specs) f << "," << s.name;
-    f << ",together,speedup,fraction_of_ideal,noise" << (o.tuned ? ",tuned,tuned_predicted,tuned_speedup" : "") << "\n";
-    for (const auto& r : rows) {
-      f << r["batch"].get<int64_t>();
-      for (const auto& s : specs) f << "," << (r["single"][s.name].is_number() ? r["single"][s.name].get<double>() : 0.0);
-      f << "," << r["together"].get<double>() << "," << r["speedup_over_best_single"].get<double>() << ","
-        << r["fraction_of_ideal"].get<double>() << "," << r.value("noise", 0.0);
-      if (o.tuned) f << "," << r.value("tuned", 0.0) << "," << r.value("tuned_predicted", 0.0) << "," << r.value("tuned_speedup", 0.0);
-      f << "\n";
-    }
-  }
-  if (!o.plot.empty()) {
-    TANDEM_RETURN_IF_ERROR(draw_plot(json_path, o.plot));
-    if (o.json.empty()) std::remove(json_path.c_str());
-    std::printf("plot: %s\n", o.plot.c_str());
-  }
-  return Status::ok();
+  return write_bench_files(o, specs, rows);
 }
 
 }  // namespace tandem::cli
