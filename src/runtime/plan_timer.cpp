@@ -30,6 +30,18 @@ PlanTimer::PlanTimer(std::vector<plan::Unit> units, plan::GraphForBatch graphs, 
                      RuntimeOptions options)
     : units_(std::move(units)), graphs_(std::move(graphs)), sample_(std::move(sample)), options_(std::move(options)) {}
 
+// Page-locked when a GPU unit takes part (as Engine::make_tensor): timings then include no
+// staging copy that `tandem run` would not make.
+Tensor PlanTimer::host_tensor(const Shape& shape, DType dtype) const {
+  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  for (const plan::Unit& u : units_)
+    if (void* p = u.backend->allocate_host_memory(bytes)) {
+      std::shared_ptr<const Backend> keep = u.backend;
+      return Tensor::adopt(p, shape, dtype, [keep](void* q) { keep->free_host_memory(q); });
+    }
+  return Tensor(shape, dtype);
+}
+
 const std::vector<Tensor>& PlanTimer::inputs_at(int64_t batch) {
   auto it = inputs_.find(batch);
   if (it != inputs_.end()) return it->second;
@@ -39,7 +51,7 @@ const std::vector<Tensor>& PlanTimer::inputs_at(int64_t batch) {
   for (const Tensor& s : sample_) {
     Shape shape = s.shape();
     shape[0] = batch;
-    Tensor t(shape, s.dtype());
+    Tensor t = host_tensor(shape, s.dtype());
     if (s.dtype() == DType::kFloat32) {
       float* f = t.data_as<float>();
       for (int64_t i = 0; i < t.numel(); ++i) f[i] = dist(rng);

@@ -18,8 +18,9 @@ namespace tandem::runtime {
 // Unit rates (images / busy second) from the round's report.
 Result<plan::PlanTiming> time_runtime(Runtime& rt, const std::vector<Tensor>& inputs, double min_seconds);
 
-// Times plans at any batch size on random inputs shaped like `sample` (dim 0 replaced), keeping
-// each (plan, batch)'s Runtime for its later rounds. Not thread-safe.
+// Times plans at any batch size on random inputs shaped like `sample` (dim 0 replaced; in
+// page-locked memory when a unit offers it), keeping each (plan, batch)'s Runtime for its later
+// rounds. Not thread-safe.
 class PlanTimer {
  public:
   PlanTimer(std::vector<plan::Unit> units, plan::GraphForBatch graphs, std::vector<Tensor> sample,
@@ -34,6 +35,7 @@ class PlanTimer {
  private:
   Result<Runtime*> runtime_for(const plan::Plan& plan, int64_t batch);
   const std::vector<Tensor>& inputs_at(int64_t batch);
+  Tensor host_tensor(const Shape& shape, DType dtype) const;
 
   std::vector<plan::Unit> units_;
   plan::GraphForBatch graphs_;
