@@ -107,6 +107,8 @@ TEST_F(TuneCli, SavedPlanRunsWithTheSingleUnitsOutputs) {
   CmdResult tuned = tandem({"run", model("paddle_style.onnx"), "--units", "cpu:0,cpu:1", "--plan", saved, "--input",
                             path("x.npy"), "--output", path("tuned.npy")});
   ASSERT_EQ(tuned.rc, 0) << tuned.err;
+  EXPECT_NE(tuned.out.find("batches of " + std::to_string(j["batch"].get<int>())), std::string::npos)
+      << tuned.out;  // the tuned batch, --batch not given
   CmdResult one = tandem({"run", model("paddle_style.onnx"), "--units", "cpu:0", "--input", path("x.npy"), "--output",
                           path("one.npy"), "--batch", "5"});
   ASSERT_EQ(one.rc, 0) << one.err;
