@@ -35,22 +35,31 @@ int best_first_round(const std::vector<TimedCandidate>& cands, bool co) {
 // The finalists' further rounds and the rule of the header; every candidate has one round.
 Result<Choice> decide(std::vector<TimedCandidate> cands, const MeasurePlanFn& measure, const ChoiceOptions& o) {
   Choice ch;
-  const int s = best_first_round(cands, false), c = best_first_round(cands, true);
-  if (s < 0 || c < 0) {  // nothing to guard against: the fastest first round wins
+  const int s = best_first_round(cands, false);
+  if (s < 0 || best_first_round(cands, true) < 0) {  // nothing to guard against: the fastest first round wins
     size_t best = 0;
     for (size_t i = 1; i < cands.size(); ++i)
       if (cands[i].median > cands[best].median) best = i;
     ch.chosen = best;
     ch.why = "the fastest candidate (" + rate(cands[best].median) + " images/s)";
   } else {
+    // The co-plan finalists: the best `co_finalists` by first round (one unlucky first round
+    // must not hide the fastest co-plan), each timed again beside the single unit.
+    std::vector<size_t> cos;
+    for (size_t i = 0; i < cands.size(); ++i)
+      if (cands[i].spreads) cos.push_back(i);
+    std::stable_sort(cos.begin(), cos.end(), [&](size_t a, size_t b) { return cands[a].rounds[0] > cands[b].rounds[0]; });
+    cos.resize(std::min(cos.size(), static_cast<size_t>(std::max(o.co_finalists, 1))));
     TimedCandidate& single = cands[static_cast<size_t>(s)];
-    TimedCandidate& co = cands[static_cast<size_t>(c)];
     for (int r = 1; r < o.rounds; ++r) {  // alternate who goes first, so drift favours neither
-      TimedCandidate& first = r % 2 ? co : single;
-      TimedCandidate& second = r % 2 ? single : co;
-      TANDEM_RETURN_IF_ERROR(time_round(first, measure, o));
-      TANDEM_RETURN_IF_ERROR(time_round(second, measure, o));
+      if (r % 2 == 0) TANDEM_RETURN_IF_ERROR(time_round(single, measure, o));
+      for (size_t k : cos) TANDEM_RETURN_IF_ERROR(time_round(cands[k], measure, o));
+      if (r % 2 == 1) TANDEM_RETURN_IF_ERROR(time_round(single, measure, o));
     }
+    size_t c = cos[0];
+    for (size_t k : cos)
+      if (cands[k].median > cands[c].median) c = k;
+    TimedCandidate& co = cands[c];
     std::vector<double> ratios;
     for (size_t i = 0; i < co.rounds.size() && i < single.rounds.size(); ++i)
       ratios.push_back(single.rounds[i] > 0 ? co.rounds[i] / single.rounds[i] : 0);
@@ -59,7 +68,7 @@ Result<Choice> decide(std::vector<TimedCandidate> cands, const MeasurePlanFn& me
     std::ostringstream why;
     why.precision(3);
     const bool co_wins = m > 1 + o.co_margin && lo > 1.0;
-    ch.chosen = static_cast<size_t>(co_wins ? c : s);
+    ch.chosen = co_wins ? c : static_cast<size_t>(s);
     why << (co_wins ? "co-execution: it ran " : "the best single unit: the co-execution plan ran ") << m
         << "x the best single unit (median of " << ratios.size() << " interleaved rounds, lowest " << lo << "x)";
     if (!co_wins)

@@ -51,6 +51,21 @@ TEST(MeasuredChoice, AConsistentWinAboveTheMarginWins) {
   EXPECT_EQ(ch->candidates[1].rounds.size(), 1u);  // not a finalist: timed once
 }
 
+// The co-plan with the best first round is not the fastest: with two co finalists the other one's
+// median wins; with one, the lucky one is kept.
+TEST(MeasuredChoice, TwoCoFinalistsSurviveOneLuckyFirstRound) {
+  const std::string kCo2 = "all:a=0.6,b=0.4";
+  auto script = std::map<std::string, std::vector<double>>{{kA, {100}}, {kCo, {200, 110, 110}}, {kCo2, {150}}};
+  auto ch = choose_by_measurement(candidates({kA, kCo, kCo2}), scripted(script), ChoiceOptions{});
+  ASSERT_TRUE(ch.is_ok());
+  EXPECT_EQ(plan_to_short_string(ch->plan), kCo2) << ch->why;
+  ChoiceOptions one;
+  one.co_finalists = 1;
+  ch = choose_by_measurement(candidates({kA, kCo, kCo2}), scripted(script), one);
+  ASSERT_TRUE(ch.is_ok());
+  EXPECT_EQ(plan_to_short_string(ch->plan), kCo) << ch->why;
+}
+
 TEST(MeasuredChoice, AWinWithinTheMarginKeepsTheSingleUnit) {
   auto m = scripted({{kA, {100}}, {kCo, {102}}});
   ChoiceOptions o;
