@@ -35,30 +35,36 @@ int best_first_round(const std::vector<TimedCandidate>& cands, bool co) {
 // The finalists' further rounds and the rule of the header; every candidate has one round.
 Result<Choice> decide(std::vector<TimedCandidate> cands, const MeasurePlanFn& measure, const ChoiceOptions& o) {
   Choice ch;
-  const int s = best_first_round(cands, false);
-  if (s < 0 || best_first_round(cands, true) < 0) {  // nothing to guard against: the fastest first round wins
+  if (best_first_round(cands, false) < 0 || best_first_round(cands, true) < 0) {  // nothing to guard against: the fastest first round wins
     size_t best = 0;
     for (size_t i = 1; i < cands.size(); ++i)
       if (cands[i].median > cands[best].median) best = i;
     ch.chosen = best;
     ch.why = "the fastest candidate (" + rate(cands[best].median) + " images/s)";
   } else {
-    // The co-plan finalists: the best `co_finalists` by first round (one unlucky first round
-    // must not hide the fastest co-plan), each timed again beside the single unit.
-    std::vector<size_t> cos;
-    for (size_t i = 0; i < cands.size(); ++i)
-      if (cands[i].spreads) cos.push_back(i);
-    std::stable_sort(cos.begin(), cos.end(), [&](size_t a, size_t b) { return cands[a].rounds[0] > cands[b].rounds[0]; });
-    cos.resize(std::min(cos.size(), static_cast<size_t>(std::max(o.co_finalists, 1))));
-    TimedCandidate& single = cands[static_cast<size_t>(s)];
+    // The finalists: the best `finalists` single units and co-plans by first round (one unlucky
+    // first round must not hide the fastest of either), timed again in every round.
+    auto top = [&](bool co) {
+      std::vector<size_t> v;
+      for (size_t i = 0; i < cands.size(); ++i)
+        if (cands[i].spreads == co) v.push_back(i);
+      std::stable_sort(v.begin(), v.end(), [&](size_t a, size_t b) { return cands[a].rounds[0] > cands[b].rounds[0]; });
+      v.resize(std::min(v.size(), static_cast<size_t>(std::max(o.finalists, 1))));
+      return v;
+    };
+    const std::vector<size_t> singles = top(false), cos = top(true);
     for (int r = 1; r < o.rounds; ++r) {  // alternate who goes first, so drift favours neither
-      if (r % 2 == 0) TANDEM_RETURN_IF_ERROR(time_round(single, measure, o));
-      for (size_t k : cos) TANDEM_RETURN_IF_ERROR(time_round(cands[k], measure, o));
-      if (r % 2 == 1) TANDEM_RETURN_IF_ERROR(time_round(single, measure, o));
+      for (size_t k : r % 2 ? cos : singles) TANDEM_RETURN_IF_ERROR(time_round(cands[k], measure, o));
+      for (size_t k : r % 2 ? singles : cos) TANDEM_RETURN_IF_ERROR(time_round(cands[k], measure, o));
     }
-    size_t c = cos[0];
-    for (size_t k : cos)
-      if (cands[k].median > cands[c].median) c = k;
+    auto best_median = [&](const std::vector<size_t>& v) {
+      size_t b = v[0];
+      for (size_t k : v)
+        if (cands[k].median > cands[b].median) b = k;
+      return b;
+    };
+    const size_t si = best_median(singles), c = best_median(cos);
+    TimedCandidate& single = cands[si];
     TimedCandidate& co = cands[c];
     std::vector<double> ratios;
     for (size_t i = 0; i < co.rounds.size() && i < single.rounds.size(); ++i)
@@ -68,7 +74,7 @@ Result<Choice> decide(std::vector<TimedCandidate> cands, const MeasurePlanFn& me
     std::ostringstream why;
     why.precision(3);
     const bool co_wins = m > 1 + o.co_margin && lo > 1.0;
-    ch.chosen = co_wins ? c : static_cast<size_t>(s);
+    ch.chosen = co_wins ? c : si;
     why << (co_wins ? "co-execution: it ran " : "the best single unit: the co-execution plan ran ") << m
         << "x the best single unit (median of " << ratios.size() << " interleaved rounds, lowest " << lo << "x)";
     if (!co_wins)

@@ -6,8 +6,8 @@
 //
 // Noise: a single short timing on a busy machine can be off by 2x (on a shared 2-core machine
 // one round picked a plan 0.16x as fast as the best single unit). So the finalists (the best
-// single unit and the best co_finalists co-plans by their first round) are timed in several
-// rounds, interleaved (best single, co-plans, best single, ...) so that drift in
+// `finalists` single units and co-plans by their first round) are timed in several rounds,
+// interleaved (co-plans, single units, single units, co-plans, ...) so that drift in
 // clocks or load hits both alike, and a co-execution plan wins only when the median of its
 // per-round ratios to the best single unit clears `co_margin` *and* it beat that unit in every
 // round (a sign test: within the noise, the simpler plan wins).
@@ -47,7 +47,9 @@ struct ChoiceOptions {
   // A plan that spreads work over several units is kept only when the median of its per-round
   // ratios to the best single unit exceeds 1 + co_margin and it was faster in every round.
   double co_margin = 0.03;
-  int co_finalists = 2;  // co-plans (best first rounds) timed in every round; the best median competes
+  // Single units and co-plans (each: the best first rounds) timed in every round; of each, the
+  // best median competes.
+  int finalists = 2;
   // false: choose_plan_for_batch returns the seed's plan as calibrated, timing nothing (the
   // Engine's measure_plan = false).
   bool compare = true;
@@ -80,9 +82,9 @@ bool spreads(const Plan& p);
 // Median of `v` (0 for an empty vector).
 double median(std::vector<double> v);
 
-// Times `candidates` (each once, then the finalists — the fastest single unit and the
-// co_finalists fastest co-execution plans — for `rounds - 1` more interleaved rounds) and keeps the
-// best by the rule above (the co-plan with the best median against the single unit). Candidates need not include a single-unit plan; then the fastest median wins.
+// Times `candidates` (each once, then the finalists — the `finalists` fastest single units and
+// co-execution plans — for `rounds - 1` more interleaved rounds) and keeps the best by the rule
+// above (the co-plan with the best median against the single unit with the best median). Candidates need not include a single-unit plan; then the fastest median wins.
 Result<Choice> choose_by_measurement(std::vector<TimedCandidate> candidates, const MeasurePlanFn& measure,
                                      const ChoiceOptions& options);
 

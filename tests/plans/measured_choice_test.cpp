@@ -48,6 +48,11 @@ TEST(MeasuredChoice, AConsistentWinAboveTheMarginWins) {
   ASSERT_TRUE(ch.is_ok());
   EXPECT_EQ(plan_to_short_string(ch->plan), kCo) << ch->why;
   EXPECT_EQ(ch->candidates[2].rounds.size(), 3u);
+  EXPECT_EQ(ch->candidates[1].rounds.size(), 3u);  // both single units are finalists
+  ChoiceOptions one;
+  one.finalists = 1;
+  ch = choose_by_measurement(candidates({kA, kB, kCo}), scripted({{kA, {100, 102, 98}}, {kB, {20}}, {kCo, {130, 128, 131}}}), one);
+  ASSERT_TRUE(ch.is_ok());
   EXPECT_EQ(ch->candidates[1].rounds.size(), 1u);  // not a finalist: timed once
 }
 
@@ -60,10 +65,19 @@ TEST(MeasuredChoice, TwoCoFinalistsSurviveOneLuckyFirstRound) {
   ASSERT_TRUE(ch.is_ok());
   EXPECT_EQ(plan_to_short_string(ch->plan), kCo2) << ch->why;
   ChoiceOptions one;
-  one.co_finalists = 1;
+  one.finalists = 1;
   ch = choose_by_measurement(candidates({kA, kCo, kCo2}), scripted(script), one);
   ASSERT_TRUE(ch.is_ok());
   EXPECT_EQ(plan_to_short_string(ch->plan), kCo) << ch->why;
+}
+
+// The single unit with the best first round is not the fastest one: the co-plan must beat the
+// one with the best median (100), not the lucky one (80 after a first 120).
+TEST(MeasuredChoice, TheCoPlanMustBeatTheFastestSingleUnitByMedian) {
+  auto script = std::map<std::string, std::vector<double>>{{kA, {50, 100, 100}}, {kB, {120, 80, 80}}, {kCo, {95}}};
+  auto ch = choose_by_measurement(candidates({kA, kB, kCo}), scripted(script), ChoiceOptions{});
+  ASSERT_TRUE(ch.is_ok());
+  EXPECT_EQ(plan_to_short_string(ch->plan), kA) << ch->why;
 }
 
 TEST(MeasuredChoice, AWinWithinTheMarginKeepsTheSingleUnit) {
@@ -106,8 +120,8 @@ TEST(MeasuredChoice, ChoosePlanForBatchTimesTheCandidatesUnlessToldNotTo) {
   auto ch = choose_plan_for_batch(*graph, units, graphs, 8, m, o);
   ASSERT_TRUE(ch.is_ok()) << ch.status().to_string();
   EXPECT_EQ(plan_to_short_string(ch->plan), "all:reference:0-0=0.75,reference:1-1=0.25") << ch->why;
-  EXPECT_EQ(calls["all:reference:0-0"], 3);  // a finalist: three rounds
-  EXPECT_EQ(calls["all:reference:1-1"], 1);
+  EXPECT_EQ(calls["all:reference:0-0"], 3);  // finalists: three rounds each
+  EXPECT_EQ(calls["all:reference:1-1"], 3);
   calls.clear();
   o.compare = false;
   auto seed = choose_plan_for_batch(*graph, units, graphs, 8, m, o);
