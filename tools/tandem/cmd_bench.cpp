@@ -16,6 +16,7 @@
 #include "bench_plot.h"
 #include "cli.h"
 #include "plan/search.h"
+#include "plan/tune.h"
 #include "plan/unit_spec.h"
 #include "tandem/engine.h"
 #include "tuning.h"
@@ -126,14 +127,23 @@ double mean(const std::vector<double>& v) {
   return v.empty() ? 0 : s / static_cast<double>(v.size());
 }
 
-// The tuned plan at `batch`: the best shape the search finds on the profile at that batch alone.
-Result<std::pair<std::string, double>> tuned_at(const plan::Profile& p, int64_t batch) {
-  plan::SearchOptions so;
-  so.batches = {batch};
-  auto ranked = plan::search_shapes(p, so);
-  if (ranked.empty()) return invalid_argument("no plan fits the profile at batch " + std::to_string(batch));
-  TANDEM_ASSIGN_OR_RETURN(plan::Plan pl, plan::shape_to_plan(p, ranked[0].shape));
-  return std::make_pair(plan::plan_to_short_string(pl), ranked[0].prediction.images_per_s);
+// What --tuned needs: the profile, and the model loaded for timing plans on the units.
+struct Tuning {
+  plan::Profile profile;
+  std::unique_ptr<TuneModel> model;
+};
+
+// The tuned plan at `batch`, as `tandem tune --batches <batch>` chooses it: the search on the
+// profile at that batch, its best predictions (and the best of each kind and the best single
+// unit) measured, the never-worse rule. Short form and prediction.
+Result<std::pair<std::string, double>> tuned_at(Tuning& t, int64_t batch, double seconds) {
+  plan::TuneOptions to;
+  to.search.batches = {batch};
+  to.choice.round_seconds = seconds;
+  runtime::PlanTimer timer(t.model->units, t.model->graphs, t.model->sample);  // its runtimes end here
+  TANDEM_ASSIGN_OR_RETURN(plan::TuneResult r, plan::tune(t.profile, timer.as_measure_fn(), to));
+  const plan::TunedShape& c = r.shapes[r.chosen];
+  return std::make_pair(plan::plan_to_short_string(c.plan), c.ranked.prediction.images_per_s);
 }
 
 // A progress line on stderr when it is a terminal (so that errors stay one line in scripts).
@@ -146,20 +156,19 @@ void progress(size_t done, size_t total, const std::string& what) {
   std::fflush(stderr);
 }
 
-// The profile --tuned searches on: --profile FILE, or measured on the units (cached).
-Result<plan::Profile> tuned_profile(const BenchOptions& o) {
+// The profile --tuned searches on (--profile FILE, or measured on the units, cached) and the
+// model to time its finalists.
+Result<std::unique_ptr<Tuning>> load_tuning(const BenchOptions& o) {
   TANDEM_ASSIGN_OR_RETURN(auto pb, parse_batch_list(o.profile_batches, "--profile-batches"));
-  std::unique_ptr<TuneModel> m;
-  if (o.profile.empty()) {
-    TANDEM_ASSIGN_OR_RETURN(TuneModel tm, load_tune_model(o.model, o.units, o.shape));
-    m = std::make_unique<TuneModel>(std::move(tm));
-  }
+  auto t = std::make_unique<Tuning>();
+  TANDEM_ASSIGN_OR_RETURN(TuneModel tm, load_tune_model(o.model, o.units, o.shape));
+  t->model = std::make_unique<TuneModel>(std::move(tm));
   std::string note;
-  TANDEM_ASSIGN_OR_RETURN(plan::Profile p,
+  TANDEM_ASSIGN_OR_RETURN(t->profile,
                           get_profile(ProfileSource{o.model, o.units, o.shape, o.profile, pb, 6, false, o.reprofile},
-                                      m.get(), note));
+                                      t->model.get(), note));
   std::printf("%s\n", note.c_str());
-  return p;
+  return t;
 }
 
 // --json, --csv and --plot from the rows.
@@ -202,9 +211,9 @@ Status run_bench(const BenchOptions& o) {
   if (o.simulate) return run_bench_simulated(o, batches);
   TANDEM_ASSIGN_OR_RETURN(auto specs, plan::parse_unit_spec(o.units));
   // --tuned: the profile (measured once, cached) on which each batch's plan is searched.
-  std::optional<plan::Profile> profile;
+  std::unique_ptr<Tuning> tuning;
   if (o.tuned) {
-    TANDEM_ASSIGN_OR_RETURN(profile, tuned_profile(o));
+    TANDEM_ASSIGN_OR_RETURN(tuning, load_tuning(o));
   }
   // Each unit alone, by its spec text (options kept), then all together.
   std::vector<std::string> singles;
@@ -268,9 +277,9 @@ Status run_bench(const BenchOptions& o) {
     row["fraction_of_ideal"] = of_ideal;
     if (!co.error.empty()) row["error"] = co.error;
     std::printf(" %14.1f %8.2fx %8.0f%% %6.1f%%", co.images_per_s, speedup, 100 * of_ideal, 100 * noise);
-    if (profile) {  // the tuned plan for this batch, measured like the others
-      TANDEM_ASSIGN_OR_RETURN(auto tuned, tuned_at(*profile, b));
-      progress(step++, steps, "batch " + std::to_string(b) + ": tuned plan");
+    if (tuning) {  // the tuned plan for this batch, then measured like the others
+      progress(step++, steps, "batch " + std::to_string(b) + ": tuning");
+      TANDEM_ASSIGN_OR_RETURN(auto tuned, tuned_at(*tuning, b, o.seconds / 4));
       Measurement t = measure(o, o.units, tuned.first, x);
       row["tuned"] = t.images_per_s;
       row["tuned_predicted"] = tuned.second;
@@ -282,7 +291,7 @@ Status run_bench(const BenchOptions& o) {
     progress(steps, steps, "");
     rows.push_back(row);
     std::printf("  %s%s\n", co.error.empty() ? co.plan.c_str() : ("error: " + co.error).c_str(),
-                profile ? ("; tuned: " + row["tuned_plan"].get<std::string>()).c_str() : "");
+                tuning ? ("; tuned: " + row["tuned_plan"].get<std::string>()).c_str() : "");
   }
   return write_bench_files(o, specs, rows);
 }
