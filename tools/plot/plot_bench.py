@@ -77,7 +77,7 @@ def main():
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.set_ylim(0, None)
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=7, framealpha=0.9)
+    ax.legend(h1 + h2, l1 + l2, loc="lower right", fontsize=7, framealpha=0.9)
     title = args.title or bench.get("title") or f'{os.path.basename(bench.get("model", ""))} on {bench.get("units", "")}'
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
