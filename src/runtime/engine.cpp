@@ -1,12 +1,12 @@
 // The plan-based Engine: imports the model, parses the units (and the plan, if given), and for each
 // input shape builds a Runtime over a plan: the given one (one Runtime serves every batch size of a
 // shape), or — with several units and no plan — one chosen per batch size: the seed's default plan
-// (default_plan.h) competes with each unit alone on the actual batch, and the fastest wins. So the
-// default is never slower than the best single unit, as measured, not assumed (DESIGN.md, planner 4).
+// (default_plan.h) competes with each unit alone on the actual batch; the planner decides
+// (plan/measured_choice.h) and this file only times the candidates it names. So the default is
+// never slower than the best single unit, as measured, not assumed (DESIGN.md, planner 4).
 #include "tandem/engine.h"
 
 #include <algorithm>
-#include <chrono>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -17,8 +17,10 @@
 #include "plan/cuts.h"
 #include "plan/default_plan.h"
 #include "plan/host_tail.h"
+#include "plan/measured_choice.h"
 #include "plan/plan.h"
 #include "plan/unit_spec.h"
+#include "runtime/plan_timer.h"
 #include "runtime/runtime.h"
 #include "runtime/scatter.h"
 
@@ -40,25 +42,6 @@ std::vector<TensorInfo> describe(const ir::Graph& g, const std::vector<std::stri
 
 // Input shapes, with dim 0 (the batch) cleared when one Runtime serves every batch size.
 using ShapeKey = std::vector<Shape>;
-
-// Images/s of `rt` on `inputs`: one run (compiles), then batches streamed and timed for at
-// least `min_seconds` and 3 batches (short runs at batch 1 are mostly noise).
-Result<double> time_runtime(runtime::Runtime& rt, const std::vector<Tensor>& inputs, double min_seconds) {
-  using Clock = std::chrono::steady_clock;
-  auto t0 = Clock::now();
-  TANDEM_RETURN_IF_ERROR(rt.run(inputs).status());
-  TANDEM_RETURN_IF_ERROR(rt.run(inputs).status());
-  const double one = std::chrono::duration<double>(Clock::now() - t0).count() / 2;
-  const int runs = std::clamp(static_cast<int>(min_seconds / std::max(one, 1e-6)), 3, 1000);
-  std::vector<std::vector<Tensor>> batches(static_cast<size_t>(runs), inputs);
-  t0 = Clock::now();
-  TANDEM_RETURN_IF_ERROR(rt.run_all(batches).status());
-  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-  return static_cast<double>(runs) * static_cast<double>(inputs[0].shape()[0]) / std::max(s, 1e-9);
-}
-
-// Whether `p` spreads the work over more than one unit (several stages, or several units in one).
-bool spreads(const plan::Plan& p) { return p.stages().size() + p.stages()[0].units.size() > 2; }
 
 class PlanEngine final : public Engine {
  public:
@@ -282,116 +265,47 @@ class PlanEngine final : public Engine {
     return Status::ok();
   }
 
-  // A one-stage plan over several units with shares set so that each unit's measured rate in
-  // `report` (images / busy seconds, while running together) gets its proportional slice.
-  // Nothing when the plan has several stages or a unit did no work.
-  static std::optional<plan::Plan> rebalanced(const plan::Plan& p, const runtime::RunReport& report) {
-    if (p.stages().size() != 1 || p.stages()[0].units.size() < 2) return std::nullopt;
-    plan::Stage st = p.stages()[0];
-    double total = 0;
-    std::vector<double> rate;
-    for (const auto& su : st.units) {
-      double r = 0;
-      for (const auto& u : report.units)
-        if (u.unit == su.unit && u.busy_s > 0) r = static_cast<double>(u.images) / u.busy_s;
-      if (r <= 0) return std::nullopt;
-      rate.push_back(r);
-      total += r;
-    }
-    for (size_t i = 0; i < st.units.size(); ++i) st.units[i].share = rate[i] / total;
-    auto made = plan::Plan::make({st});
-    if (!made.is_ok() || *made == p) return std::nullopt;
-    return *made;
-  }
-
-  // The seed's default plan (and its rebalanced form) against each unit alone, timed on
-  // `inputs`; the fastest is kept in `c`.
+  // The plan for this batch size, chosen by the planner (plan/measured_choice.h) from
+  // candidates the engine times here on the real units: each candidate's Runtime is kept between
+  // its rounds, and the winner's becomes the context's.
   Status choose_plan(Context& c, const ir::Graph& graph, const std::vector<Tensor>& inputs,
                      const runtime::RuntimeOptions& ro) {
+    const std::vector<plan::Unit> given = given_units();
+    const int64_t batch = inputs[0].shape()[0];
+    plan::ChoiceOptions co;
     // Calibrate each unit at about the slice it will get: a GPU timed at batch 4 looks far slower
     // than it is at batch 1024, which would give the CPU too large a share.
-    plan::DefaultPlanOptions dpo;
-    const std::vector<plan::Unit> given = given_units();
-    dpo.calibration_batch = std::max<int64_t>(4, inputs[0].shape()[0] / static_cast<int64_t>(given.size()));
-    TANDEM_ASSIGN_OR_RETURN(plan::Plan seed, plan::default_plan(graph, given, c.graphs, dpo));
-    // Candidates in timing order, each as it runs at this batch (runtime::plan_at_batch), without repeats;
-    // `co` marks plans that spread work over several units.
-    struct Candidate {
-      plan::Plan plan;
-      bool co;
-    };
-    std::vector<Candidate> candidates;
-    const int64_t batch = inputs[0].shape()[0];
-    // Adds `p` at `pos` (the end when past it) unless it is there already; whether it was added.
-    auto add = [&](const plan::Plan& p, size_t pos) {
-      plan::Plan run = per_batch_plans() ? runtime::plan_at_batch(p, batch) : p;
-      for (const auto& cand : candidates)
-        if (cand.plan == run) return false;
-      const bool co = spreads(run);
-      candidates.insert(candidates.begin() + static_cast<std::ptrdiff_t>(std::min(pos, candidates.size())),
-                        Candidate{std::move(run), co});
-      return true;
-    };
-    add(seed, 0);
-    if (per_batch_plans() && spreads(seed)) {
-      const int n = static_cast<int>(graph.nodes.size());
-      for (const auto& u : given)
-        if (u.supports_range(graph, 0, n).is_ok()) add(plan::Plan::single_unit(u.name()), candidates.size());
-    }
-    std::ostringstream why;
-    double best_ips = -1;
-    bool best_is_co = false;
-    std::vector<std::pair<double, std::string>> alone;  // each unit's rate when timed alone
-    // Times one candidate, keeps it in `c` when it wins; its rate and its run's report.
-    auto try_candidate = [&](const Candidate& cand) -> Result<std::pair<double, runtime::RunReport>> {
-      TANDEM_ASSIGN_OR_RETURN(auto rt, runtime::Runtime::create(units_, cand.plan, c.graphs, ro));
-      TANDEM_ASSIGN_OR_RETURN(double ips, time_runtime(*rt, inputs, 0.05));
-      runtime::RunReport report = rt->report();
-      why << "  " << plan::plan_to_short_string(cand.plan) << ": " << static_cast<int64_t>(ips) << " images/s\n";
-      // A co-execution plan is kept only when it is more than 3% faster than every unit alone:
-      // within the noise, the simpler plan wins.
-      const bool wins = cand.co == best_is_co ? ips > best_ips : cand.co ? ips > best_ips * 1.03 : ips > best_ips * 0.97;
-      if (best_ips < 0 || wins) {
-        best_is_co = cand.co;
-        best_ips = ips;
-        c.rt = std::move(rt);
+    co.calibration_batch = std::max<int64_t>(4, batch / static_cast<int64_t>(given.size()));
+    co.compare = per_batch_plans();  // measure_plan off: the seed's plan as calibrated, for every batch
+    if (co.compare) co.as_run = [batch](const plan::Plan& p) { return runtime::plan_at_batch(p, batch); };
+    std::map<std::string, std::unique_ptr<runtime::Runtime>> timed;  // by short form
+    plan::MeasurePlanFn measure = [&](const plan::Plan& p, int64_t, double seconds) -> Result<plan::PlanTiming> {
+      auto& rt = timed[plan::plan_to_short_string(p)];
+      if (!rt) {
+        TANDEM_ASSIGN_OR_RETURN(rt, runtime::Runtime::create(units_, p, c.graphs, ro));
       }
-      return std::make_pair(ips, std::move(report));
+      return runtime::time_runtime(*rt, inputs, seconds);
     };
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      if (candidates.size() == 1) {
-        TANDEM_ASSIGN_OR_RETURN(c.rt, runtime::Runtime::create(units_, candidates[i].plan, c.graphs, ro));
-        break;
-      }
-      TANDEM_ASSIGN_OR_RETURN(auto timed, try_candidate(candidates[i]));
-      // The seed's shares come from each unit timed alone; running together, units slow each
-      // other (shared memory bandwidth, host threads). One rebalancing from the co-run itself.
-      if (i == 0 && candidates[i].co)
-        if (auto balanced = rebalanced(candidates[i].plan, timed.second)) add(*balanced, 1);
-      if (!candidates[i].co) alone.emplace_back(timed.first, candidates[i].plan.stages()[0].units[0].unit);
-    }
-    // Data-parallel over the fastest k units (k = 2 .. all), shares by their rates alone: the
-    // whole model on every GPU when a front/tail split does not pay, and the GPUs without a unit
-    // too slow to help (adding the CPU must never lower throughput).
-    std::sort(alone.begin(), alone.end(), std::greater<>());
-    for (size_t k = 2; k <= alone.size(); ++k) {
-      double total = 0;
-      for (size_t j = 0; j < k; ++j) total += alone[j].first;
-      if (total <= 0) break;
-      plan::Stage st;
-      st.name = "all";
-      for (size_t j = 0; j < k; ++j) st.units.push_back(plan::StageUnit{alone[j].second, alone[j].first / total});
-      auto made = plan::Plan::make({st});
-      if (made.is_ok() && add(*made, candidates.size()))
-        TANDEM_RETURN_IF_ERROR(try_candidate(candidates.back()).status());
+    TANDEM_ASSIGN_OR_RETURN(plan::Choice choice, plan::choose_plan_for_batch(graph, given, c.graphs, batch, measure, co));
+    auto it = timed.find(plan::plan_to_short_string(choice.plan));
+    if (it != timed.end()) {
+      c.rt = std::move(it->second);
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(c.rt, runtime::Runtime::create(units_, choice.plan, c.graphs, ro));
     }
     c.rt->reset_report();
     TANDEM_ASSIGN_OR_RETURN(auto bound, plan::bind_plan(c.rt->plan(), graph, units_));
     c.details = plan::describe_plan(bound, graph, units_);
-    if (candidates.size() > 1)
-      c.details += "chosen by measurement at batch " + std::to_string(inputs[0].shape()[0]) +
+    if (choice.candidates.size() > 1) {
+      std::ostringstream why;
+      for (const auto& cand : choice.candidates) {
+        why << "  " << plan::plan_to_short_string(cand.plan) << ": " << static_cast<int64_t>(cand.median)
+            << " images/s (" << cand.label << ", median of " << cand.rounds.size() << ")\n";
+      }
+      c.details += "chosen by measurement at batch " + std::to_string(batch) +
                    " (the seed's plan, rebalanced from its own run, each unit alone, data-parallel over the fastest"
-                   " units):\n" + why.str();
+                   " units): " + choice.why + "\n" + why.str();
+    }
     return Status::ok();
   }
 

@@ -45,6 +45,31 @@ struct BenchOptions {
   std::string shape;
   double seconds = 1.0;        // timed seconds per configuration
   std::string json, csv;       // result files (optional)
+  std::string plot;            // PNG: throughput vs batch, speedup on a second axis (matplotlib)
+  bool tuned = false;          // add the tuned plan (searched on the profile per batch) as a configuration
+  std::string profile;         // --profile FILE: the profile for --tuned / --simulate instead of measuring
+  std::string profile_batches = "1,8,64";
+  bool simulate = false;       // predict the curves from the profile; run nothing
+  bool reprofile = false;      // measure the profile again even when it is cached
+};
+
+struct TuneOptions {
+  std::string model;
+  std::string units = "cpu";
+  std::string shape;
+  std::string batches = "1,2,4,8,16,32,64,128,256";  // batch sizes the search may choose
+  std::string profile_batches = "1,8,64";            // batch sizes the profile times
+  double latency_ms = 0;       // > 0: throughput under this latency of one batch (streaming)
+  int64_t images = 0;          // > 0: an offline run of this many images (chooses the chunking)
+  std::string save;            // plan JSON (with its profile) for tandem run|bench --plan
+  std::string profile;         // load this profile instead of measuring
+  bool simulate = false;       // predict only: nothing runs
+  int top = 3;                 // best predictions measured (the best single unit is added)
+  int rounds = 3;              // timed rounds of the finalists (median)
+  double seconds = 0.2;        // per round
+  int max_cuts = 6;            // candidate cuts spread over the model (plus the needed ones)
+  int show = 10;               // rows of the ranking printed
+  bool reprofile = false;      // measure the profile again even when it is cached
 };
 
 struct ServeOptions {
@@ -85,6 +110,7 @@ Status run_cache(const CacheOptions& o);
 Status run_bench(const BenchOptions& o);
 Status run_run(const RunOptions& o);
 Status run_serve(const ServeOptions& o);
+Status run_tune(const TuneOptions& o);
 
 // "1x3x224x224" -> {1,3,224,224}.
 Result<Shape> parse_shape(const std::string& text);

@@ -9,11 +9,17 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <optional>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "bench_plot.h"
 #include "cli.h"
+#include "plan/search.h"
+#include "plan/tune.h"
 #include "plan/unit_spec.h"
 #include "tandem/engine.h"
+#include "tuning.h"
 
 namespace tandem::cli {
 namespace {
@@ -121,29 +127,94 @@ double mean(const std::vector<double>& v) {
   return v.empty() ? 0 : s / static_cast<double>(v.size());
 }
 
-std::vector<int64_t> parse_batches(const std::string& text) {
-  std::vector<int64_t> v;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t next = text.find(',', pos);
-    v.push_back(std::stoll(text.substr(pos, next - pos)));
-    pos = next == std::string::npos ? text.size() : next + 1;
+// What --tuned needs: the profile, and the model loaded for timing plans on the units.
+struct Tuning {
+  plan::Profile profile;
+  std::unique_ptr<TuneModel> model;
+};
+
+// The tuned plan at `batch`, as `tandem tune --batches <batch>` chooses it: the search on the
+// profile at that batch, its best predictions (and the best of each kind and the best single
+// unit) measured, the never-worse rule. Short form and prediction.
+Result<std::pair<std::string, double>> tuned_at(Tuning& t, int64_t batch, double seconds) {
+  plan::TuneOptions to;
+  to.search.batches = {batch};
+  to.choice.round_seconds = seconds;
+  runtime::PlanTimer timer(t.model->units, t.model->graphs, t.model->sample);  // its runtimes end here
+  TANDEM_ASSIGN_OR_RETURN(plan::TuneResult r, plan::tune(t.profile, timer.as_measure_fn(), to));
+  const plan::TunedShape& c = r.shapes[r.chosen];
+  return std::make_pair(plan::plan_to_short_string(c.plan), c.ranked.prediction.images_per_s);
+}
+
+// A progress line on stderr when it is a terminal (so that errors stay one line in scripts).
+void progress(size_t done, size_t total, const std::string& what) {
+  if (!::isatty(2)) return;
+  const int width = 24, filled = static_cast<int>(width * done / std::max<size_t>(total, 1));
+  std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu %-40.40s", filled, "========================", width - filled, "", done, total,
+               what.c_str());
+  if (done == total) std::fprintf(stderr, "\r%*s\r", width + 60, "");
+  std::fflush(stderr);
+}
+
+// The profile --tuned searches on (--profile FILE, or measured on the units, cached) and the
+// model to time its finalists.
+Result<std::unique_ptr<Tuning>> load_tuning(const BenchOptions& o) {
+  TANDEM_ASSIGN_OR_RETURN(auto pb, parse_batch_list(o.profile_batches, "--profile-batches"));
+  auto t = std::make_unique<Tuning>();
+  TANDEM_ASSIGN_OR_RETURN(TuneModel tm, load_tune_model(o.model, o.units, o.shape));
+  t->model = std::make_unique<TuneModel>(std::move(tm));
+  std::string note;
+  TANDEM_ASSIGN_OR_RETURN(t->profile,
+                          get_profile(ProfileSource{o.model, o.units, o.shape, o.profile, pb, 6, false, o.reprofile},
+                                      t->model.get(), note));
+  std::printf("%s\n", note.c_str());
+  return t;
+}
+
+// --json, --csv and --plot from the rows.
+Status write_bench_files(const BenchOptions& o, const std::vector<plan::UnitSpec>& specs, const nlohmann::json& rows) {
+  const std::string json_path = !o.json.empty() ? o.json : o.plot + ".json";
+  if (!o.json.empty() || !o.plot.empty()) {
+    nlohmann::json j{{"model", o.model}, {"units", o.units}, {"plan", o.plan}, {"rows", rows}};
+    std::ofstream f(json_path);
+    if (!f) return invalid_argument(json_path + ": cannot write");
+    f << j.dump(2) << '\n';
   }
-  return v;
+  if (!o.csv.empty()) {
+    std::ofstream f(o.csv);
+    if (!f) return invalid_argument(o.csv + ": cannot write");
+    f << "batch";
+    for (const auto& s : specs) f << "," << s.name;
+    f << ",together,speedup,fraction_of_ideal,noise" << (o.tuned ? ",tuned,tuned_predicted,tuned_speedup" : "") << "\n";
+    for (const auto& r : rows) {
+      f << r["batch"].get<int64_t>();
+      for (const auto& s : specs) f << "," << (r["single"][s.name].is_number() ? r["single"][s.name].get<double>() : 0.0);
+      f << "," << r["together"].get<double>() << "," << r["speedup_over_best_single"].get<double>() << ","
+        << r["fraction_of_ideal"].get<double>() << "," << r.value("noise", 0.0);
+      if (o.tuned) f << "," << r.value("tuned", 0.0) << "," << r.value("tuned_predicted", 0.0) << "," << r.value("tuned_speedup", 0.0);
+      f << "\n";
+    }
+  }
+  if (!o.plot.empty()) {
+    TANDEM_RETURN_IF_ERROR(draw_plot(json_path, o.plot));
+    if (o.json.empty()) std::remove(json_path.c_str());
+    std::printf("plot: %s\n", o.plot.c_str());
+  }
+  return Status::ok();
 }
 
 }  // namespace
 
 Status run_bench(const BenchOptions& o) {
-  std::vector<int64_t> batches;
-  try {
-    batches = parse_batches(o.batches);
-  } catch (const std::exception&) {
-    return invalid_argument("--batches '" + o.batches + "' must be comma-separated positive integers");
-  }
-  for (int64_t b : batches)
-    if (b <= 0) return invalid_argument("--batches '" + o.batches + "' must be comma-separated positive integers");
+  TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> batches, parse_batch_list(o.batches, "--batches"));
+  if (!o.plot.empty()) TANDEM_RETURN_IF_ERROR(check_plot_tool());
+  if (o.simulate) return run_bench_simulated(o, batches);
   TANDEM_ASSIGN_OR_RETURN(auto specs, plan::parse_unit_spec(o.units));
+  // --tuned: the profile (measured once, cached) on which each batch's plan is searched.
+  std::unique_ptr<Tuning> tuning;
+  if (o.tuned) {
+    TANDEM_ASSIGN_OR_RETURN(tuning, load_tuning(o));
+  }
   // Each unit alone, by its spec text (options kept), then all together.
   std::vector<std::string> singles;
   for (const auto& s : specs) singles.push_back(s.text);
@@ -153,7 +224,11 @@ Status run_bench(const BenchOptions& o) {
   nlohmann::json rows = nlohmann::json::array();
   std::printf("%-7s", "batch");
   for (const auto& s : specs) std::printf(" %14s", s.name.c_str());
-  std::printf(" %14s %9s %9s %7s  plan\n", "all units", "speedup", "of ideal", "noise");
+  std::printf(" %14s %9s %9s %7s", "all units", "speedup", "of ideal", "noise");
+  if (o.tuned) std::printf(" %14s %14s %9s", "tuned", "tuned pred.", "speedup");
+  std::printf("  plan\n");
+  const size_t steps = batches.size() * (specs.size() + (specs.size() > 1 ? 1 : 0) + (o.tuned ? 1 : 0));
+  size_t step = 0;
   for (int64_t b : batches) {
     TANDEM_ASSIGN_OR_RETURN(Shape shape, resolve_input_shape(in.name, in.shape, o.shape, b));
     Tensor x = random_tensor(*probe, shape, 1);
@@ -163,6 +238,7 @@ Status run_bench(const BenchOptions& o) {
     double best = 0, ideal = 0;
     size_t best_i = 0;
     for (size_t i = 0; i < singles.size(); ++i) {
+      progress(step++, steps, "batch " + std::to_string(b) + ": " + singles[i] + " alone");
       Measurement m = measure(o, singles[i], "", x);
       if (m.images_per_s > best) {
         best = m.images_per_s;
@@ -178,6 +254,7 @@ Status run_bench(const BenchOptions& o) {
     Measurement co{best, "", ""};
     double baseline = best, noise = 0;
     if (specs.size() > 1 && best > 0) {
+      progress(step++, steps, "batch " + std::to_string(b) + ": all units");
       Interleaved il = interleave(o, singles[best_i], x);
       co.error = il.error;
       co.plan = il.plan;
@@ -199,30 +276,24 @@ Status run_bench(const BenchOptions& o) {
     row["speedup_over_best_single"] = speedup;
     row["fraction_of_ideal"] = of_ideal;
     if (!co.error.empty()) row["error"] = co.error;
-    rows.push_back(row);
-    std::printf(" %14.1f %8.2fx %8.0f%% %6.1f%%  %s\n", co.images_per_s, speedup, 100 * of_ideal, 100 * noise,
-                co.error.empty() ? co.plan.c_str() : ("error: " + co.error).c_str());
-  }
-  if (!o.json.empty()) {
-    nlohmann::json j{{"model", o.model}, {"units", o.units}, {"plan", o.plan}, {"rows", rows}};
-    std::ofstream f(o.json);
-    if (!f) return invalid_argument(o.json + ": cannot write");
-    f << j.dump(2) << '\n';
-  }
-  if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
-    if (!f) return invalid_argument(o.csv + ": cannot write");
-    f << "batch";
-    for (const auto& s : specs) f << "," << s.name;
-    f << ",together,speedup,fraction_of_ideal,noise\n";
-    for (const auto& r : rows) {
-      f << r["batch"].get<int64_t>();
-      for (const auto& s : specs) f << "," << (r["single"][s.name].is_number() ? r["single"][s.name].get<double>() : 0.0);
-      f << "," << r["together"].get<double>() << "," << r["speedup_over_best_single"].get<double>() << ","
-        << r["fraction_of_ideal"].get<double>() << "," << r.value("noise", 0.0) << "\n";
+    std::printf(" %14.1f %8.2fx %8.0f%% %6.1f%%", co.images_per_s, speedup, 100 * of_ideal, 100 * noise);
+    if (tuning) {  // the tuned plan for this batch, then measured like the others
+      progress(step++, steps, "batch " + std::to_string(b) + ": tuning");
+      TANDEM_ASSIGN_OR_RETURN(auto tuned, tuned_at(*tuning, b, o.seconds / 4));
+      Measurement t = measure(o, o.units, tuned.first, x);
+      row["tuned"] = t.images_per_s;
+      row["tuned_predicted"] = tuned.second;
+      row["tuned_plan"] = tuned.first;
+      row["tuned_speedup"] = baseline > 0 ? t.images_per_s / baseline : 0;
+      if (!t.error.empty()) row["tuned_error"] = t.error;
+      std::printf(" %14.1f %14.1f %8.2fx", t.images_per_s, tuned.second, baseline > 0 ? t.images_per_s / baseline : 0);
     }
+    progress(steps, steps, "");
+    rows.push_back(row);
+    std::printf("  %s%s\n", co.error.empty() ? co.plan.c_str() : ("error: " + co.error).c_str(),
+                tuning ? ("; tuned: " + row["tuned_plan"].get<std::string>()).c_str() : "");
   }
-  return Status::ok();
+  return write_bench_files(o, specs, rows);
 }
 
 }  // namespace tandem::cli

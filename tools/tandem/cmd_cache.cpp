@@ -1,6 +1,7 @@
 // `tandem cache`: the cache folder (core/cache_file.h) and what it holds, each file with its
-// number of entries; `--clear` deletes Tandem's cache files there, so the next compile times its
-// choices afresh (after a driver update, or when a choice was timed on a busy GPU).
+// number of entries, and the unit profiles `tandem tune` keeps there; `--clear` deletes Tandem's
+// files there, so the next compile times its choices afresh and the next tune profiles again
+// (after a driver update, or when a choice was timed on a busy GPU).
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -15,12 +16,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Tandem's files in `dir`: its key/value files (*.tsv), sorted by name.
+// Whether `p` is a unit profile `tandem tune` cached (plan/profiler.h).
+bool is_profile(const fs::path& p) {
+  return p.extension() == ".json" && p.filename().string().rfind("profile-", 0) == 0;
+}
+
+// Tandem's files in `dir`: its key/value files (*.tsv) and cached profiles, sorted by name.
 std::vector<fs::path> cache_files(const fs::path& dir) {
   std::vector<fs::path> files;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_regular_file(ec) && it->path().extension() == ".tsv") files.push_back(it->path());
+    if (it->is_regular_file(ec) && (it->path().extension() == ".tsv" || is_profile(it->path())))
+      files.push_back(it->path());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -48,8 +55,12 @@ Status run_cache(const CacheOptions& o) {
   for (const auto& f : files) {
     std::error_code ec;
     const auto bytes = fs::file_size(f, ec);
-    std::printf("  %s: %zu choices, %.1f KB\n", f.filename().c_str(), load_cache_file(f.string()).size(),
-                ec ? 0.0 : static_cast<double>(bytes) / 1024.0);
+    if (is_profile(f))
+      std::printf("  %s: a unit profile (tandem tune), %.1f KB\n", f.filename().c_str(),
+                  ec ? 0.0 : static_cast<double>(bytes) / 1024.0);
+    else
+      std::printf("  %s: %zu choices, %.1f KB\n", f.filename().c_str(), load_cache_file(f.string()).size(),
+                  ec ? 0.0 : static_cast<double>(bytes) / 1024.0);
   }
   return Status::ok();
 }

@@ -259,9 +259,21 @@ Result<Timing> run_offline(Engine& engine, const RunOptions& o) {
   return t;
 }
 
+
+// The batch size a plan file from `tandem tune --save` was tuned for (0: none given).
+int64_t tuned_batch(const std::string& plan) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(plan, ec)) return 0;
+  std::ifstream f(plan);
+  const nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.contains("batch") && j["batch"].is_number_integer() ? j["batch"].get<int64_t>() : 0;
+}
+
 }  // namespace
 
-Status run_run(const RunOptions& o) {
+Status run_run(const RunOptions& given) {
+  RunOptions o = given;
+  if (o.batch == 0 && !o.plan.empty()) o.batch = static_cast<int>(tuned_batch(o.plan));  // a tuned plan's batch
   EngineOptions eo;
   eo.diagnostics = diagnostics_from_environment();
   eo.units = o.units;

@@ -67,6 +67,32 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--seconds", bench.seconds, "Timed seconds per configuration")->capture_default_str()->check(CLI::PositiveNumber);
   bench_cmd->add_option("--json", bench.json, "Write the results as JSON");
   bench_cmd->add_option("--csv", bench.csv, "Write the results as CSV");
+  bench_cmd->add_option("--plot", bench.plot, "Draw the results as a PNG (throughput vs batch, speedup); needs matplotlib");
+  bench_cmd->add_flag("--tuned", bench.tuned, "Add the tuned plan (searched on the profile at each batch) as a configuration");
+  bench_cmd->add_option("--profile", bench.profile, "Unit profiles from this file (for --tuned, --simulate) instead of measuring");
+  bench_cmd->add_option("--profile-batches", bench.profile_batches, "Batch sizes the profile times")->capture_default_str();
+  bench_cmd->add_flag("--reprofile", bench.reprofile, "Measure the profile again even when it is cached");
+  bench_cmd->add_flag("--simulate", bench.simulate, "Predict each unit alone and the tuned plan from the profile; run nothing");
+
+  tandem::cli::TuneOptions tune;
+  auto* tune_cmd = app.add_subcommand("tune", "Profile, search split x shares x batch size, measure the best, save the plan");
+  tune_cmd->add_option("model", tune.model, "ONNX model file (default: the built-in MobileNetV2)");
+  tune_cmd->add_option("--units", tune.units, "Units, e.g. cpu:0,cpu:1 or cuda:0/fp16,cpu")->capture_default_str();
+  tune_cmd->add_option("--shape", tune.shape, "Input shape when the model leaves H/W open");
+  tune_cmd->add_option("--batches", tune.batches, "Batch sizes the search may choose")->capture_default_str();
+  tune_cmd->add_option("--profile-batches", tune.profile_batches, "Batch sizes the profile times")->capture_default_str();
+  tune_cmd->add_option("--latency-ms", tune.latency_ms, "Best throughput with one batch within this latency (streaming)")
+      ->check(CLI::PositiveNumber);
+  tune_cmd->add_option("--images", tune.images, "Offline run of this many images: rank by the time of all of them (the chunking)")
+      ->check(CLI::PositiveNumber);
+  tune_cmd->add_option("--save", tune.save, "Write the chosen plan (with batch and profile) as JSON for run/bench --plan");
+  tune_cmd->add_option("--profile", tune.profile, "Load unit profiles from this file instead of measuring (profiles/*.json)");
+  tune_cmd->add_flag("--reprofile", tune.reprofile, "Measure the profile again even when it is cached (after a busy spell)");
+  tune_cmd->add_flag("--simulate", tune.simulate, "Predict only; run nothing (with --profile: hardware that is not here)");
+  tune_cmd->add_option("--top", tune.top, "Best predictions to measure")->capture_default_str()->check(CLI::PositiveNumber);
+  tune_cmd->add_option("--rounds", tune.rounds, "Timed rounds of the finalists (median)")->capture_default_str()->check(CLI::PositiveNumber);
+  tune_cmd->add_option("--seconds", tune.seconds, "Seconds per timed round")->capture_default_str()->check(CLI::PositiveNumber);
+  tune_cmd->add_option("--max-cuts", tune.max_cuts, "Candidate cuts spread over the model")->capture_default_str()->check(CLI::NonNegativeNumber);
 
   tandem::cli::ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Streaming mode: a KServe v2 / Triton-compatible HTTP server with micro-batching");
@@ -107,8 +133,12 @@ int main(int argc, char** argv) {
     if (serve.model.empty()) serve.model = TANDEM_DEFAULT_MODEL;
     return report(tandem::cli::run_serve(serve));
   }
+  if (tune_cmd->parsed()) {
+    if (tune.model.empty() && tune.profile.empty()) tune.model = TANDEM_DEFAULT_MODEL;
+    return report(tandem::cli::run_tune(tune));
+  }
   if (bench_cmd->parsed()) {
-    if (bench.model.empty()) bench.model = TANDEM_DEFAULT_MODEL;
+    if (bench.model.empty() && !(bench.simulate && !bench.profile.empty())) bench.model = TANDEM_DEFAULT_MODEL;
     return report(tandem::cli::run_bench(bench));
   }
   if (run.model.empty()) run.model = TANDEM_DEFAULT_MODEL;
