@@ -86,3 +86,18 @@ class Server:
             self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
+
+
+def run_unittests(module_globals, add_arguments=None):
+    """A test file's main: parses --tandem and --models (and what `add_arguments(parser)` adds)
+    into the module's ARGS, then runs its unittest cases with the remaining arguments."""
+    import argparse
+    import unittest
+    p = argparse.ArgumentParser()
+    p.add_argument("--tandem", required=True)
+    p.add_argument("--models", required=True)
+    if add_arguments:
+        add_arguments(p)
+    args, rest = p.parse_known_args()
+    module_globals["ARGS"] = args
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)

@@ -4,7 +4,6 @@ chose, and serves right answers.
 
 Usage: test_cli.py --tandem build/bin/tandem --models build/models
 """
-import argparse
 import json
 import os
 import re
@@ -17,6 +16,7 @@ import urllib.request
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_harness  # noqa: E402
 from serve_harness import Server  # noqa: E402
 
 import onnxruntime as ort  # noqa: E402
@@ -126,14 +126,5 @@ class ServeCliTest(unittest.TestCase):
         self.assertTrue(any(re.search(r"p99 target 50 ms: batch 1: [\d.]+ ms, 2: ", line) for line in out), out)
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--tandem", required=True)
-    p.add_argument("--models", required=True)
-    ARGS, rest = p.parse_known_args()
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    serve_harness.run_unittests(globals())

@@ -4,7 +4,6 @@ the manifest's readiness and liveness probes.
 
 Usage: test_deploy.py --tandem build/bin/tandem --models build/models
 """
-import argparse
 import os
 import sys
 import unittest
@@ -13,6 +12,7 @@ import urllib.request
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_harness  # noqa: E402
 from serve_harness import Server  # noqa: E402
 
 ARGS = None
@@ -49,14 +49,5 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(isvc["spec"]["predictor"]["model"]["protocolVersion"], "v2")
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--tandem", required=True)
-    p.add_argument("--models", required=True)
-    ARGS, rest = p.parse_known_args()
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    serve_harness.run_unittests(globals())

@@ -7,7 +7,6 @@ requests it did take are answered right.
 
 Usage: test_load.py --tandem build/bin/tandem --models build/models [--requests N]
 """
-import argparse
 import http.client
 import json
 import os
@@ -20,6 +19,7 @@ import urllib.request
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_harness  # noqa: E402
 from serve_harness import Server, require_tritonclient  # noqa: E402
 
 require_tritonclient()
@@ -127,15 +127,5 @@ class LoadTest(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--tandem", required=True)
-    p.add_argument("--models", required=True)
-    p.add_argument("--requests", type=int, default=3000)
-    ARGS, rest = p.parse_known_args()
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    serve_harness.run_unittests(globals(), lambda p: p.add_argument("--requests", type=int, default=3000))

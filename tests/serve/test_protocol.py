@@ -4,7 +4,6 @@ error while the server keeps serving.
 
 Usage: test_protocol.py --tandem build/bin/tandem --models build/models
 """
-import argparse
 import http.client
 import json
 import os
@@ -16,6 +15,7 @@ import unittest
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_harness  # noqa: E402
 from serve_harness import Server, require_tritonclient  # noqa: E402
 
 require_tritonclient()
@@ -293,14 +293,5 @@ class ProtocolTest(unittest.TestCase):
         self.assertLess(time.time() - t0, 20)
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--tandem", required=True)
-    p.add_argument("--models", required=True)
-    ARGS, rest = p.parse_known_args()
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    serve_harness.run_unittests(globals())

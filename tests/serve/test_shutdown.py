@@ -3,7 +3,6 @@ the server stop accepting, answer every request it accepted (with its own output
 
 Usage: test_shutdown.py --tandem build/bin/tandem --models build/models
 """
-import argparse
 import http.client
 import json
 import os
@@ -19,6 +18,7 @@ import urllib.request
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_harness  # noqa: E402
 from serve_harness import Server  # noqa: E402
 
 import onnxruntime as ort  # noqa: E402
@@ -84,14 +84,5 @@ class ShutdownTest(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
 
 
-def main():
-    global ARGS
-    p = argparse.ArgumentParser()
-    p.add_argument("--tandem", required=True)
-    p.add_argument("--models", required=True)
-    ARGS, rest = p.parse_known_args()
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    serve_harness.run_unittests(globals())
