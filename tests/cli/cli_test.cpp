@@ -16,34 +16,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_test_util.h"
 #include "core/npy.h"
 #include "core/npz.h"
 
 namespace tandem {
 namespace {
 
+using cli_test::CmdResult;
+using cli_test::model;
+using cli_test::quote;
+using cli_test::slurp;
 namespace fs = std::filesystem;
-
-struct CmdResult {
-  int rc = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string model(const std::string& name) { return std::string(TANDEM_MODELS_DIR) + "/" + name; }
 
 class CliTest : public ::testing::Test {
  protected:
@@ -59,17 +43,7 @@ class CliTest : public ::testing::Test {
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // Runs `tandem <args>` with a 60 s limit, capturing exit code, stdout and stderr.
-  CmdResult tandem(const std::vector<std::string>& args) {
-    std::string cmd = "timeout 60 " + quote(TANDEM_BINARY);
-    for (const auto& a : args) cmd += " " + quote(a);
-    cmd += " >" + quote(path("stdout.txt")) + " 2>" + quote(path("stderr.txt"));
-    int st = std::system(cmd.c_str());
-    CmdResult r;
-    r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r.out = slurp(path("stdout.txt"));
-    r.err = slurp(path("stderr.txt"));
-    return r;
-  }
+  CmdResult tandem(const std::vector<std::string>& args) { return cli_test::run_tandem(args, dir_, 60); }
 
   // The command must fail (not crash, not time out) with one stderr line containing every `needles`.
   void expect_one_line_error(const std::vector<std::string>& args, const std::vector<std::string>& needles) {

@@ -15,34 +15,20 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_test_util.h"
 #include "core/npy.h"
 #include "tandem/tensor.h"
 
 namespace tandem {
 namespace {
 
+using cli_test::CmdResult;
+using cli_test::model;
+using cli_test::quote;
+using cli_test::slurp;
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string model(const std::string& name) { return std::string(TANDEM_MODELS_DIR) + "/" + name; }
 std::string profile(const std::string& name) { return std::string(TANDEM_SOURCE_DIR) + "/profiles/" + name; }
-
-struct CmdResult {
-  int rc = -1;
-  std::string out, err;
-};
 
 class TuneCli : public ::testing::Test {
  protected:
@@ -55,11 +41,7 @@ class TuneCli : public ::testing::Test {
   std::string path(const std::string& n) const { return (dir_ / n).string(); }
 
   CmdResult tandem(const std::vector<std::string>& args, const std::string& env = "") {
-    std::string cmd = "timeout 120 " + (env.empty() ? "" : "env " + env + " ") + quote(TANDEM_BINARY);
-    for (const auto& a : args) cmd += " " + quote(a);
-    cmd += " >" + quote(path("stdout.txt")) + " 2>" + quote(path("stderr.txt"));
-    const int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), slurp(path("stdout.txt")), slurp(path("stderr.txt"))};
+    return cli_test::run_tandem(args, dir_, 120, env);
   }
   void expect_one_line_error(const std::vector<std::string>& args, const std::string& needle, const std::string& env = "") {
     CmdResult r = tandem(args, env);
