@@ -1,8 +1,5 @@
 #include "plan/default_plan.h"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -13,12 +10,7 @@ namespace tandem::plan {
 namespace {
 
 Result<double> measure_on_this_thread(const Unit& unit, const ir::Graph& segment, int runs) {
-  if (!unit.options().cpus.empty()) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int c : unit.options().cpus) CPU_SET(c, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort: calibration only
-  }
+  (void)pin_this_thread(unit.options().cpus);  // best effort: calibration only
   TANDEM_RETURN_IF_ERROR(unit.backend->bind_thread(unit.options()));
   TANDEM_ASSIGN_OR_RETURN(auto exe, unit.backend->compile(segment, unit.options()));
   std::vector<Tensor> tensors;

@@ -1,8 +1,5 @@
 #include "plan/segment_timer.h"
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,12 +17,7 @@ using Clock = std::chrono::steady_clock;
 class SegmentRun {
  public:
   Status prepare(const Unit& unit, const ir::Graph& segment) {
-    if (!unit.options().cpus.empty()) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      for (int c : unit.options().cpus) CPU_SET(c, &set);
-      pthread_setaffinity_np(pthread_self(), sizeof(set), &set);  // best effort: timing only
-    }
+    (void)pin_this_thread(unit.options().cpus);  // best effort: timing only
     TANDEM_RETURN_IF_ERROR(unit.backend->bind_thread(unit.options()));
     TANDEM_ASSIGN_OR_RETURN(exe_, unit.backend->compile(segment, unit.options()));
     TANDEM_RETURN_IF_ERROR(zeros(segment, segment.inputs, ins_));

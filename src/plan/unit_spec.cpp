@@ -1,5 +1,6 @@
 #include "plan/unit_spec.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -212,6 +213,21 @@ Status Unit::supports(const ir::Graph& graph, const ir::Node& node) const {
 Status Unit::supports_range(const ir::Graph& graph, int begin, int end) const {
   for (int i = begin; i < end; ++i) TANDEM_RETURN_IF_ERROR(supports(graph, graph.nodes[static_cast<size_t>(i)]));
   return Status::ok();
+}
+
+Status pin_this_thread(const std::vector<int>& cpus) {
+  if (cpus.empty()) return Status::ok();
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+    return unavailable("cannot pin the thread to its cores");
+  return Status::ok();
+}
+
+Status Unit::bind_this_thread() const {
+  TANDEM_RETURN_IF_ERROR(pin_this_thread(options().cpus));
+  return backend->bind_thread(options());
 }
 
 Result<std::vector<Unit>> make_units(std::string_view spec, int num_cores, const BackendDiagnostics& diagnostics) {

@@ -60,7 +60,13 @@ struct Unit {
   Status supports(const ir::Graph& graph, const ir::Node& node) const;
   // First node of [begin, end) this unit cannot run, with the reason naming node, op and unit.
   Status supports_range(const ir::Graph& graph, int begin, int end) const;
+  // Makes the calling thread this unit's: pinned to its cores (a core group) and bound by its
+  // backend (thread counts). For the runtime's workers and for the planner's timing threads.
+  Status bind_this_thread() const;
 };
+
+// Pins the calling thread to `cpus` (nothing when empty); an error when the kernel refuses.
+Status pin_this_thread(const std::vector<int>& cpus);
 
 // Parses the spec and creates each unit's backend (errors: unknown backend, no CUDA in this build);
 // every unit gets `diagnostics`.

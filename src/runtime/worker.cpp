@@ -9,17 +9,6 @@
 namespace tandem::runtime::detail {
 namespace {
 
-// Pins the calling thread to `cpus` (a core group unit), so host backends stay on their cores.
-Status pin_thread(const std::vector<int>& cpus) {
-  if (cpus.empty()) return Status::ok();
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (int c : cpus) CPU_SET(c, &set);
-  if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
-    return unavailable("cannot pin the worker thread to its cores");
-  return Status::ok();
-}
-
 // rows [first_row, first_row + rows) of `full`, shaped like the segment's tensor `name`.
 Result<TensorView> slice_view(const Tensor& full, int64_t batch_rows, int64_t first_row, int64_t rows,
                               const ir::Graph& segment, const std::string& name) {
@@ -100,9 +89,8 @@ void UnitWorker::push(const SliceTask& task) {
 void UnitWorker::loop() {
   const plan::Unit& unit = rt_.unit(unit_);
   depth_ = std::max(1, unit.backend->max_runs_in_flight());
-  Status bound = pin_thread(unit.options().cpus);
-  if (unit.options().cpus.empty()) (void)pin_thread(unclaimed_cores(rt_.units(), rt_.plan()));  // best effort
-  if (bound.is_ok()) bound = unit.backend->bind_thread(unit.options());
+  if (unit.options().cpus.empty()) (void)plan::pin_this_thread(unclaimed_cores(rt_.units(), rt_.plan()));  // best effort
+  Status bound = unit.bind_this_thread();
   bool bind_failed = !bound.is_ok();
   for (;;) {
     SliceTask task;
