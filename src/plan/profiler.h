@@ -4,10 +4,11 @@
 // Candidate cuts: for each unit that refuses some node, the last cut before the first node it
 // refuses (where the seed's front must end), plus up to `max_cuts` cuts spread evenly over the
 // model's FLOPs. Pieces between them are timed on every unit that runs them at each profiled
-// batch size (kept as points, and fitted as fixed + per image). Then every unit runs its longest
-// runnable prefix at `slowdown_batch` alone and all at once, in several rounds: the median ratio is its
-// slowdown beside the others, and the median alone time rescales its pieces (pieces timed one
-// by one sum to more than one compiled run over them).
+// batch size (kept as points, and fitted as fixed + per image). At each of those batches every
+// unit also runs its longest runnable span of pieces as one segment, which rescales its pieces
+// there (pieces timed one by one sum to more than one compiled run over them: a GPU piece pays
+// its own upload and download). Then every unit runs that span at `slowdown_batch` alone and all
+// at once, in several rounds: the median ratio is its slowdown beside the others.
 // Copies: units that work in host memory (cpu, reference) cost nothing; other units take
 // `device_copy_s_per_byte` (not measured here yet: it needs the backend's copy engine).
 //

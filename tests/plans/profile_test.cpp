@@ -156,6 +156,28 @@ TEST_F(Profiler, MeasuresFitsAndCachesAndRemeasuresAStaleProfile) {
 }
 
 // One busy round (3x) among three: the slowdown is the median ratio, 1.5x, not a mean.
+// A GPU-like unit: every segment run pays its own transfer (here 50 ms per image), so pieces
+// timed one by one sum to many times one run over them. At every profiled batch the pieces are
+// scaled to the whole run, however far below their sum it is.
+TEST_F(Profiler, PiecesMatchTheWholeRunAtEveryBatch) {
+  o_.time_segment = [](const Unit& u, const ir::Graph& seg) -> Result<double> {
+    const double rows = static_cast<double>(seg.info(seg.inputs[0])->shape[0]);
+    return rows * (u.name() == "reference:0-0" ? 1e-3 : 2e-3) * static_cast<double>(seg.nodes.size()) + 0.05 * rows;
+  };
+  auto r = profile_units(graphs_, units_, o_);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  const Profile& p = r->profile;
+  ASSERT_GE(p.piece_count(), 3u);
+  for (int64_t b : p.batches) {
+    auto g = graphs_(b);
+    ASSERT_TRUE(g.is_ok());
+    const double rows = static_cast<double>(b);
+    const double whole = rows * 1e-3 * static_cast<double>((*g)->nodes.size()) + 0.05 * rows;
+    ASSERT_TRUE(p.time(0, 0, p.piece_count(), b).has_value());
+    EXPECT_NEAR(*p.time(0, 0, p.piece_count(), b), whole, 1e-9 + 1e-6 * whole) << "batch " << b;
+  }
+}
+
 TEST_F(Profiler, SlowdownIsTheMedianOfRounds) {
   int round = 0;
   o_.cache_dir.clear();
