@@ -42,6 +42,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "serve"))
 from serve_harness import Server  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from commit import current_commit  # noqa: E402
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -334,7 +336,7 @@ def main():
             if r["config"] == config:
                 r["offline_images_per_s"], r["offline_batch"], r["offline_plan"] = ips, batch * a.rows, plan
     cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = current_commit()
     meta = {"model": a.model, "units": a.units, "date": datetime.date.today().isoformat(), "commit": commit,
             "cpu": f"{cpu} ({os.cpu_count()} threads)", "rows": a.rows, "processes": a.processes,
             "command": shlex.join(["python3", *sys.argv])}

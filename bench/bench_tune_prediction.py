@@ -15,6 +15,8 @@ import platform
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from commit import current_commit  # noqa: E402
 
 
 def cpu_model():
@@ -37,7 +39,7 @@ def main():
     ap.add_argument("--seconds", default="0.5")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = current_commit()
     # What else ran: the busiest other processes at the start (the dev machine is shared).
     ps = subprocess.run(["ps", "-eo", "ni,pcpu,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout
     others = "; ".join(" ".join(l.split()) for l in ps.splitlines()[1:4])

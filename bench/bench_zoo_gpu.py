@@ -46,18 +46,14 @@ zoo = importlib.util.module_from_spec(spec_)
 spec_.loader.exec_module(zoo)
 
 import torch  # noqa: E402 - after parse_args so that --help needs no torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from commit import current_commit  # noqa: E402
 
 dev = torch.device("cuda")
 
 
 def git_commit():
-    if os.environ.get("TANDEM_COMMIT"):  # the GPU machine's copy has no .git: tools/gpu/run_suite.sh sets it
-        return os.environ["TANDEM_COMMIT"]
-    try:
-        p = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-        return p.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
+    return current_commit()
 
 
 results = {"card": torch.cuda.get_device_name(), "date": datetime.datetime.utcnow().isoformat() + "Z",

@@ -53,6 +53,7 @@ export TANDEM_SOURCE_DIR_BUILT=$ROOT
 here=\$(cd "\$(dirname "\${BASH_SOURCE[0]}")" && pwd)
 export LD_LIBRARY_PATH="\$here/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 export PATH="\$here/bin:\$PATH"
+export TANDEM_COMMIT=\$(cat "\$here/COMMIT" 2>/dev/null)  # bench results name it (bench/commit.py)
 ENV
 (cd "$ROOT" && git rev-parse HEAD > "$STAGE/COMMIT" 2>/dev/null || true)
 
