@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The cpu unit's wait policy on this host (issue 13 item 4): built-in MobileNetV2 through
-# `tandem run --units cpu` at batch 1 and 16 with Tandem's default (GOMP_SPINCOUNT=200, set by
+# `tandem run --units cpu` at batch 1 and 16 with Tandem's default (GOMP_SPINCOUNT=1000 on <= 4 cores, set by
 # the binary), libgomp's own default (GOMP_SPINCOUNT=300000) and passive waiting, 3 rounds each,
 # alternating. Run after tools/gpu/run_suite.sh (it unpacks the bundle and makes the models).
 # Output: $OUT/cpu_spin.txt (one line per run: setting, batch, median ms, images/s).

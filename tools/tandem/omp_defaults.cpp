@@ -6,9 +6,14 @@
 // ruinous on a shared machine: beside a second `tandem run` on 2 cores a run took 40-500 ms,
 // each process's spinning threads holding the cores that the other's threads needed; beside two
 // busy loops 500 ms; Tandem's own threads (GPU workers, the runtime) are starved the same way.
-// A spin of kSpinCount rounds (200: 9 us here) kept the alone speed (4.9 vs 4.75 ms; passive
-// waiting 5.5 ms) and matched passive waiting beside other processes
-// (bench/bench_cpu_shared.py, bench/results/cpu_shared_*.md; tests/cli/shared_machine_test.cpp).
+// A short spin matches passive waiting beside other processes (bench/bench_cpu_shared.py,
+// bench/results/cpu_shared_*.md; tests/cli/shared_machine_test.cpp). How short: 200 rounds kept
+// the alone speed on the first dev machine, but on the next one (a VM whose futex wake-ups are
+// slow) 200 rounds slept between oneDNN primitives: MobileNetV2 at batch 1 took 10.3 ms alone
+// (as passive waiting, 10.9) and MnasNet at 96 px 6.9 ms against 1.5 ms spinning. 1000 rounds
+// keep the alone speed there (4.7 ms; MnasNet 1.5 ms) and stay near passive waiting beside a
+// second Tandem (12.2 vs 10.8 ms) and busy loops (12.3 vs 9.6 ms)
+// (bench/results/cpu_shared_intel-xeon-2t_spin1000.md).
 //
 // libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT once, in its constructor, and has no API to
 // change them later. Nothing set from main() or from a constructor of ours is seen: libgomp's
@@ -33,7 +38,8 @@ namespace {
 
 // GOMP_SPINCOUNT: rounds of libgomp's spin loop (one `pause` each) before an idle thread sleeps.
 // libgomp itself uses 100 when a process has more OpenMP threads than cores.
-constexpr char kSpinCountEntry[] = "GOMP_SPINCOUNT=200";
+// 1000, not 200: see the header comment (a machine with slow wake-ups).
+constexpr char kSpinCountEntry[] = "GOMP_SPINCOUNT=1000";
 
 // Only on machines with this many cores at most. On the GPU machine's 16-core host the short
 // spin doubled a lone batch-1 MobileNetV2 (1.7 -> 3.6-4.9 ms) and cost 5-15% at batch 16
