@@ -9,6 +9,7 @@
 
 #include <dnnl.hpp>
 
+#include "backends/cpu/conv_residual.h"
 #include "backends/cpu/cpu_op.h"
 
 namespace tandem {
@@ -117,9 +118,26 @@ class CpuBackend final : public Backend {
       engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
       builder = std::make_unique<SegmentBuilder>(segment, engine);
     });
+    // Conv + residual Add (+ activation) as one primitive where oneDNN has one (conv_residual.h).
+    const auto residuals = options.diagnostics.is_off("conv-sum") ? std::map<size_t, cpu::ConvResidual>{}
+                                                                   : cpu::find_conv_residuals(segment);
+    std::vector<bool> done(segment.nodes.size(), false);
     for (size_t i = 0; i < segment.nodes.size(); ++i) {
+      if (done[i]) continue;
       const ir::Node& node = segment.nodes[i];
       Status st;
+      auto r = residuals.find(i);
+      if (r != residuals.end() && ops[i]->op_type == "Conv") {
+        Result<bool> fused = false;
+        DNNL_TRY("node '" + node.name + "' (Conv + Add)",
+                 fused = cpu::compile_conv_residual(*builder, node, r->second.residual, r->second.after, r->second.output));
+        TANDEM_RETURN_IF_ERROR(node_error(node, fused.status()));
+        if (*fused) {
+          done[r->second.add] = true;
+          if (r->second.act >= 0) done[size_t(r->second.act)] = true;
+          continue;
+        }
+      }
       DNNL_TRY("node '" + node.name + "' (" + node.op_type + ")", st = ops[i]->compile(*builder, node));
       TANDEM_RETURN_IF_ERROR(node_error(node, st));
     }

@@ -99,6 +99,9 @@ class SegmentBuilder {
   dnnl::memory define(const std::string& value, const Md& md);
   // Declares node output `value` as a view of `source`'s plain buffer (Reshape, Flatten, Identity).
   Status define_view(const std::string& value, const std::string& source, const Md& md);
+  // Declares node output `value` as `source`'s buffer in its current layout, which the node
+  // overwrites (a Conv summing into its residual, conv_residual.h): `source` is read no more.
+  Status define_in_place(const std::string& value, const std::string& source);
   // `value`'s buffer holds data written at compile time (Pad's constant border): finish() must
   // not swap it for the caller's buffer (a graph output then gets a final copy).
   void keep_buffer(const std::string& value) { viewed_.insert(value); }

@@ -168,6 +168,13 @@ Status SegmentBuilder::define_view(const std::string& value, const std::string& 
   return Status::ok();
 }
 
+Status SegmentBuilder::define_in_place(const std::string& value, const std::string& source) {
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(source));
+  TANDEM_ASSIGN_OR_RETURN(auto view, make_view(source, v->mem.get_desc(), true));
+  values_[value] = std::move(view);
+  return Status::ok();
+}
+
 dnnl::memory SegmentBuilder::scratch(const Md& md) {
   seg_.buffers.emplace_back(md, engine_);
   return seg_.buffers.back();

@@ -1,5 +1,7 @@
 // Conv -> oneDNN convolution: layouts chosen by oneDNN (format_tag::any), weights packed once,
-// bias and the fused activation (post-ops) in the same primitive.
+// bias and the fused activation (post-ops) in the same primitive; with a residual Add (and an
+// activation after it) folded in as post-ops (conv_residual.h).
+#include "backends/cpu/conv_residual.h"
 #include "backends/cpu/cpu_op.h"
 
 namespace tandem::cpu {
@@ -20,12 +22,13 @@ Status conv_supports(const ir::Graph& graph, const ir::Node& node) {
   return eltwise_steps(a->epilogue).status();
 }
 
-Status conv_compile(SegmentBuilder& b, const ir::Node& node) {
+// The convolution's primitive for `node` with `ops` after it (format_tag::any for every layout).
+convolution_forward::primitive_desc conv_pd(SegmentBuilder& b, const ir::Node& node, const dnnl::post_ops& ops,
+                                            Dims* wdims_out, const Md* dst = nullptr) {
   const auto& a = std::get<ir::ConvAttrs>(node.attrs);
   const std::string& x = node.inputs[0];
-  const std::string& w = node.inputs[1];
   const bool has_bias = node.inputs.size() > 2 && !node.inputs[2].empty();
-  const Shape& ws = b.shape(w);
+  const Shape& ws = b.shape(node.inputs[1]);
   const size_t sp = b.shape(x).size() - 2;
   Dims wdims = to_dims(ws);
   if (a.group > 1) {  // oneDNN's grouped weights: [G, OC/G, IC/G, k...], the same bytes as ONNX's
@@ -35,29 +38,74 @@ Status conv_compile(SegmentBuilder& b, const ir::Node& node) {
   const Dims ydims = to_dims(b.shape(node.outputs[0]));
   const Md bias_md = has_bias ? any_md({ws[0]}) : Md();
   convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                              any_md(to_dims(b.shape(x))), any_md(wdims), bias_md, any_md(ydims),
+                              any_md(to_dims(b.shape(x))), any_md(wdims), bias_md, dst ? *dst : any_md(ydims),
                               ints_or(a.strides, sp, 1), onednn_dilations(a.dilations, sp), pads_begin(a.pads, sp),
                               pads_end(a.pads, sp));
-  dnnl::post_ops ops;
-  TANDEM_RETURN_IF_ERROR(append_epilogue(ops, a.epilogue));
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
-  convolution_forward::primitive_desc pd(d, attr, b.engine());
+  *wdims_out = wdims;
+  return convolution_forward::primitive_desc(d, attr, b.engine());
+}
 
-  TANDEM_ASSIGN_OR_RETURN(auto src, b.value_as(x, pd.src_desc()));
-  TANDEM_ASSIGN_OR_RETURN(auto weights, b.constant_as(w, plain_md(wdims), pd.weights_desc()));
+// Adds the primitive's step, its output defined as `output`.
+Status add_conv_step(SegmentBuilder& b, const ir::Node& node, const convolution_forward::primitive_desc& pd,
+                     const Dims& wdims, const std::string& output) {
+  TANDEM_ASSIGN_OR_RETURN(auto src, b.value_as(node.inputs[0], pd.src_desc()));
+  TANDEM_ASSIGN_OR_RETURN(auto weights, b.constant_as(node.inputs[1], plain_md(wdims), pd.weights_desc()));
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}};
-  if (has_bias) {
-    TANDEM_ASSIGN_OR_RETURN(auto bias, b.constant_as(node.inputs[2], plain_md(Dims{ws[0]}), pd.bias_desc()));
+  if (node.inputs.size() > 2 && !node.inputs[2].empty()) {
+    const int64_t oc = b.shape(node.inputs[1])[0];
+    TANDEM_ASSIGN_OR_RETURN(auto bias, b.constant_as(node.inputs[2], plain_md(Dims{oc}), pd.bias_desc()));
     args[DNNL_ARG_BIAS] = bias;
   }
-  args[DNNL_ARG_DST] = b.define(node.outputs[0], pd.dst_desc());
+  args[DNNL_ARG_DST] = b.define(output, pd.dst_desc());
   b.add_step(convolution_forward(pd), std::move(args));
   return Status::ok();
+}
+
+Status conv_compile(SegmentBuilder& b, const ir::Node& node) {
+  dnnl::post_ops ops;
+  TANDEM_RETURN_IF_ERROR(append_epilogue(ops, std::get<ir::ConvAttrs>(node.attrs).epilogue));
+  Dims wdims;
+  const auto pd = conv_pd(b, node, ops, &wdims);
+  return add_conv_step(b, node, pd, wdims, node.outputs[0]);
 }
 
 }  // namespace
 
 extern const CpuOp kCpuConv{"Conv", 3, conv_supports, conv_compile};
+
+Result<bool> compile_conv_residual(SegmentBuilder& b, const ir::Node& conv, const std::string& residual,
+                                   const ir::Epilogue& after, const std::string& output) {
+  TANDEM_ASSIGN_OR_RETURN(auto res, b.value(residual));
+  // oneDNN 2.6's fast convolutions take no full-tensor binary post-op (it answers with its
+  // reference kernel); they take a sum: dst = conv(x) + dst. So the Conv writes into the
+  // residual's buffer, in its layout, which nothing reads after the Add (find_conv_residuals).
+  dnnl::post_ops ops;
+  ops.append_sum(1.0f);
+  TANDEM_RETURN_IF_ERROR(append_epilogue(ops, after));
+  Dims wdims, unused;
+  convolution_forward::primitive_desc pd;
+  try {
+    const Md dst = res.get_desc();
+    pd = conv_pd(b, conv, ops, &wdims, &dst);
+  } catch (const dnnl::error&) {
+    return false;  // no primitive writes this layout: the Add runs on its own
+  }
+  // Only where the same kernel takes the post-op (a slower one would cost more than the Add).
+  if (std::string(pd.impl_info_str()) != conv_pd(b, conv, dnnl::post_ops(), &unused).impl_info_str()) return false;
+  TANDEM_RETURN_IF_ERROR(b.define_in_place(output, residual));
+  TANDEM_ASSIGN_OR_RETURN(auto src, b.value_as(conv.inputs[0], pd.src_desc()));
+  TANDEM_ASSIGN_OR_RETURN(auto weights, b.constant_as(conv.inputs[1], plain_md(wdims), pd.weights_desc()));
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}};
+  if (conv.inputs.size() > 2 && !conv.inputs[2].empty()) {
+    const int64_t oc = b.shape(conv.inputs[1])[0];
+    TANDEM_ASSIGN_OR_RETURN(auto bias, b.constant_as(conv.inputs[2], plain_md(Dims{oc}), pd.bias_desc()));
+    args[DNNL_ARG_BIAS] = bias;
+  }
+  TANDEM_ASSIGN_OR_RETURN(args[DNNL_ARG_DST], b.value(output));
+  b.add_step(convolution_forward(pd), std::move(args));
+  return true;
+}
 
 }  // namespace tandem::cpu
