@@ -42,7 +42,7 @@ std::map<size_t, ConvResidual> find_conv_residuals(const ir::Graph& g) {
     if (p == producer.end() || p->second >= c || is_output(g, r)) continue;
     bool later_reader = false;
     if (auto it = readers.find(r); it != readers.end())
-      for (int k : it->second) later_reader = later_reader || (k != add_i && size_t(k) > c);
+      for (int k : it->second) later_reader = later_reader || (k != add_i && size_t(k) >= c);  // the Conv too
     if (later_reader) continue;
     ConvResidual fr{size_t(add_i), r, -1, {}, add.outputs[0]};
     const long act_i = sole_reader(add.outputs[0]);

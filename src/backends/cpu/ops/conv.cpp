@@ -78,6 +78,8 @@ extern const CpuOp kCpuConv{"Conv", 3, conv_supports, conv_compile};
 Result<bool> compile_conv_residual(SegmentBuilder& b, const ir::Node& conv, const std::string& residual,
                                    const ir::Epilogue& after, const std::string& output) {
   TANDEM_ASSIGN_OR_RETURN(auto res, b.value(residual));
+  TANDEM_ASSIGN_OR_RETURN(auto in, b.value(conv.inputs[0]));
+  if (in.get_data_handle() == res.get_data_handle()) return false;  // the input views the residual
   // oneDNN 2.6's fast convolutions take no full-tensor binary post-op (it answers with its
   // reference kernel); they take a sum: dst = conv(x) + dst. So the Conv writes into the
   // residual's buffer, in its layout, which nothing reads after the Add (find_conv_residuals).
