@@ -47,9 +47,9 @@ convolution_forward::primitive_desc conv_pd(SegmentBuilder& b, const ir::Node& n
   return convolution_forward::primitive_desc(d, attr, b.engine());
 }
 
-// Adds the primitive's step, its output defined as `output`.
+// Adds the primitive's step, writing `dst`.
 Status add_conv_step(SegmentBuilder& b, const ir::Node& node, const convolution_forward::primitive_desc& pd,
-                     const Dims& wdims, const std::string& output) {
+                     const Dims& wdims, const dnnl::memory& dst) {
   TANDEM_ASSIGN_OR_RETURN(auto src, b.value_as(node.inputs[0], pd.src_desc()));
   TANDEM_ASSIGN_OR_RETURN(auto weights, b.constant_as(node.inputs[1], plain_md(wdims), pd.weights_desc()));
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}};
@@ -58,7 +58,7 @@ Status add_conv_step(SegmentBuilder& b, const ir::Node& node, const convolution_
     TANDEM_ASSIGN_OR_RETURN(auto bias, b.constant_as(node.inputs[2], plain_md(Dims{oc}), pd.bias_desc()));
     args[DNNL_ARG_BIAS] = bias;
   }
-  args[DNNL_ARG_DST] = b.define(output, pd.dst_desc());
+  args[DNNL_ARG_DST] = dst;
   b.add_step(convolution_forward(pd), std::move(args));
   return Status::ok();
 }
@@ -68,7 +68,7 @@ Status conv_compile(SegmentBuilder& b, const ir::Node& node) {
   TANDEM_RETURN_IF_ERROR(append_epilogue(ops, std::get<ir::ConvAttrs>(node.attrs).epilogue));
   Dims wdims;
   const auto pd = conv_pd(b, node, ops, &wdims);
-  return add_conv_step(b, node, pd, wdims, node.outputs[0]);
+  return add_conv_step(b, node, pd, wdims, b.define(node.outputs[0], pd.dst_desc()));
 }
 
 }  // namespace
@@ -97,16 +97,8 @@ Result<bool> compile_conv_residual(SegmentBuilder& b, const ir::Node& conv, cons
   // Only where the same kernel takes the post-op (a slower one would cost more than the Add).
   if (std::string(pd.impl_info_str()) != conv_pd(b, conv, dnnl::post_ops(), &unused).impl_info_str()) return false;
   TANDEM_RETURN_IF_ERROR(b.define_in_place(output, residual));
-  TANDEM_ASSIGN_OR_RETURN(auto src, b.value_as(conv.inputs[0], pd.src_desc()));
-  TANDEM_ASSIGN_OR_RETURN(auto weights, b.constant_as(conv.inputs[1], plain_md(wdims), pd.weights_desc()));
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}};
-  if (conv.inputs.size() > 2 && !conv.inputs[2].empty()) {
-    const int64_t oc = b.shape(conv.inputs[1])[0];
-    TANDEM_ASSIGN_OR_RETURN(auto bias, b.constant_as(conv.inputs[2], plain_md(Dims{oc}), pd.bias_desc()));
-    args[DNNL_ARG_BIAS] = bias;
-  }
-  TANDEM_ASSIGN_OR_RETURN(args[DNNL_ARG_DST], b.value(output));
-  b.add_step(convolution_forward(pd), std::move(args));
+  TANDEM_ASSIGN_OR_RETURN(auto dst, b.value(output));
+  TANDEM_RETURN_IF_ERROR(add_conv_step(b, conv, pd, wdims, dst));
   return true;
 }
 
