@@ -4,12 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "core/text_file.h"
 #include "plan/cuts.h"
 
 namespace tandem::plan {
@@ -233,18 +232,12 @@ Result<Plan> plan_from_json(std::string_view json_text) {
 }
 
 Status save_plan_json(const Plan& plan, const std::string& path) {
-  std::ofstream f(path);
-  if (!f) return not_found("cannot write plan file '" + path + "'");
-  f << plan_to_json(plan);
-  return f ? Status::ok() : internal_error("writing plan file '" + path + "' failed");
+  return write_file(path, plan_to_json(plan), "plan file");
 }
 
 Result<Plan> load_plan_json(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return not_found("cannot read plan file '" + path + "'");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  auto plan = plan_from_json(ss.str());
+  TANDEM_ASSIGN_OR_RETURN(std::string text, read_file(path, "plan file"));
+  auto plan = plan_from_json(text);
   if (!plan) return plan.status().with_context(path);
   return plan;
 }

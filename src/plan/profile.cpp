@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
+
+#include "core/text_file.h"
 
 namespace tandem::plan {
 namespace {
@@ -228,18 +228,12 @@ Result<Profile> profile_from_json(std::string_view text) {
 }
 
 Status save_profile(const Profile& p, const std::string& path) {
-  std::ofstream f(path);
-  if (!f) return not_found("cannot write profile '" + path + "'");
-  f << profile_to_json(p);
-  return f ? Status::ok() : internal_error("writing profile '" + path + "' failed");
+  return write_file(path, profile_to_json(p), "profile");
 }
 
 Result<Profile> load_profile(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return not_found(path + ": cannot read profile");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  auto p = profile_from_json(ss.str());
+  TANDEM_ASSIGN_OR_RETURN(std::string text, read_file(path, "profile"));
+  auto p = profile_from_json(text);
   if (!p) return p.status().with_context(path);
   return p;
 }

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "core/cache_file.h"
+#include "core/text_file.h"
 #include "onnx/import.h"
 #include "plan/profiler.h"
 
@@ -49,11 +50,7 @@ std::string machine_identity() {
 
 Result<TuneModel> load_tune_model(const std::string& model, const std::string& units, const std::string& shape) {
   TuneModel m;
-  std::ifstream f(model, std::ios::binary);
-  if (!f) return not_found("cannot read model '" + model + "'");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  const std::string bytes = ss.str();
+  TANDEM_ASSIGN_OR_RETURN(const std::string bytes, read_file(model, "model"));
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
   char id[64];

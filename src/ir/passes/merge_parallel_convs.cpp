@@ -67,6 +67,22 @@ void set_params(Graph& g, Node& conv, Tensor w, const std::vector<float>& b, con
   conv.outputs[0] = output;
 }
 
+// Conv `conv_i` takes weights `w` and bias `b`, and the Add's output and place (after both of the
+// Add's producers); the Add and the other branch `other_i` go.
+void replace_add(Graph& g, int add_i, int conv_i, int other_i, Tensor w, const std::vector<float>& b) {
+  set_params(g, g.nodes[size_t(conv_i)], std::move(w), b, g.nodes[size_t(add_i)].outputs[0]);
+  Node merged = g.nodes[size_t(conv_i)];
+  g.nodes[size_t(add_i)] = std::move(merged);
+  passes::erase_nodes(g, {conv_i, other_i});
+}
+
+// A float copy of `t` to edit.
+Tensor copy_of(const Tensor& t) {
+  Tensor c(t.shape(), DType::kFloat32);
+  std::copy(t.data_as<float>(), t.data_as<float>() + t.numel(), c.data_as<float>());
+  return c;
+}
+
 // Add(Conv P, Conv Q) over the same input: Q folded into P (P has the larger kernel).
 bool merge_two_convs(Graph& g, const GraphIndex& index, int add_i, int p_i, int q_i) {
   const Node& p0 = g.nodes[size_t(p_i)];
@@ -89,8 +105,7 @@ bool merge_two_convs(Graph& g, const GraphIndex& index, int add_i, int p_i, int 
   const Shape& ps = pw.shape();
   const Shape& qs = qw.shape();
   if (ps[0] != qs[0] || ps[1] != qs[1]) return false;
-  Tensor w(ps, DType::kFloat32);
-  std::copy(pw.data_as<float>(), pw.data_as<float>() + pw.numel(), w.data_as<float>());
+  Tensor w = copy_of(pw);
   const int64_t dy = (ps[2] - qs[2]) / 2, dx = (ps[3] - qs[3]) / 2;
   for (int64_t o = 0; o < qs[0]; ++o)
     for (int64_t i = 0; i < qs[1]; ++i)
@@ -101,12 +116,7 @@ bool merge_two_convs(Graph& g, const GraphIndex& index, int add_i, int p_i, int 
   std::vector<float> b = bias_of(g, p0, ps[0]);
   const std::vector<float> qb = bias_of(g, q0, ps[0]);
   for (size_t m = 0; m < b.size(); ++m) b[m] += qb[m];
-  const std::string out = g.nodes[size_t(add_i)].outputs[0];
-  set_params(g, g.nodes[size_t(p_i)], std::move(w), b, out);
-  // The merged conv takes the Add's place, after both inputs' producers.
-  Node merged = g.nodes[size_t(p_i)];
-  g.nodes[size_t(add_i)] = std::move(merged);
-  passes::erase_nodes(g, {p_i, q_i});
+  replace_add(g, add_i, p_i, q_i, std::move(w), b);
   return true;
 }
 
@@ -136,8 +146,7 @@ bool merge_batch_norm(Graph& g, const GraphIndex& index, int add_i, int p_i, int
     par[k] = t->data_as<float>();
   }
   const float eps = std::get<BatchNormAttrs>(bn.attrs).epsilon;
-  Tensor w(ps, DType::kFloat32);
-  std::copy(pw.data_as<float>(), pw.data_as<float>() + pw.numel(), w.data_as<float>());
+  Tensor w = copy_of(pw);
   std::vector<float> b = bias_of(g, p0, channels);
   const int64_t cy = (ps[2] - 1) / 2, cx = (ps[3] - 1) / 2;
   for (int64_t c = 0; c < channels; ++c) {
@@ -146,11 +155,7 @@ bool merge_batch_norm(Graph& g, const GraphIndex& index, int add_i, int p_i, int
     w.data_as<float>()[((c * per_group + c % per_group) * ps[2] + cy) * ps[3] + cx] += float(s);
     b[size_t(c)] += float(par[1][c] - par[2][c] * s);
   }
-  const std::string out = g.nodes[size_t(add_i)].outputs[0];
-  set_params(g, g.nodes[size_t(p_i)], std::move(w), b, out);
-  Node merged = g.nodes[size_t(p_i)];
-  g.nodes[size_t(add_i)] = std::move(merged);
-  passes::erase_nodes(g, {p_i, bn_i});
+  replace_add(g, add_i, p_i, bn_i, std::move(w), b);
   return true;
 }
 
