@@ -298,6 +298,17 @@ TANDEM_MATRIX_CASE(BackendOps, ConcatAxis1) {
             .build());
 }
 
+// Channel runs of 8, 4, 2 and 3 (fp16 NHWC on cuda: 16-, 8-, 4- and 2-byte words at offsets 0,
+// 8, 12, 14) and a transposed copy: every word width of the strided copy.
+TANDEM_MATRIX_CASE(BackendOps, ConcatOfEveryRunWidth) {
+  r.check(GraphBuilder()
+            .input("a", {2, 8, 5, 7}).input("b", {2, 4, 5, 7}).input("c", {2, 2, 5, 7}).input("d", {2, 3, 5, 7})
+            .node("Concat", {"a", "b", "c", "d"}, {"y"}, ir::ConcatAttrs{1}, {{2, 17, 5, 7}})
+            .node("Transpose", {"y"}, {"t"}, ir::TransposeAttrs{{0, 2, 3, 1}}, {{2, 5, 7, 17}})
+            .output("y").output("t")
+            .build());
+}
+
 // Concat of two convs' outputs (oneDNN-chosen layouts) then another conv.
 TANDEM_MATRIX_CASE(BackendOps, ConcatOfConvs) {
   ConvCase c1{.c = 8, .h = 9, .w = 9, .oc = 16}, c2{.c = 8, .h = 9, .w = 9, .oc = 8, .k = 1, .pads = {0, 0, 0, 0}};
