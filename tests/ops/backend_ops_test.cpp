@@ -543,6 +543,42 @@ TANDEM_MATRIX_CASE(BackendOps, ReduceSumAxesInput) {
 
 // Reductions of a conv's output (oneDNN's blocked layout, NHWC on cuda fp16): the SE block with
 // ReduceMean keepdims 1, and ShuffleNetV2's x.mean([2, 3]) (keepdims 0) before the classifier.
+// Mean, Max and Sum over the spatial dims, and the SE multiply, of convs whose outputs oneDNN
+// lays out differently on the cpu: plain input, channels-last (a dense conv), channel blocks of 8
+// (a grouped conv with 8 channels per group, RegNetY's; 4 per group), channels not a multiple of
+// the block.
+TANDEM_MATRIX_CASE(BackendOps, SpatialReductionsOfEachLayout) {
+  for (int64_t oc : {24, 20}) {
+    for (int64_t group : {int64_t(1), oc / 4, oc % 8 ? int64_t(1) : oc / 8}) {
+      SCOPED_TRACE("oc " + std::to_string(oc) + " group " + std::to_string(group));
+      ConvCase c{.c = oc, .h = 9, .w = 7, .oc = oc, .group = group};
+      for (auto kind : {ir::ReduceKind::kMean, ir::ReduceKind::kMax, ir::ReduceKind::kSum}) {
+        r.check(GraphBuilder()
+                  .input("x", {2, oc, 9, 7}).weight("w", {oc, oc / group, 3, 3})
+                  .node("Conv", {"x", "w"}, {"t"}, conv_attrs(c), {{2, oc, 9, 7}})
+                  .node(kind == ir::ReduceKind::kMean ? "ReduceMean" : kind == ir::ReduceKind::kMax ? "ReduceMax" : "ReduceSum",
+                        {"t"}, {"m"}, reduce_attrs(kind, {2, 3}, true), {{2, oc, 1, 1}})
+                  .node("Mul", {"t", "m"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {{2, oc, 9, 7}})
+                  .node("ReduceMean", {"t"}, {"z"}, reduce_attrs(kind, {3, 2}, false), {{2, oc}})
+                  .output("y").output("z")
+                  .build());
+      }
+      r.check(GraphBuilder()
+                .input("x", {2, oc, 9, 7}).weight("w", {oc, oc / group, 3, 3})
+                .node("Conv", {"x", "w"}, {"t"}, conv_attrs(c), {{2, oc, 9, 7}})
+                .node("GlobalMaxPool", {"t"}, {"y"}, ir::GlobalPoolAttrs{ir::PoolKind::kMax}, {{2, oc, 1, 1}})
+                .node("GlobalAveragePool", {"t"}, {"z"}, ir::GlobalPoolAttrs{}, {{2, oc, 1, 1}})
+                .output("y").output("z")
+                .build());
+    }
+  }
+  r.check(GraphBuilder()  // a graph input: plain
+            .input("x", {2, 5, 4, 3, 2})
+            .node("ReduceSum", {"x"}, {"y"}, reduce_attrs(ir::ReduceKind::kSum, {2, 3, 4}, true), {{2, 5, 1, 1, 1}})
+            .output("y")
+            .build());
+}
+
 TANDEM_MATRIX_CASE(BackendOps, ReduceMeanOfConvOutput) {
   ConvCase c{.c = 8, .h = 9, .w = 9, .oc = 16};
   ir::ConvAttrs pw = conv_attrs({.c = 16, .h = 1, .w = 1, .oc = 16, .k = 1, .pads = {0, 0, 0, 0}});

@@ -28,6 +28,20 @@ Md any_md(const Dims& dims) { return Md(dims, dnnl::memory::data_type::f32, dnnl
 
 bool is_plain(const Md& md) { return md == plain_md(md.dims()); }
 
+Md channels_last_md(const Dims& dims) {
+  using T = dnnl::memory::format_tag;
+  switch (dims.size()) {
+    case 3: return Md(dims, dnnl::memory::data_type::f32, T::acb);
+    case 4: return Md(dims, dnnl::memory::data_type::f32, T::acdb);
+    case 5: return Md(dims, dnnl::memory::data_type::f32, T::acdeb);
+    default: return plain_md(dims);
+  }
+}
+
+bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
+}
+
 Md host_md(const Shape& shape, DType dtype) {
   if (dtype == DType::kFloat32) return plain_md(to_dims(shape));
   const int64_t bytes = shape_numel(shape) * static_cast<int64_t>(dtype_size(dtype));

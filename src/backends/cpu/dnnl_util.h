@@ -39,6 +39,10 @@ Md plain_md(const Dims& dims);
 // A descriptor with every format left to the primitive (format_tag::any).
 Md any_md(const Dims& dims);
 bool is_plain(const Md& md);
+// Channels-last f32 descriptor of `dims` (nwc, nhwc, ndhwc for ranks 3-5; plain otherwise).
+Md channels_last_md(const Dims& dims);
+// Whether oneDNN picked its reference (scalar, unvectorised) implementation for `pd`.
+bool is_reference_impl(const dnnl::primitive_desc_base& pd);
 // A plain buffer for a tensor of `dtype`: plain_md for float32, else its bytes (u8, 1-D).
 Md host_md(const Shape& shape, DType dtype);
 // Row-major element strides of `dims` (as plain_md uses).

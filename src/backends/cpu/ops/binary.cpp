@@ -78,6 +78,20 @@ Status binary_compile(SegmentBuilder& b, const ir::Node& node) {
   }
   dnnl::binary::desc d(binary_alg(a.op), src0.get_desc(), src1.get_desc(), any_md(src0.get_desc().dims()));
   dnnl::binary::primitive_desc pd(d, attr, b.engine());
+  if (is_reference_impl(pd) && !is_plain(src0.get_desc()) && b.shape(x0).size() == rank && b.shape(x1).size() == rank) {
+    // oneDNN 2.6 has no jit binary for some blocked layouts (aBcd8b, a grouped conv's output on
+    // AVX-512) or mixed ones: its reference loop is 10x+ slower than one reorder of the full
+    // input into channels-last, which jit takes with a plain or channels-last second input.
+    const Md nhwc = channels_last_md(src0.get_desc().dims());
+    TANDEM_ASSIGN_OR_RETURN(src0, b.value_as(x0, nhwc));
+    if (d1 == nhwc.dims()) {
+      TANDEM_ASSIGN_OR_RETURN(src1, b.value_as(x1, nhwc));
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(src1, b.value_as(x1, plain_md(d1)));
+    }
+    dnnl::binary::desc d2(binary_alg(a.op), src0.get_desc(), src1.get_desc(), any_md(src0.get_desc().dims()));
+    pd = dnnl::binary::primitive_desc(d2, attr, b.engine());
+  }
   dnnl::memory dst = b.define(node.outputs[0], pd.dst_desc());
   b.add_step(dnnl::binary(pd), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
   return Status::ok();

@@ -1,5 +1,7 @@
-// GlobalAveragePool and GlobalMaxPool -> oneDNN pooling over the whole spatial extent.
+// GlobalAveragePool and GlobalMaxPool -> our spatial loop (spatial_reduce.h) for the layouts it
+// knows, else oneDNN pooling over the whole spatial extent.
 #include "backends/cpu/cpu_op.h"
+#include "backends/cpu/spatial_reduce.h"
 
 namespace tandem::cpu {
 namespace {
@@ -13,6 +15,9 @@ Status global_pool_supports(const ir::Graph& graph, const ir::Node& node) {
 
 Status global_pool_compile(SegmentBuilder& b, const ir::Node& node) {
   const auto& a = std::get<ir::GlobalPoolAttrs>(node.attrs);
+  const SpatialReduce k = a.kind == ir::PoolKind::kMax ? SpatialReduce::kMax : SpatialReduce::kMean;
+  TANDEM_ASSIGN_OR_RETURN(bool done, add_spatial_reduce(b, node.inputs[0], node.outputs[0], k));
+  if (done) return Status::ok();
   const Shape& in = b.shape(node.inputs[0]);
   const size_t sp = in.size() - 2;
   Dims kernel(in.begin() + 2, in.end());
