@@ -26,6 +26,7 @@ enum class Precision { kFloat32, kFloat16, kTF32 };
 struct UnitOptions {
   int threads = 0;                       // 0: the backend's default (all cores it is given)
   std::vector<int> cpus;                 // cores to pin the unit's worker to; empty: no pinning
+  bool pin = false;                      // cpu: each OpenMP thread of the unit on a core of its own
   int device = 0;                        // device ordinal (cuda:N)
   Precision precision = Precision::kFloat32;
   std::set<std::string> excluded_ops;    // op types this unit must refuse (like a DLA)

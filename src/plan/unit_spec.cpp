@@ -90,6 +90,13 @@ Status parse_option(const std::string& opt, const std::string& unit, UnitOptions
     o.precision = key == "fp16" ? Precision::kFloat16 : key == "tf32" ? Precision::kTF32 : Precision::kFloat32;
     return Status::ok();
   }
+  if (key == "pin") {
+    if (eq != std::string::npos) return invalid_argument("option 'pin' in unit '" + unit + "' takes no value");
+    if (unit.substr(0, unit.find_first_of(":/")) != "cpu")
+      return invalid_argument("option 'pin' in unit '" + unit + "' is for cpu units");
+    o.pin = true;
+    return Status::ok();
+  }
   if (key == "threads") {
     if (!parse_int(value, o.threads) || o.threads < 1)
       return invalid_argument("threads='" + value + "' in unit '" + unit + "' must be a positive integer");
@@ -112,7 +119,7 @@ Status parse_option(const std::string& opt, const std::string& unit, UnitOptions
     }
     return Status::ok();
   }
-  return invalid_argument("unknown option '" + key + "' in unit '" + unit + "'; known: threads, no, max_batch, fp16, fp32, tf32");
+  return invalid_argument("unknown option '" + key + "' in unit '" + unit + "'; known: threads, pin, no, max_batch, fp16, fp32, tf32");
 }
 
 // "cpu:0-7" -> name, kind, cores/device (options are parsed by the caller).

@@ -52,9 +52,16 @@ void expect_error(const std::string& spec, const std::string& fragment) {
   EXPECT_NE(r.status().message().find(fragment), std::string::npos) << spec << " -> " << r.status().message();
 }
 
+TEST(UnitSpec, PinIsACpuOption) {
+  auto r = parse_unit_spec("cpu:0-1/pin,cpu:2-3", 4);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_TRUE((*r)[0].options.pin);
+  EXPECT_FALSE((*r)[1].options.pin);
+}
+
 TEST(UnitSpec, ClearErrors) {
-  expect_error("cpu/thread=4", "unknown option 'thread' in unit 'cpu/thread=4'; known: threads, no, max_batch, fp16, fp32, tf32");
-  expect_error("cuda:0/tf16", "known: threads, no, max_batch, fp16, fp32, tf32");
+  expect_error("cpu/thread=4", "unknown option 'thread' in unit 'cpu/thread=4'; known: threads, pin, no, max_batch, fp16, fp32, tf32");
+  expect_error("cuda:0/tf16", "known: threads, pin, no, max_batch, fp16, fp32, tf32");
   expect_error("cuda:0/tf32=1", "option 'tf32' in unit 'cuda:0/tf32=1' takes no value");
   expect_error("cuda:0/max_batch=0", "max_batch='0' in unit 'cuda:0/max_batch=0' must be a positive integer");
   expect_error("cpu:0-9", "names core 4, which does not exist (this machine has cores 0-3)");
@@ -65,6 +72,8 @@ TEST(UnitSpec, ClearErrors) {
   expect_error("cpu:x", "bad core list");
   expect_error("cuda:a", "bad device");
   expect_error("cpu/threads=0", "must be a positive integer");
+  expect_error("cpu/pin=1", "option 'pin' in unit 'cpu/pin=1' takes no value");
+  expect_error("cuda:0/pin", "option 'pin' in unit 'cuda:0/pin' is for cpu units");
   expect_error("cpu/no=Gem", "unknown op 'Gem'");
   expect_error("cpu,,reference", "empty unit");
   expect_error("", "empty");

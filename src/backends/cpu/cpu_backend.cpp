@@ -29,6 +29,31 @@ int default_threads(const UnitOptions& options) {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
+// Pins OpenMP thread i of the calling thread's team to the i-th core of `cpus` (empty: of the
+// process's affinity mask), so that threads stop migrating between cores. libgomp keeps a
+// thread's team for its later parallel regions of the same size: the pinning lasts.
+Status pin_omp_threads(std::vector<int> cpus, int n) {
+  if (cpus.empty()) {
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    // The main thread's mask: this thread may be pinned already (an earlier bind).
+    if (sched_getaffinity(getpid(), sizeof(mask), &mask) != 0) return unavailable("cpu: reading the process's cores failed");
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &mask)) cpus.push_back(c);
+  }
+  if (cpus.empty()) return unavailable("cpu: no core to pin the unit's threads to");
+  int failed = 0;
+#pragma omp parallel num_threads(n) reduction(+ : failed)
+  {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpus[size_t(omp_get_thread_num()) % cpus.size()], &set);
+    failed += pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0;
+  }
+  if (failed) return unavailable("cpu: pinning " + std::to_string(failed) + " of the unit's threads failed");
+  return Status::ok();
+}
+
 // Sets the calling thread's OpenMP team size for its next parallel regions and restores the old
 // one on destruction. oneDNN's jit kernels split work by the thread count seen when the primitive
 // is created, so primitives are created under the unit's count, not the compiling thread's.
@@ -159,7 +184,9 @@ class CpuBackend final : public Backend {
       int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
       if (rc != 0) return unavailable("cpu: pinning the worker to its cores failed (error " + std::to_string(rc) + ")");
     }
-    omp_set_num_threads(default_threads(options));
+    const int n = default_threads(options);
+    omp_set_num_threads(n);
+    if (options.pin) TANDEM_RETURN_IF_ERROR(pin_omp_threads(options.cpus, n));
     return Status::ok();
   }
 };
