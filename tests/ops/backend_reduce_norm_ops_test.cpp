@@ -2,7 +2,8 @@
 // fp16 with 4-D tensors stored NHWC) against the reference backend (ops/op_matrix.h). The shapes
 // cover each cuda kernel path: a warp or a block per output over a contiguous run, 32
 // neighbouring outputs per block (the SE mean over H, W of NHWC), one thread per output; layer
-// norm on contiguous rows (a warp or a block per row) and on NHWC storage. A column whose
+// norm (and AddLayerNorm, its fused residual Add) on contiguous rows (a warp or a block per row)
+// and on NHWC storage. A column whose
 // backend is missing is skipped with one line.
 #include <gtest/gtest.h>
 
@@ -77,6 +78,31 @@ TANDEM_MATRIX_CASE(ReduceNormOps, LayerNormOnNhwcStorage) {  // 4-D: NHWC in fp1
   r.check(layer_norm_graph({2, 7, 7, 48}, 3, false));
   r.check(layer_norm_graph({2, 6, 5, 4}, 1, false));
   r.check(layer_norm_graph({2, 6, 5, 4}, 2, true));
+}
+
+// AddLayerNorm (fuse_add_layer_norm): LN(a + b), and the sum a + b when `sum` (a second output).
+ir::Graph add_layer_norm_graph(const Shape& x, int64_t axis, bool sum, bool bias) {
+  const Shape inner(x.begin() + axis, x.end());
+  GraphBuilder b;
+  b.input("a", x).input("b", x).weight("scale", inner, 0.5f, 1.5f).weight("bias", inner);
+  std::vector<std::string> ins{"a", "b", "scale"};
+  if (bias) ins.push_back("bias");
+  std::vector<std::string> outs{"y"};
+  if (sum) outs.push_back("s");
+  b.node("AddLayerNorm", ins, outs, ir::LayerNormAttrs{axis, 1e-5f, 1}, {x, x}).output("y");
+  if (sum) b.output("s");
+  return b.build();
+}
+
+TANDEM_MATRIX_CASE(ReduceNormOps, AddLayerNormRows) {
+  r.check(add_layer_norm_graph({2, 197, 192}, 2, true, true));   // ViT-Tiny's residual stream: a warp per row
+  r.check(add_layer_norm_graph({2, 197, 192}, 2, false, true));  // the last block: the sum is not kept
+  r.check(add_layer_norm_graph({2, 5, 1536}, 2, true, false));   // a block per row, no B
+}
+
+TANDEM_MATRIX_CASE(ReduceNormOps, AddLayerNormOnNhwcStorage) {  // 4-D: NHWC in fp16, through strides
+  r.check(add_layer_norm_graph({2, 7, 7, 48}, 3, true, true));
+  r.check(add_layer_norm_graph({2, 6, 5, 4}, 1, true, true));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReduceNormOps, ::testing::ValuesIn(optest::matrix_columns()), optest::column_test_name);

@@ -70,7 +70,7 @@ extern const CpuOp kCpuReduceL1;
 extern const CpuOp kCpuReduceL2;
 extern const CpuOp kCpuReduceSumSquare;
 extern const CpuOp kCpuReduceLogSum;
-extern const CpuOp kCpuLayerNormalization;
+extern const CpuOp kCpuLayerNormalization, kCpuAddLayerNorm;
 
 namespace {
 
@@ -140,6 +140,7 @@ const CpuOp* const kCpuOps[] = {
     &kCpuReduceSumSquare,
     &kCpuReduceLogSum,
     &kCpuLayerNormalization,
+    &kCpuAddLayerNorm,
 };
 
 // Data inputs must be float32; inputs past `CpuOp::data_inputs` are resolved into attrs.

@@ -19,10 +19,15 @@
 
 namespace tandem::cuda {
 
+// Also the views of split_views.h: pieces of a Split's input.
 struct ConcatView {
-  std::string whole;    // the packed tensor viewed (a Concat's output)
-  int64_t channel = 0;  // the view's first channel in it
-  bool operator==(const ConcatView& o) const { return whole == o.whole && channel == o.channel; }
+  std::string whole;    // the packed tensor viewed (a Concat's output, a Split's input)
+  int64_t channel = 0;  // the view's first channel in it (the first index along `axis`)
+  int axis = 1;         // the dim cut: 1, but for packed Split pieces
+  // The view is a packed tensor of its own shape at an offset in `whole` (a Split along the
+  // outermost dim that is not 1): DevTensor::storage stays empty and every op may read it.
+  bool packed = false;
+  bool operator==(const ConcatView& o) const = default;
 };
 using ConcatViews = std::map<std::string, ConcatView>;  // view -> what it views
 

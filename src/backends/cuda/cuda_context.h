@@ -34,8 +34,9 @@ struct DevTensor {
   bool nhwc = false;  // 4-D stored as [N, H, W, C]
   Elem elem = Elem::kF32;
   // A view of a channel range of a larger tensor of this shape (concat_views.h: a Concat's output
-  // that a later Concat extends, or a Concat's input that its producer writes in place): `data`
-  // points at the range's first element, the strides are the larger tensor's. Empty: the tensor
+  // that a later Concat extends, or a Concat's input that its producer writes in place;
+  // split_views.h: a Split's channel piece): `data` points at the range's first element, the
+  // strides are the larger tensor's. (A packed Split piece is no view here: storage stays empty.) Empty: the tensor
   // is its own, packed. Only ops whose CudaOp::reads_views / ::writes_views is set see views.
   Shape storage;
   bool is_view() const { return !storage.empty(); }
@@ -76,6 +77,7 @@ struct OpInstance {
   bool drop_own_epilogue = false;
   // Concat: which inputs are in its output already, not to be copied (concat_views.h): put there by
   // an earlier Concat whose output is a view of this one's, or written there by their producer.
+  // Split: which outputs are views of its input, not to be copied (split_views.h).
   std::vector<bool> in_place;
   bool input_in_place(size_t k) const { return k < in_place.size() && in_place[k]; }
   const std::string& input0() const { return input.empty() ? node->inputs[0] : input; }
@@ -149,6 +151,9 @@ struct CudaOp {
   // Whether build() reads input 0 / writes its output as a view (DevTensor::storage).
   bool reads_views = false;
   bool writes_views = false;
+  // Whether build() reads every input as a view too (split_views.h; concat_views.h's chains
+  // look at reads_views only).
+  bool reads_any_view = false;
 };
 
 const CudaOp* find_cuda_op(std::string_view op_type);
@@ -169,7 +174,8 @@ Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem)
 // Optional code paths, by name. Those on by default ("dw-input-act": a producer's activation
 // moved into a depthwise conv's loads; "im2col-lt": im2col + cuBLASLt conv plans; "c8-input":
 // conv plans on an input padded to 8 channels; "choice-cache": timed choices remembered;
-// "conv-fusion": cuDNN fused bias/residual/Relu conv plans; "conv-gemm": 1x1 convs as GEMMs) are
+// "conv-fusion": cuDNN fused bias/residual/Relu conv plans; "conv-gemm": 1x1 convs as GEMMs;
+// "concat-views": concat_views.h; "split-views": split_views.h) are
 // turned off by naming them in BackendDiagnostics::features_off, to compare (the CLI: the
 // comma-separated TANDEM_CUDA_OFF); features on trial only when in features_on (TANDEM_CUDA_TRY).
 bool cuda_feature(const BackendDiagnostics& diagnostics, std::string_view feature);

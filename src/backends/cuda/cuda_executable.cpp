@@ -12,6 +12,7 @@
 #include "backends/cuda/cuda_context.h"
 #include "backends/cuda/cuda_schedule.h"
 #include "backends/cuda/host_io.h"
+#include "backends/cuda/split_views.h"
 #include "backends/cuda/kernels/layout.cuh"
 
 namespace tandem::cuda {
@@ -177,11 +178,11 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
   for (const auto& [name, off] : plan.offsets) {
     TANDEM_ASSIGN_OR_RETURN(ctx.tensors()[name], make(name, off));
   }
-  for (const auto& [view, v] : views) {  // channels of `v.whole` from `v.channel` on, in its storage
+  for (const auto& [view, v] : views) {  // `v.whole` from index `v.channel` of dim `v.axis` on, in its storage
     const DevTensor& whole = ctx.tensors()[v.whole];
-    const int64_t first = v.channel * logical_strides(whole).s[1];
+    const int64_t first = v.channel * logical_strides(whole).s[v.axis];
     TANDEM_ASSIGN_OR_RETURN(DevTensor t, make(view, plan.offsets.at(v.whole) + size_t(first * esize)));
-    t.storage = whole.shape;
+    if (!v.packed) t.storage = whole.shape;
     ctx.tensors()[view] = t;
   }
   auto make_io = [&](const std::string& name, bool input) -> Result<HostIo> {
@@ -266,8 +267,8 @@ Status CudaExecutable::init(const ir::Graph& g, const UnitOptions& options) {
   }
   std::vector<OpInstance> ops = schedule_ops(g, options.diagnostics);
   BuildContext ctx(g, options, env_);
-  const ConcatViews views =
-      ctx.feature("concat-views") ? plan_concat_views(g, ops, ctx.nhwc_for_rank(4)) : ConcatViews{};
+  ConcatViews views = ctx.feature("concat-views") ? plan_concat_views(g, ops, ctx.nhwc_for_rank(4)) : ConcatViews{};
+  if (ctx.feature("split-views")) plan_split_views(g, ops, ctx.nhwc_for_rank(4), views);
   TANDEM_RETURN_IF_ERROR(place_tensors(g, ctx, ops, views));
   TANDEM_RETURN_IF_ERROR(add_input_steps(ctx));
   for (const OpInstance& op : ops) {

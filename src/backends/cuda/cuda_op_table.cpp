@@ -18,7 +18,7 @@ extern const CudaOp kCudaReshape, kCudaFlatten, kCudaSqueeze, kCudaUnsqueeze, kC
 extern const CudaOp kCudaSplit, kCudaSlice, kCudaPad, kCudaExpand, kCudaTile, kCudaGather;
 extern const CudaOp kCudaReduceSum, kCudaReduceMean, kCudaReduceMax, kCudaReduceMin, kCudaReduceProd, kCudaReduceL1,
     kCudaReduceL2, kCudaReduceSumSquare, kCudaReduceLogSum, kCudaReduceLogSumExp;  // reduce.cpp
-extern const CudaOp kCudaLayerNormalization;                                      // layer_norm.cpp
+extern const CudaOp kCudaLayerNormalization, kCudaAddLayerNorm;                                    // layer_norm.cpp
 extern const CudaOp kCudaCast;                                                    // cast.cpp
 extern const CudaOp kCudaFusedAttention;                                          // attention.cpp
 
@@ -45,7 +45,7 @@ const CudaOp* const kCudaOps[] = {
     &kCudaTile,        &kCudaGather,
     &kCudaReduceSum,   &kCudaReduceMean,  &kCudaReduceMax,   &kCudaReduceMin,
     &kCudaReduceProd,  &kCudaReduceL1,    &kCudaReduceL2,    &kCudaReduceSumSquare,
-    &kCudaReduceLogSum, &kCudaReduceLogSumExp, &kCudaLayerNormalization,
+    &kCudaReduceLogSum, &kCudaReduceLogSumExp, &kCudaLayerNormalization, &kCudaAddLayerNorm,
     &kCudaCast,        &kCudaFusedAttention,
 };
 

@@ -150,14 +150,16 @@ ArenaPlan plan_arena(const ir::Graph& g, const std::vector<OpInstance>& ops,
     if (auto it = lives.find(out); it != lives.end()) it->second.last = std::max(it->second.last, i);
     else lives[out] = {out, bytes_of(g, out, elem_size), i, i};
     // A node's further outputs that something reads (Split's pieces) get buffers too.
+    // (A piece that is a view of the Split's input, split_views.h, keeps that input alive instead.)
     for (size_t k = 1; k < op.node->outputs.size(); ++k) {
       const std::string& extra = op.node->outputs[k];
-      if (!extra.empty() && extra != op.output && g.use_count(extra) > 0)
-        lives[extra] = {extra, bytes_of(g, extra, elem_size), i, i};
+      if (extra.empty() || extra == op.output || g.use_count(extra) == 0) continue;
+      if (views.count(extra)) touch(extra);
+      else lives[extra] = {extra, bytes_of(g, extra, elem_size), i, i};
     }
   }
   for (const auto& out : g.outputs) {
-    auto it = lives.find(out);
+    auto it = lives.find(owner(out));  // a packed Split piece keeps its Split's input alive
     if (it != lives.end()) it->second.last = end;
   }
   std::vector<Life> order;

@@ -43,7 +43,7 @@ extern const RefOp kRefConstantOfShape;                                         
 extern const RefOp kRefRange;                                                            // range.cpp
 extern const RefOp kRefReduceSum, kRefReduceMean, kRefReduceMax, kRefReduceMin,         // reduce.cpp
     kRefReduceProd, kRefReduceL1, kRefReduceL2, kRefReduceSumSquare, kRefReduceLogSum, kRefReduceLogSumExp;
-extern const RefOp kRefLayerNormalization;                                               // layer_norm.cpp
+extern const RefOp kRefLayerNormalization, kRefAddLayerNorm;                                             // layer_norm.cpp
 
 namespace {
 
@@ -64,7 +64,7 @@ const RefOp* const kRefOps[] = {
     &kRefTopK, &kRefGatherND, &kRefNonMaxSuppression,
     &kRefSplit, &kRefPad, &kRefExpand, &kRefTile, &kRefConstantOfShape, &kRefRange,
     &kRefReduceSum, &kRefReduceMean, &kRefReduceMax, &kRefReduceMin, &kRefReduceProd, &kRefReduceL1, &kRefReduceL2,
-    &kRefReduceSumSquare, &kRefReduceLogSum, &kRefReduceLogSumExp, &kRefLayerNormalization,
+    &kRefReduceSumSquare, &kRefReduceLogSum, &kRefReduceLogSumExp, &kRefLayerNormalization, &kRefAddLayerNorm,
 };
 
 }  // namespace

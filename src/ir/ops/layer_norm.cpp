@@ -1,6 +1,8 @@
 // LayerNormalization (opset 17): Y = (X - mean) / sqrt(var + epsilon) * Scale + B over the dims
 // [axis, rank) of each group; Scale and the optional B broadcast to X.shape[axis:]. Outputs:
 // Y (X's type), and the optional Mean and InvStdDev (float32, X.shape[:axis] followed by 1s).
+// AddLayerNorm (internal, made by the fuse_add_layer_norm pass): inputs A, B (same shape),
+// Scale, optional B(ias); outputs Y = LayerNormalization(A + B) and the optional sum S = A + B.
 #include "ir/ops/layer_norm.h"
 
 #include "ir/ops/infer_util.h"
@@ -55,6 +57,26 @@ Status infer_layer_norm(InferContext& ctx) {
   return Status::ok();
 }
 
+Result<OpAttrs> parse_add_layer_norm(const AttrMap&, int) { return OpAttrs{LayerNormAttrs{}}; }
+
+Status infer_add_layer_norm(InferContext& ctx) {
+  TANDEM_RETURN_IF_ERROR(require_inputs(ctx, 3, "A, B and Scale"));
+  auto& s = std::get<LayerNormAttrs>(ctx.attrs);
+  const ValueInfo& a = *ctx.inputs[0];
+  const ValueInfo& b = *ctx.inputs[1];
+  if (!is_float(a.dtype) || b.dtype != a.dtype)
+    return invalid_argument(std::string("A and B must be float tensors of one type, got ") + dtype_name(a.dtype) + " and " +
+                            dtype_name(b.dtype));
+  if (!a.rank_known || !b.rank_known) return invalid_argument("AddLayerNorm needs the ranks of A and B");
+  if (a.fully_known() && b.fully_known() && a.shape != b.shape)
+    return invalid_argument("A " + shape_to_string(a.shape) + " and B " + shape_to_string(b.shape) + " differ in shape");
+  TANDEM_ASSIGN_OR_RETURN(s.axis, normalize_axis(s.axis, static_cast<int64_t>(a.shape.size()), "axis"));
+  TANDEM_RETURN_IF_ERROR(check_param(ctx, 2, "Scale", a, s.axis));
+  TANDEM_RETURN_IF_ERROR(check_param(ctx, 3, "B", a, s.axis));
+  ctx.outputs = {a, a};
+  return Status::ok();
+}
+
 }  // namespace
 
 bool layer_norm_param_broadcasts(const Shape& scale, const Shape& x, int64_t axis) {
@@ -80,5 +102,6 @@ bool layer_norm_param_is_row(const Shape& scale, const Shape& x, int64_t axis) {
 }
 
 extern const OpDef kLayerNormalizationOpDef{"LayerNormalization", parse_layer_norm, infer_layer_norm, false};
+extern const OpDef kAddLayerNormOpDef{"AddLayerNorm", parse_add_layer_norm, infer_add_layer_norm, false, true};
 
 }  // namespace tandem::ir

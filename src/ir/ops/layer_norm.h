@@ -1,5 +1,8 @@
-// Typed attributes of LayerNormalization (opset 17). Parse and shape inference are in
-// layer_norm.cpp.
+// Typed attributes of LayerNormalization (opset 17), and of AddLayerNorm: the internal op of the
+// fuse_add_layer_norm pass (no file may contain it) with inputs A, B (the same shape), Scale and
+// the optional B(ias) as LayerNormalization's, and outputs Y = LayerNormalization(A + B) and the
+// optional S = A + B (written only when the node has a second output). Parse and shape inference
+// are in layer_norm.cpp.
 #pragma once
 
 #include <cstdint>

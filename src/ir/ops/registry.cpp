@@ -97,6 +97,7 @@ extern const OpDef kReduceSumSquareOpDef;
 extern const OpDef kReduceLogSumOpDef;
 extern const OpDef kReduceLogSumExpOpDef;
 extern const OpDef kLayerNormalizationOpDef;
+extern const OpDef kAddLayerNormOpDef;
 
 namespace {
 
@@ -192,6 +193,7 @@ const OpDef* const kOpDefs[] = {
     &kReduceLogSumOpDef,
     &kReduceLogSumExpOpDef,
     &kLayerNormalizationOpDef,
+    &kAddLayerNormOpDef,
 };
 
 }  // namespace

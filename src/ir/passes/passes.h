@@ -92,6 +92,11 @@ Status fold_pad_into_conv(Graph& g);
 // into one LayerNormalization (a ones Scale when there is no Mul). Each intermediate must be read
 // only by the pattern; other forms are left alone.
 Status fuse_layer_norm(Graph& g);
+// The residual Add feeding a LayerNormalization — s = Add(a, b) of two runtime float32 tensors of
+// one shape (no broadcast), y = LayerNormalization(s, ...) with Mean / InvStdDev unread and Scale /
+// B available before the Add — becomes one AddLayerNorm(a, b, Scale[, B]) -> y [, s] at the Add's
+// place (ir/ops/layer_norm.h); s stays an output (same name) only when something else reads it.
+Status fuse_add_layer_norm(Graph& g);
 
 // Runs every pass below in a sensible order until nothing changes. Options let a caller turn
 // fusion off (a backend that cannot fuse) — extend the struct, don't add _v2 functions.
@@ -104,6 +109,7 @@ struct PassOptions {
   bool fuse_attention = true;
   bool fold_pad_into_conv = true;
   bool fuse_layer_norm = true;
+  bool fuse_add_layer_norm = true;
   bool merge_parallel_convs = true;
 };
 Status run_passes(Graph& g, const PassOptions& opts = {});

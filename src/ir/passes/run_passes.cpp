@@ -32,6 +32,8 @@ Status run_passes(Graph& g, const PassOptions& opts) {
     if (opts.fuse_attention) TANDEM_RETURN_IF_ERROR(fuse_attention(g));
     if (opts.matmul_add_to_gemm) TANDEM_RETURN_IF_ERROR(matmul_add_to_gemm(g));
     if (opts.fuse_activations) TANDEM_RETURN_IF_ERROR(fuse_activation(g));
+    // Last: the LayerNormalization made of a decomposed form above absorbs its residual Add too.
+    if (opts.fuse_add_layer_norm) TANDEM_RETURN_IF_ERROR(fuse_add_layer_norm(g));
     std::string after = fingerprint(g);
     if (after == before) return Status::ok();
     before = std::move(after);

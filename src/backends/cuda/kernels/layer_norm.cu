@@ -35,6 +35,18 @@ __device__ __forceinline__ int64_t element_at(const LayerNormArgs& a, int64_t ba
   else return base + strided_offset(a.inner, a.inner_strides, j);
 }
 
+__device__ __forceinline__ float rounded(const float*, float v) { return v; }
+__device__ __forceinline__ float rounded(const __half*, float v) { return __half2float(__float2half(v)); }
+
+// Element `at` of the row being normalised: x, or x + residual as its type stores it (read back
+// from `sum` once the first pass wrote it there).
+template <typename T>
+__device__ __forceinline__ float row_value(const T* x, const LayerNormArgs& a, int64_t at, bool written) {
+  if (!a.residual) return load_f(x, at);
+  if (written) return load_f(static_cast<const T*>(a.sum), at);
+  return rounded(x, load_f(x, at) + load_f(static_cast<const T*>(a.residual), at));
+}
+
 // G threads per row; the row index is the same for all of them (for G = kBlock, the block).
 template <int G, bool kContiguous, typename T>
 __global__ void layer_norm_kernel(const T* x, T* y, LayerNormArgs a) {
@@ -45,17 +57,23 @@ __global__ void layer_norm_kernel(const T* x, T* y, LayerNormArgs a) {
   for (int64_t r = blockIdx.x * int64_t(kRowsPerBlock) + threadIdx.x / G; r < a.rows; r += int64_t(gridDim.x) * kRowsPerBlock) {
     const int64_t base = kContiguous ? r * a.cols : strided_offset(a.outer, a.outer_strides, r);
     float s = 0.0f;
-    for (int64_t j = lane; j < a.cols; j += G) s += load_f(x, element_at<kContiguous>(a, base, j));
+    for (int64_t j = lane; j < a.cols; j += G) {
+      const int64_t at = element_at<kContiguous>(a, base, j);
+      const float v = row_value(x, a, at, false);
+      if (a.sum) store_f(static_cast<T*>(a.sum), at, v);
+      s += v;
+    }
+    const bool written = a.sum != nullptr;  // each thread reads back only what it wrote
     const float mean = group_sum<G>(s, smem) * inv_cols;
     float q = 0.0f;
     for (int64_t j = lane; j < a.cols; j += G) {
-      const float d = load_f(x, element_at<kContiguous>(a, base, j)) - mean;
+      const float d = row_value(x, a, element_at<kContiguous>(a, base, j), written) - mean;
       q = fmaf(d, d, q);
     }
     const float inv_std = rsqrtf(group_sum<G>(q, smem) * inv_cols + a.epsilon);
     for (int64_t j = lane; j < a.cols; j += G) {
       const int64_t at = element_at<kContiguous>(a, base, j);
-      float v = (load_f(x, at) - mean) * inv_std * a.scale[j];
+      float v = (row_value(x, a, at, written) - mean) * inv_std * a.scale[j];
       if (a.bias) v += a.bias[j];
       store_f(y, at, v);
     }

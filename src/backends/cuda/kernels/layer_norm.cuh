@@ -1,5 +1,7 @@
 // LayerNormalization over `cols` elements per row, fp32 statistics (two passes: mean, then the
 // mean of squared deviations), Scale and B in fp32. One warp per row (cols <= 1024) or one block.
+// AddLayerNorm: the rows of x + residual (rounded to the element type, as an Add would store
+// it), optionally written to `sum` in the same pass.
 #pragma once
 
 #include "backends/cuda/kernels/kernel_types.cuh"
@@ -9,6 +11,8 @@ namespace tandem::cuda {
 struct LayerNormArgs {
   const void* x = nullptr;
   void* y = nullptr;            // the same layout as x
+  const void* residual = nullptr;  // added to x before normalising (nullptr: none); x's layout
+  void* sum = nullptr;             // x + residual written here (nullptr: not wanted); x's layout
   const float* scale = nullptr; // `cols` values, row-major over the normalised dims
   const float* bias = nullptr;  // the same, or nullptr
   int64_t rows = 0, cols = 0;

@@ -1,6 +1,7 @@
 // Add, Sub, Mul, Div, Pow, Mod (fmod, on floats) with NumPy broadcasting (SE per-channel scaling
 // included), with an activation of a following node fused (residual Add + Relu: one pass). Pow's
 // exponent may be a one-element constant of an integer type (x ** 3), uploaded as a float.
+// Either operand may be a view (split_views.h): it is read through its strides.
 #include <algorithm>
 #include <numeric>
 
@@ -92,7 +93,8 @@ BinaryArgs binary_args(const DevTensor& a, const DevTensor& b, const DevTensor& 
   g.a = a.data; g.b = b.data; g.out = y.data;
   g.op = op;
   g.act = to_dev_epilogue(act);
-  g.same_shape = a.shape == y.shape && b.shape == y.shape && a.nhwc == y.nhwc && b.nhwc == y.nhwc;
+  g.same_shape = a.shape == y.shape && b.shape == y.shape && a.nhwc == y.nhwc && b.nhwc == y.nhwc && !a.is_view() &&
+                 !b.is_view() && !y.is_view();  // a view (split_views.h) is read through its strides
   const BroadcastWalk w = broadcast_walk(y, {&a, &b});
   g.shape = w.shape;
   g.a_strides = w.strides[0];
@@ -100,11 +102,11 @@ BinaryArgs binary_args(const DevTensor& a, const DevTensor& b, const DevTensor& 
   return g;
 }
 
-extern const CudaOp kCudaAdd{"Add", supports_binary, build_binary, true, false};
-extern const CudaOp kCudaSub{"Sub", supports_binary, build_binary, true, false};
-extern const CudaOp kCudaMul{"Mul", supports_binary, build_binary, true, false};
-extern const CudaOp kCudaDiv{"Div", supports_binary, build_binary, true, false};
-extern const CudaOp kCudaPow{"Pow", supports_binary, build_binary, true, false};
-extern const CudaOp kCudaMod{"Mod", supports_binary, build_binary, true, false};
+extern const CudaOp kCudaAdd{"Add", supports_binary, build_binary, true, false, false, false, true};
+extern const CudaOp kCudaSub{"Sub", supports_binary, build_binary, true, false, false, false, true};
+extern const CudaOp kCudaMul{"Mul", supports_binary, build_binary, true, false, false, false, true};
+extern const CudaOp kCudaDiv{"Div", supports_binary, build_binary, true, false, false, false, true};
+extern const CudaOp kCudaPow{"Pow", supports_binary, build_binary, true, false, false, false, true};
+extern const CudaOp kCudaMod{"Mod", supports_binary, build_binary, true, false, false, false, true};
 
 }  // namespace tandem::cuda

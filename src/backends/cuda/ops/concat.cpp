@@ -1,5 +1,6 @@
 // Concat: each input copied into its slice of the output (strided, either layout), but for the
-// inputs already there (concat_views.h).
+// inputs already there (concat_views.h). An input may be a view (a Split's piece, split_views.h):
+// the copy reads it through its strides.
 #include "backends/cuda/cuda_context.h"
 
 namespace tandem::cuda {
@@ -27,6 +28,6 @@ Status build_concat(BuildContext& ctx, const OpInstance& op) {
 
 }  // namespace
 
-extern const CudaOp kCudaConcat{"Concat", supports_concat, build_concat};
+extern const CudaOp kCudaConcat{"Concat", supports_concat, build_concat, false, false, false, false, true};
 
 }  // namespace tandem::cuda

@@ -1,5 +1,6 @@
 // Split: one strided copy per output from its part of the input (either layout: a channel split
-// of an fp16 NHWC tensor reads every C-th run of elements).
+// of an fp16 NHWC tensor reads every C-th run of elements), but for the outputs that are views of
+// their part of the input (split_views.h): nothing to do for them.
 #include "backends/cuda/cuda_context.h"
 
 namespace tandem::cuda {
@@ -25,7 +26,7 @@ Status build_split(BuildContext& ctx, const OpInstance& op) {
   for (size_t k = 0; k < op.node->outputs.size(); ++k) {
     const std::string& name = op.node->outputs[k];
     // Outputs nothing reads have no buffer (the arena places only read ones).
-    if (!name.empty() && a.split[k] > 0 && ctx.tensors().count(name)) {
+    if (!name.empty() && a.split[k] > 0 && ctx.tensors().count(name) && !op.input_in_place(k)) {
       TANDEM_ASSIGN_OR_RETURN(const DevTensor* y, ctx.tensor(name));
       const void* src = static_cast<const char*>(x->data) + size_t(offset * xs.s[a.axis]) * esize;
       ctx.add_step(copy_step(src, x->elem, xs, y->data, y->elem, logical_strides(*y), y->shape));

@@ -1,6 +1,7 @@
 // LayerNormalization on float32: per group of the dims [axis, rank), mean and variance in
 // double (two passes), Y = (X - mean) / sqrt(var + epsilon) * Scale + B with Scale and B
 // broadcast to X.shape[axis:]; the optional Mean and InvStdDev outputs are filled when present.
+// AddLayerNorm: the same of S = A + B, and S when the node has a second output.
 #include <cmath>
 
 #include "backends/reference/ref_util.h"
@@ -49,26 +50,38 @@ std::pair<double, double> normalize_group(const float* x, float* y, int64_t n, f
   return {mean, inv};
 }
 
+// Y (and the optional statistics) of X normalised over [axis, rank) with Scale and optional B.
+Status normalize(const Tensor& x, const Tensor& scale, const Tensor* bias, const ir::LayerNormAttrs& a, Tensor& y,
+                 Tensor* mean, Tensor* inv_std) {
+  const Shape& xs = x.shape();
+  TANDEM_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(a.axis, static_cast<int64_t>(xs.size())));
+  const Shape inner(xs.begin() + axis, xs.end());
+  for (const Tensor* p : {&scale, bias})
+    if (p && !ir::layer_norm_param_broadcasts(p->shape(), xs, axis))
+      return invalid_argument("parameter " + shape_to_string(p->shape()) + " does not broadcast to the group " +
+                              shape_to_string(inner) + " of X");
+  Params p;
+  p.scale = scale.data_as<float>();
+  p.scale_off = param_offsets(scale.shape(), inner);
+  if (bias) {
+    p.bias = bias->data_as<float>();
+    p.bias_off = param_offsets(bias->shape(), inner);
+  }
+  const int64_t n = shape_numel(inner);
+  const int64_t groups = n == 0 ? 0 : x.numel() / n;
+  for (int64_t g = 0; g < groups; ++g) {
+    auto [m, inv] = normalize_group(x.data_as<float>() + g * n, y.data_as<float>() + g * n, n, a.epsilon, p);
+    if (mean) mean->data_as<float>()[g] = static_cast<float>(m);
+    if (inv_std) inv_std->data_as<float>()[g] = static_cast<float>(inv);
+  }
+  return Status::ok();
+}
+
 Status run_layer_norm(RefOpContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(const ir::LayerNormAttrs* a, attrs_of<ir::LayerNormAttrs>(ctx.node));
   TANDEM_RETURN_IF_ERROR(require_input(ctx, 0, "X"));
   TANDEM_RETURN_IF_ERROR(require_input(ctx, 1, "Scale"));
-  const Tensor& x = ctx.inputs[0];
-  const Shape& xs = x.shape();
-  TANDEM_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(a->axis, static_cast<int64_t>(xs.size())));
-  const Shape inner(xs.begin() + axis, xs.end());
   const bool has_bias = ctx.inputs.size() > 2 && !ctx.inputs[2].empty();
-  for (size_t i = 1; i < (has_bias ? 3u : 2u); ++i)
-    if (!ir::layer_norm_param_broadcasts(ctx.inputs[i].shape(), xs, axis))
-      return invalid_argument("parameter " + shape_to_string(ctx.inputs[i].shape()) + " does not broadcast to the group " +
-                              shape_to_string(inner) + " of X");
-  Params p;
-  p.scale = ctx.inputs[1].data_as<float>();
-  p.scale_off = param_offsets(ctx.inputs[1].shape(), inner);
-  if (has_bias) {
-    p.bias = ctx.inputs[2].data_as<float>();
-    p.bias_off = param_offsets(ctx.inputs[2].shape(), inner);
-  }
   TANDEM_ASSIGN_OR_RETURN(Tensor y, alloc_output(ctx, 0, DType::kFloat32));
   Tensor mean, inv_std;
   if (has_output(ctx.node, 1)) {
@@ -77,18 +90,36 @@ Status run_layer_norm(RefOpContext& ctx) {
   if (has_output(ctx.node, 2)) {
     TANDEM_ASSIGN_OR_RETURN(inv_std, alloc_output(ctx, 2, DType::kFloat32));
   }
-  const int64_t n = shape_numel(inner);
-  const int64_t groups = n == 0 ? 0 : x.numel() / n;
-  for (int64_t g = 0; g < groups; ++g) {
-    auto [m, inv] = normalize_group(x.data_as<float>() + g * n, y.data_as<float>() + g * n, n, a->epsilon, p);
-    if (!mean.empty()) mean.data_as<float>()[g] = static_cast<float>(m);
-    if (!inv_std.empty()) inv_std.data_as<float>()[g] = static_cast<float>(inv);
+  return normalize(ctx.inputs[0], ctx.inputs[1], has_bias ? &ctx.inputs[2] : nullptr, *a, y, mean.empty() ? nullptr : &mean,
+                   inv_std.empty() ? nullptr : &inv_std);
+}
+
+// AddLayerNorm (fuse_add_layer_norm): S = A + B in float32 (as Add computes it), Y = LN(S).
+Status run_add_layer_norm(RefOpContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(const ir::LayerNormAttrs* a, attrs_of<ir::LayerNormAttrs>(ctx.node));
+  for (size_t i = 0; i < 3; ++i) TANDEM_RETURN_IF_ERROR(require_input(ctx, i, i == 2 ? "Scale" : "A and B"));
+  const Tensor& x0 = ctx.inputs[0];
+  const Tensor& x1 = ctx.inputs[1];
+  if (x0.shape() != x1.shape())
+    return invalid_argument("A " + shape_to_string(x0.shape()) + " and B " + shape_to_string(x1.shape()) + " differ in shape");
+  Tensor sum;
+  if (has_output(ctx.node, 1)) {
+    TANDEM_ASSIGN_OR_RETURN(sum, alloc_output(ctx, 1, DType::kFloat32));
+  } else {
+    sum = Tensor(x0.shape(), DType::kFloat32);
   }
-  return Status::ok();
+  const float* p0 = x0.data_as<float>();
+  const float* p1 = x1.data_as<float>();
+  float* ps = sum.data_as<float>();
+  for (int64_t i = 0; i < sum.numel(); ++i) ps[i] = p0[i] + p1[i];
+  TANDEM_ASSIGN_OR_RETURN(Tensor y, alloc_output(ctx, 0, DType::kFloat32));
+  const bool has_bias = ctx.inputs.size() > 3 && !ctx.inputs[3].empty();
+  return normalize(sum, ctx.inputs[2], has_bias ? &ctx.inputs[3] : nullptr, *a, y, nullptr, nullptr);
 }
 
 }  // namespace
 
 extern const RefOp kRefLayerNormalization{"LayerNormalization", supports_layer_norm, run_layer_norm};
+extern const RefOp kRefAddLayerNorm{"AddLayerNorm", supports_layer_norm, run_add_layer_norm};
 
 }  // namespace tandem::reference
