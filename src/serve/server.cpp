@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -202,6 +203,9 @@ class ServerImpl final : public Server {
     http_.set_read_timeout(options_.read_timeout_s, 0);
     http_.set_write_timeout(options_.write_timeout_s, 0);
     http_.set_keep_alive_timeout(options_.keep_alive_s);
+    // cpp-httplib closes a keep-alive connection after 5 requests by default: a client then pays a
+    // new TCP connection (and the server a thread hand-off) every fifth request.
+    http_.set_keep_alive_max_count(std::numeric_limits<int>::max());
     http_.set_tcp_nodelay(true);
     httplib::Server::Handler on_error = [](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
