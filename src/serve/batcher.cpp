@@ -31,6 +31,7 @@ struct MicroBatcher::InFlight {
   int64_t rows = 0;
   int64_t padded = 0;
   Clock::time_point submitted;
+  std::vector<Tensor> inputs;  // shares the buffers the engine reads; reused once the batch is out
   Status submit_error;  // when not ok, the engine never saw the batch: next() is not called for it
 };
 
@@ -176,7 +177,7 @@ void MicroBatcher::submit_batch(std::vector<Part> parts) {
   for (size_t i = 0; i < like.size(); ++i) {
     Shape s = like[i].shape();
     s[0] = f->padded;
-    Tensor t = engine_.make_tensor(s, like[i].dtype());
+    Tensor t = take_buffer(s, like[i].dtype());
     const size_t rb = row_bytes(like[i]);
     auto* dst = static_cast<char*>(t.data());
     for (const Part& p : parts)
@@ -190,6 +191,7 @@ void MicroBatcher::submit_batch(std::vector<Part> parts) {
   for (const Part& p : parts)
     if (!p.request->first_submit) p.request->first_submit = f->submitted;
   f->parts = std::move(parts);
+  f->inputs = inputs;
   f->submit_error = engine_.submit(std::move(inputs));
   {
     std::lock_guard<std::mutex> lock(flight_mu_);
@@ -197,6 +199,28 @@ void MicroBatcher::submit_batch(std::vector<Part> parts) {
     ++unfinished_;
   }
   flight_cv_.notify_one();
+}
+
+Tensor MicroBatcher::take_buffer(const Shape& shape, DType dtype) {
+  {
+    std::lock_guard<std::mutex> lock(spare_mu_);
+    for (auto it = spare_.begin(); it != spare_.end(); ++it)
+      if (it->shape() == shape && it->dtype() == dtype) {
+        Tensor t = std::move(*it);
+        spare_.erase(it);
+        return t;
+      }
+  }
+  return engine_.make_tensor(shape, dtype);
+}
+
+void MicroBatcher::give_back(std::vector<Tensor> buffers) {
+  std::lock_guard<std::mutex> lock(spare_mu_);
+  for (Tensor& t : buffers) spare_.push_back(std::move(t));
+  // Enough for every batch in flight at each padded size; the oldest spares go first.
+  const size_t limit = 2 * static_cast<size_t>(std::max(1, options_.max_in_flight) + 1) * buffers.size() *
+                       std::max<size_t>(1, options_.batch_sizes.size());
+  if (spare_.size() > limit) spare_.erase(spare_.begin(), spare_.begin() + static_cast<std::ptrdiff_t>(spare_.size() - limit));
 }
 
 void MicroBatcher::completion_loop() {
@@ -209,6 +233,7 @@ void MicroBatcher::completion_loop() {
     lock.unlock();
     Result<std::vector<Tensor>> outputs = f->submit_error.is_ok() ? engine_.next() : Result<std::vector<Tensor>>(f->submit_error);
     finish_batch(*f, std::move(outputs));
+    give_back(std::move(f->inputs));
     {
       std::lock_guard<std::mutex> flight(flight_mu_);
       --unfinished_;

@@ -86,6 +86,10 @@ class MicroBatcher {
   void submit_batch(std::vector<Part> parts);
   void finish_batch(InFlight& batch, Result<std::vector<Tensor>> outputs);
   int64_t padded_rows(int64_t rows) const;
+  // A batch input buffer of this shape: a spare one, else Engine::make_tensor.
+  Tensor take_buffer(const Shape& shape, DType dtype);
+  // Buffers the engine is done with (their batch came out of next()) go back for reuse.
+  void give_back(std::vector<Tensor> buffers);
 
   Engine& engine_;
   BatcherOptions options_;
@@ -110,6 +114,11 @@ class MicroBatcher {
   int unfinished_ = 0;               // submitted, not yet finished
   std::deque<std::unique_ptr<InFlight>> flight_;
   bool batching_done_ = false;
+
+  // Batch input buffers for reuse. With a GPU unit make_tensor() is page-locked memory, whose
+  // allocation and release cost milliseconds per batch (and cudaFreeHost waits for the device).
+  std::mutex spare_mu_;
+  std::vector<Tensor> spare_;
 
   std::mutex stop_mu_;
   std::thread batch_thread_, completion_thread_;
