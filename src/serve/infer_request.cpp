@@ -111,10 +111,17 @@ Result<size_t> bounded_bytes(const Shape& shape, DType dt, size_t body_bytes, co
   return elements * dtype_size(dt);
 }
 
-bool binary_flag(const json& params, const char* key, bool fallback) {
-  if (!params.is_object() || !params.contains(key)) return fallback;
-  const json& v = params[key];
-  return v.is_boolean() ? v.get<bool>() : fallback;
+// Member `key` of object `j`, or null when `j` is no object or lacks it: a lookup, not a copy
+// (json::value() copies the member it returns, a whole "parameters" object for each input).
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+bool binary_flag(const json* params, const char* key, bool fallback) {
+  const json* v = params ? member(*params, key) : nullptr;
+  return v && v->is_boolean() ? v->get<bool>() : fallback;
 }
 
 // The binary part of a body, read input by input in request order.
@@ -146,8 +153,9 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
   TANDEM_RETURN_IF_ERROR(check_shape(shape, *info));
   // The data must be in the body, so the body bounds the tensor: check before allocating it.
   TANDEM_ASSIGN_OR_RETURN(const size_t needed, bounded_bytes(shape, *dt, binary.body_bytes, name));
-  const json params = in.value("parameters", json::object());
-  if (!params.is_object() || !params.contains("binary_data_size")) {
+  const json* params = member(in, "parameters");
+  const json* sz = params ? member(*params, "binary_data_size") : nullptr;
+  if (!sz) {
     if (!in.contains("data")) return invalid_argument("input '" + name + "' has neither 'data' nor binary_data_size");
     Tensor t(shape, *dt);
     int64_t n = 0;
@@ -157,9 +165,8 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
                               shape_to_string(shape) + " needs " + std::to_string(t.numel()));
     return std::make_pair(name, std::move(t));
   }
-  const json& sz = params["binary_data_size"];
-  if (!sz.is_number_unsigned()) return invalid_argument("input '" + name + "': binary_data_size must be a byte count");
-  const size_t n = sz.get<size_t>();
+  if (!sz->is_number_unsigned()) return invalid_argument("input '" + name + "': binary_data_size must be a byte count");
+  const size_t n = sz->get<size_t>();
   if (n != needed)
     return invalid_argument("input '" + name + "': binary_data_size is " + std::to_string(n) + " but shape " +
                             shape_to_string(shape) + " of " + v2_datatype(*dt) + " needs " + std::to_string(needed) +
@@ -174,7 +181,7 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
 }
 
 Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::vector<TensorInfo>& model_outputs) {
-  const bool binary_default = binary_flag(req.value("parameters", json::object()), "binary_data_output", false);
+  const bool binary_default = binary_flag(member(req, "parameters"), "binary_data_output", false);
   std::vector<RequestedOutput> out;
   if (!req.contains("outputs")) {
     for (size_t i = 0; i < model_outputs.size(); ++i) out.push_back({model_outputs[i].name, i, binary_default});
@@ -190,7 +197,7 @@ Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::
     for (size_t i = 0; i < model_outputs.size(); ++i)
       if (model_outputs[i].name == name) idx = i;
     if (idx == model_outputs.size()) return invalid_argument("unknown output '" + name + "'");
-    out.push_back({name, idx, binary_flag(o.value("parameters", json::object()), "binary_data", binary_default)});
+    out.push_back({name, idx, binary_flag(member(o, "parameters"), "binary_data", binary_default)});
   }
   return out;
 }
