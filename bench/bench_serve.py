@@ -372,7 +372,7 @@ def main():
         if flags is not None:
             extra = ["--plan", a.plan] if a.plan else []
             srv = Server(a.tandem, a.model, "--units", a.units, "--max-queue", "100000", *extra, *flags,
-                         ready_timeout=600)
+                         ready_timeout=600, cache_dir=os.environ.get("TANDEM_CACHE_DIR", "none"))
             url = srv.url
             print(f"[{config}] " + "".join(l for l in srv.stdout if "p99 target" in l or "ready" in l).strip(),
                   file=sys.stderr)
