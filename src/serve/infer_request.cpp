@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -129,6 +130,7 @@ struct BinaryCursor {
   std::string_view bytes;
   size_t offset = 0;
   size_t body_bytes = 0;  // the whole body: bounds every input's size
+  std::shared_ptr<const void> owner;  // owns the bytes: aligned inputs are used in place
 };
 
 // One entry of "inputs": its name and tensor, from JSON data or the next binary_data_size bytes.
@@ -174,9 +176,12 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
   if (n > binary.bytes.size() - binary.offset)
     return invalid_argument("input '" + name + "': the binary data ends after " + std::to_string(binary.bytes.size()) +
                             " bytes, " + std::to_string(binary.offset + n) + " are declared");
-  Tensor t(shape, *dt);
-  std::memcpy(t.data(), binary.bytes.data() + binary.offset, n);
+  const char* src = binary.bytes.data() + binary.offset;
   binary.offset += n;
+  if (binary.owner && reinterpret_cast<uintptr_t>(src) % 64 == 0)  // in place: the tensor keeps the body alive
+    return std::make_pair(name, Tensor::adopt(const_cast<char*>(src), shape, *dt, [keep = binary.owner](void*) {}));
+  Tensor t(shape, *dt);
+  std::memcpy(t.data(), src, n);
   return std::make_pair(name, std::move(t));
 }
 
@@ -215,7 +220,8 @@ Result<size_t> parse_header_length(const std::string& value) {
 
 Result<InferRequest> decode_infer_request(std::string_view body, std::optional<size_t> header_length,
                                           const std::vector<TensorInfo>& model_inputs,
-                                          const std::vector<TensorInfo>& model_outputs) {
+                                          const std::vector<TensorInfo>& model_outputs,
+                                          std::shared_ptr<const void> body_owner) {
   const size_t json_len = header_length.value_or(body.size());
   if (json_len > body.size())
     return invalid_argument("Inference-Header-Content-Length is " + std::to_string(json_len) + " but the body has " +
@@ -230,7 +236,7 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
   }
   if (!req.contains("inputs") || !req["inputs"].is_array()) return invalid_argument("the request needs an 'inputs' array");
   try {
-    BinaryCursor binary{body.substr(json_len), 0, body.size()};
+    BinaryCursor binary{body.substr(json_len), 0, body.size(), std::move(body_owner)};
     std::map<std::string, Tensor> given;
     for (const json& in : req["inputs"]) {
       TANDEM_ASSIGN_OR_RETURN(auto named, decode_input(in, model_inputs, binary));

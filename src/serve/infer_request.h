@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,9 +36,13 @@ struct InferRequest {
 // length (JSON element count or binary_data_size against the shape), the binary part's length
 // against the sum of binary_data_size. `header_length`: the Inference-Header-Content-Length
 // header, when sent. Errors: InvalidArgument, one line naming the problem.
+// `body_owner`, when given, owns the memory `body` points into: a binary input whose bytes start
+// 64-byte aligned is then used in place (its tensor shares that memory and keeps it alive) rather
+// than copied; the server reads bodies so that the first input lands aligned.
 Result<InferRequest> decode_infer_request(std::string_view body, std::optional<size_t> header_length,
                                           const std::vector<TensorInfo>& model_inputs,
-                                          const std::vector<TensorInfo>& model_outputs);
+                                          const std::vector<TensorInfo>& model_outputs,
+                                          std::shared_ptr<const void> body_owner = nullptr);
 
 // Parses the Inference-Header-Content-Length value ("123"); InvalidArgument when not a number.
 Result<size_t> parse_header_length(const std::string& value);

@@ -21,6 +21,7 @@
 #include "serve/infer_response.h"
 #include "serve/latency_controller.h"
 #include "serve/model_metadata.h"
+#include "serve/request_body.h"
 
 namespace tandem::serve {
 namespace {
@@ -298,10 +299,11 @@ class ServerImpl final : public Server {
                                     const httplib::ContentReader& read) {
       const auto t0 = Clock::now();
       metrics_.add_in_flight(1);
-      std::string body;
-      // One allocation for the whole body (it arrives in 4 KB pieces) when its length is declared.
-      const size_t declared = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-      if (declared <= options_.max_body_bytes) body.reserve(declared);
+      // One allocation for the whole body (it arrives in 4 KB pieces) when its length is declared,
+      // with the binary inputs aligned so that they are used in place.
+      size_t declared = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+      if (declared > options_.max_body_bytes) declared = 0;  // refused below, once read that far
+      RequestBody body(declared, std::strtoull(req.get_header_value("Inference-Header-Content-Length").c_str(), nullptr, 10));
       bool too_large = false;
       const bool read_all = read([&](const char* data, size_t n) {
         too_large = body.size() + n > options_.max_body_bytes;
@@ -322,7 +324,7 @@ class ServerImpl final : public Server {
   }
 
   // Answers one inference request.
-  void infer(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+  void infer(const httplib::Request& req, const RequestBody& body, httplib::Response& res) {
     if (!our_model(req, res)) return;
     // Until warm-up ends the engine is busy compiling on another thread; it takes one caller at a time.
     if (!ready_) return fail(res, 503, stopped_ ? "the server is shutting down" : "the model is not ready yet (warming up)");
@@ -332,7 +334,7 @@ class ServerImpl final : public Server {
       if (!n.is_ok()) return fail(res, 400, n.status().message());
       header_length = *n;
     }
-    auto decoded = decode_infer_request(body, header_length, model_.inputs, model_.outputs);
+    auto decoded = decode_infer_request(body.view(), header_length, model_.inputs, model_.outputs, body.owner());
     if (!decoded.is_ok()) return fail(res, http_status(decoded.status()), decoded.status().message());
     InferRequest& r = *decoded;
     Answer answer;

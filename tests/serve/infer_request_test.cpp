@@ -10,6 +10,7 @@
 
 #include "serve/infer_request.h"
 #include "serve/infer_response.h"
+#include "serve/request_body.h"
 
 namespace tandem::serve {
 namespace {
@@ -245,6 +246,55 @@ TEST(HeaderLengthTest, NotANumber) {
   EXPECT_FALSE(parse_header_length("-3").is_ok());
   ASSERT_TRUE(parse_header_length("123").is_ok());
   EXPECT_EQ(*parse_header_length("123"), 123u);
+}
+
+}  // namespace
+}  // namespace tandem::serve
+
+namespace tandem::serve {
+namespace {
+
+// A body read by RequestBody: the binary part starts 64-byte aligned, so the first input is used in
+// place (its tensor shares the body's memory, and keeps it alive after the RequestBody is gone);
+// the second (at offset 24 of the binary part) is copied. Both hold the bytes sent.
+TEST(RequestBodyTest, AlignedInputsAreUsedInPlace) {
+  std::vector<float> x(6);
+  std::vector<int64_t> ids = {7, -8};
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 1.5f * static_cast<float>(i) - 2;
+  json head = {{"inputs",
+                {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, 2, 3}}, {"parameters", {{"binary_data_size", 24}}}},
+                 {{"name", "ids"}, {"datatype", "INT64"}, {"shape", {1, 2}}, {"parameters", {{"binary_data_size", 16}}}}}}};
+  const std::string h = head.dump();
+  std::string bytes = h;
+  bytes.append(reinterpret_cast<const char*>(x.data()), 24);
+  bytes.append(reinterpret_cast<const char*>(ids.data()), 16);
+  Result<InferRequest> r = invalid_argument("not decoded");
+  const char* binary_start = nullptr;
+  {
+    RequestBody body(bytes.size(), h.size());
+    for (size_t i = 0; i < bytes.size(); i += 7) body.append(bytes.data() + i, std::min<size_t>(7, bytes.size() - i));
+    ASSERT_EQ(body.view(), bytes);
+    ASSERT_NE(body.owner(), nullptr);
+    binary_start = body.view().data() + h.size();
+    r = decode_infer_request(body.view(), h.size(), kInputs, kOutputs, body.owner());
+  }
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(static_cast<const void*>(r->inputs[0].data()), static_cast<const void*>(binary_start));  // in place
+  EXPECT_NE(static_cast<const void*>(r->inputs[1].data()), static_cast<const void*>(binary_start + 24));  // copied
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(r->inputs[0].data_as<float>()[i], x[i]);
+  EXPECT_EQ(r->inputs[1].data_as<int64_t>()[0], 7);
+  EXPECT_EQ(r->inputs[1].data_as<int64_t>()[1], -8);
+}
+
+// Without a declared length, or with more bytes than declared, the body still comes out whole.
+TEST(RequestBodyTest, UndeclaredOrLongerBodiesGrow) {
+  RequestBody unknown(0, 0), short_declared(4, 0);
+  for (RequestBody* b : {&unknown, &short_declared}) {
+    b->append("abc", 3);
+    b->append("defgh", 5);
+    EXPECT_EQ(b->view(), "abcdefgh");
+    EXPECT_EQ(b->owner(), nullptr);
+  }
 }
 
 }  // namespace
