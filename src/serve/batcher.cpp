@@ -58,6 +58,9 @@ MicroBatcher::MicroBatcher(Engine& engine, BatcherOptions options, Metrics* metr
       max_batch_(std::max<int64_t>(1, options_.max_batch)),
       max_delay_us_(std::max<int64_t>(0, options_.max_delay_us)) {
   std::sort(options_.batch_sizes.begin(), options_.batch_sizes.end());
+  const int helpers = options_.copy_threads >= 0 ? options_.copy_threads
+                                                 : std::min(4, static_cast<int>(std::thread::hardware_concurrency() / 4));
+  copier_ = std::make_unique<CopyCrew>(helpers, options_.copy_split_bytes);
   batch_thread_ = std::thread([this] { batch_loop(); });
   completion_thread_ = std::thread([this] { completion_loop(); });
 }
@@ -174,6 +177,7 @@ void MicroBatcher::submit_batch(std::vector<Part> parts) {
   f->padded = padded_rows(f->rows);
   const std::vector<Tensor>& like = parts[0].request->inputs;
   std::vector<Tensor> inputs;
+  std::vector<CopyJob> copies;
   for (size_t i = 0; i < like.size(); ++i) {
     Shape s = like[i].shape();
     s[0] = f->padded;
@@ -181,12 +185,13 @@ void MicroBatcher::submit_batch(std::vector<Part> parts) {
     const size_t rb = row_bytes(like[i]);
     auto* dst = static_cast<char*>(t.data());
     for (const Part& p : parts)
-      std::memcpy(dst + static_cast<size_t>(p.offset) * rb,
-                  static_cast<const char*>(p.request->inputs[i].data()) + static_cast<size_t>(p.first_row) * rb,
-                  static_cast<size_t>(p.rows) * rb);
+      copies.push_back({dst + static_cast<size_t>(p.offset) * rb,
+                        static_cast<const char*>(p.request->inputs[i].data()) + static_cast<size_t>(p.first_row) * rb,
+                        static_cast<size_t>(p.rows) * rb});
     std::memset(dst + static_cast<size_t>(f->rows) * rb, 0, static_cast<size_t>(f->padded - f->rows) * rb);
     inputs.push_back(std::move(t));
   }
+  copier_->copy(copies);
   f->submitted = Clock::now();
   for (const Part& p : parts)
     if (!p.request->first_submit) p.request->first_submit = f->submitted;

@@ -150,6 +150,20 @@ TEST(BatcherTest, BatchBuffersAreReused) {
   EXPECT_LE(engine.made_.load(), 2);
 }
 
+// The gather shared out over helper threads (copy_split_bytes tiny, so every batch is): still every
+// request's own rows, in order, with requests split over batches.
+TEST(BatcherTest, ParallelGatherKeepsEveryRow) {
+  FakeEngine engine;
+  MicroBatcher b(engine, {.max_batch = 16, .max_delay_us = 300, .max_queue = 1000, .batch_sizes = {4, 16},
+                          .copy_threads = 3, .copy_split_bytes = 16}, nullptr);
+  std::vector<std::unique_ptr<Waiter>> w;
+  for (int i = 0; i < 60; ++i) {
+    w.push_back(std::make_unique<Waiter>());
+    ASSERT_TRUE(b.enqueue({rows_from(static_cast<float>(i) * 64, 1 + i % 7)}, w.back()->completion()).is_ok());
+  }
+  for (int i = 0; i < 60; ++i) expect_outputs(w[static_cast<size_t>(i)]->future.get(), static_cast<float>(i) * 64, 1 + i % 7);
+}
+
 TEST(BatcherTest, FullQueueRefusesAtOnce) {
   FakeEngine engine;
   MicroBatcher b(engine, {.max_batch = 100, .max_delay_us = 300'000, .max_queue = 2, .batch_sizes = {}}, nullptr);
