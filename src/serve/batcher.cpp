@@ -78,6 +78,7 @@ Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done) {
   r->inputs = std::move(inputs);
   r->done = std::move(done);
   r->arrival = Clock::now();
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return unavailable("the server is shutting down");
@@ -88,8 +89,11 @@ Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done) {
     rows_enqueued_ += r->rows;
     queue_.push_back(Queued{std::move(r), 0});
     if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
+    // The batch thread waits for a first request, then for a full batch (or the delay): waking it
+    // for every request in between cost a context switch per request.
+    wake = queue_.size() == 1 || queued_rows_ >= max_batch_.load();
   }
-  queue_cv_.notify_one();
+  if (wake) queue_cv_.notify_one();
   return Status::ok();
 }
 
