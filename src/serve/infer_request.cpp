@@ -178,11 +178,7 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
                             " bytes, " + std::to_string(binary.offset + n) + " are declared");
   const char* src = binary.bytes.data() + binary.offset;
   binary.offset += n;
-  if (binary.owner && reinterpret_cast<uintptr_t>(src) % 64 == 0)  // in place: the tensor keeps the body alive
-    return std::make_pair(name, Tensor::adopt(const_cast<char*>(src), shape, *dt, [keep = binary.owner](void*) {}));
-  Tensor t(shape, *dt);
-  std::memcpy(t.data(), src, n);
-  return std::make_pair(name, std::move(t));
+  return std::make_pair(name, binary_tensor(src, shape, *dt, binary.owner));
 }
 
 Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::vector<TensorInfo>& model_outputs) {
@@ -209,6 +205,14 @@ Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::
 
 }  // namespace
 
+Tensor binary_tensor(const char* bytes, const Shape& shape, DType dtype, const std::shared_ptr<const void>& owner) {
+  if (owner && reinterpret_cast<uintptr_t>(bytes) % 64 == 0)  // in place: the tensor keeps the body alive
+    return Tensor::adopt(const_cast<char*>(bytes), shape, dtype, [keep = owner](void*) {});
+  Tensor t(shape, dtype);
+  std::memcpy(t.data(), bytes, t.nbytes());
+  return t;
+}
+
 Result<size_t> parse_header_length(const std::string& value) {
   size_t n = 0;
   const char* end = value.data() + value.size();
@@ -221,7 +225,7 @@ Result<size_t> parse_header_length(const std::string& value) {
 Result<InferRequest> decode_infer_request(std::string_view body, std::optional<size_t> header_length,
                                           const std::vector<TensorInfo>& model_inputs,
                                           const std::vector<TensorInfo>& model_outputs,
-                                          std::shared_ptr<const void> body_owner) {
+                                          std::shared_ptr<const void> body_owner, BinaryLayout* layout) {
   const size_t json_len = header_length.value_or(body.size());
   if (json_len > body.size())
     return invalid_argument("Inference-Header-Content-Length is " + std::to_string(json_len) + " but the body has " +
@@ -238,9 +242,15 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
   try {
     BinaryCursor binary{body.substr(json_len), 0, body.size(), std::move(body_owner)};
     std::map<std::string, Tensor> given;
+    BinaryLayout seen{true, {}};
     for (const json& in : req["inputs"]) {
+      const size_t before = binary.offset;
       TANDEM_ASSIGN_OR_RETURN(auto named, decode_input(in, model_inputs, binary));
       if (given.count(named.first)) return invalid_argument("input '" + named.first + "' is given twice");
+      size_t index = 0;
+      while (model_inputs[index].name != named.first) ++index;  // decode_input found it there
+      if (binary.offset > before) seen.inputs.emplace_back(index, binary.offset - before);
+      else seen.all_binary = false;
       given.emplace(std::move(named));
     }
     if (binary.offset != binary.bytes.size())
@@ -256,6 +266,7 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
       r.inputs.push_back(std::move(it->second));
     }
     TANDEM_ASSIGN_OR_RETURN(r.outputs, decode_outputs(req, model_outputs));
+    if (layout) *layout = std::move(seen);
   } catch (const json::exception& e) {  // a value of the wrong JSON type somewhere (e.g. an int out of range)
     return invalid_argument(std::string("bad request: ") + e.what());
   }

@@ -22,6 +22,7 @@
 #include "serve/latency_controller.h"
 #include "serve/model_metadata.h"
 #include "serve/request_body.h"
+#include "serve/request_decoder.h"
 
 namespace tandem::serve {
 namespace {
@@ -334,7 +335,7 @@ class ServerImpl final : public Server {
       if (!n.is_ok()) return fail(res, 400, n.status().message());
       header_length = *n;
     }
-    auto decoded = decode_infer_request(body.view(), header_length, model_.inputs, model_.outputs, body.owner());
+    auto decoded = decoder_.decode(body.view(), header_length, body.owner());
     if (!decoded.is_ok()) return fail(res, http_status(decoded.status()), decoded.status().message());
     InferRequest& r = *decoded;
     Answer answer;
@@ -356,6 +357,7 @@ class ServerImpl final : public Server {
   ServerOptions options_;
   Metrics metrics_;
   ModelDescription model_;
+  RequestDecoder decoder_{engine_.inputs(), engine_.outputs()};
   std::unique_ptr<MicroBatcher> batcher_;
   std::unique_ptr<LatencyController> controller_;  // with a latency target, after warm_up()
   std::string summary_;
