@@ -13,6 +13,7 @@ set -uo pipefail
 OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
 models=mobilenet_v2,resnet50 seconds=2 units=cuda:0/fp16
 while [ $# -gt 0 ]; do
   case "$1" in
