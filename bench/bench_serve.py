@@ -331,6 +331,9 @@ def main():
     p.add_argument("--clients", default="1,16,64")
     p.add_argument("--rates", default="", help="open loop: requests/s offered (each with the largest --clients "
                    "as senders), e.g. 100,500; default: closed loop, each client sends when answered")
+    p.add_argument("--steady", default="", help="after the closed-loop loads, an open-loop load at these fractions "
+                   "of the best requests/s they reached (e.g. 0.5: a steady load the server can carry, for --latency-ms's "
+                   "p99), with the largest --clients as senders")
     p.add_argument("--processes", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     p.add_argument("--seconds", type=float, default=10.0, help="per client count, at most")
     p.add_argument("--max-requests", type=int, default=20000, help="per client count, at most")
@@ -385,7 +388,14 @@ def main():
                     write_pool(pool, data)
                 loads = [(c, 0.0) for c in clients] if not a.rates else \
                     [(max(clients), float(r)) for r in a.rates.split(",")]
-                for c, rate in loads:
+                steady = [float(f) for f in a.steady.split(",")] if a.steady else []
+                for c, rate in loads + [(max(clients), -f) for f in steady]:
+                    if rate < 0:  # a fraction of the best closed-loop rate this server reached at these rows
+                        best = max((r["requests_per_s"] for r in rows if r["config"] == config and r["rows"] == n_rows
+                                    and not r["rate"]), default=0.0)
+                        if best <= 0:
+                            continue
+                        rate = -rate * best
                     if pool:
                         r = run_load_cpp(a.tandem, url, name, pool, c, a.seconds, a.max_requests, a.rtol, rate,
                                          srv.proc.pid if srv else None)

@@ -3,9 +3,11 @@
 #   tools/gpu/run_serve.sh [--models mobilenet_v2,resnet50] [--seconds 2] [--units cuda:0/fp16]
 # `tandem serve` under `tandem load` (C++ clients: bench/bench_serve.py --client load) for each model
 # (torchvision, seeded random weights, exported with torch): servers with --latency-ms 5, --latency-ms
-# 20 and max-batch 64 / max-delay 2000 us; 1, 16 and 64 clients; 1 and 8 rows per request; every
-# answer checked against onnxruntime (relative L2 within 0.1: the fp16 contract of these models is
-# 1.5x eager fp16's own error, ResNet-50's up to 0.08); next to offline `tandem run` at each server's largest batch.
+# 20 and max-batch 64 / max-delay 2000 us; 1, 16 and 64 clients, then a steady open-loop load at half
+# the best rate each server reached (its p99 against --latency-ms); 1 and 8 rows per request; next
+# to offline `tandem run` at each server's largest batch. Every answer is checked against
+# onnxruntime within relative L2 0.1 (the fp16 contract of these models is 1.5x eager fp16's own
+# error, ResNet-50's up to 0.08).
 # About 3-4 minutes for the two models. Writes to $OUT: summary.txt (printed last), serve.log, and
 # per model serve_<model>_<card>_<date>.md/.json (machine, card, date, commit, command) for
 # bench/results/.
@@ -58,7 +60,7 @@ for m in ${models//,/ }; do
   out=$OUT/serve_${m}_${card}_$(date -u +%F)
   PYTHONUNBUFFERED=1 timeout 150 python3 bench/bench_serve.py --tandem "$B/bin/tandem" --model "$MODELS/$m.onnx" \
     --units "$units" --client load --configs "latency-ms=5;latency-ms=20;max-batch=64,max-delay-us=2000" \
-    --clients 1,16,64 --rows 1,8 --seconds "$seconds" --pool 8 --rtol 0.1 --out "$out" >> "$OUT/serve.log" 2>&1
+    --clients 1,16,64 --rows 1,8 --steady 0.5 --seconds "$seconds" --pool 8 --rtol 0.1 --out "$out" >> "$OUT/serve.log" 2>&1
   echo "$m: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   [ -f "$out.md" ] && cat "$out.md" >> "$SUMMARY"
 done
