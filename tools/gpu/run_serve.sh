@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repo root, with .bundle carried (issue 15, tools/gpu/README.md):
-#   tools/gpu/run_serve.sh [--models mobilenet_v2,resnet50] [--seconds 2] [--units cuda:0/fp16]
+#   tools/gpu/run_serve.sh [--models mobilenet_v2,resnet50] [--seconds 1.5] [--units cuda:0/fp16]
 # `tandem serve` under `tandem load` (C++ clients: bench/bench_serve.py --client load) for each model
 # (torchvision, seeded random weights, exported with torch): servers with --latency-ms 5, --latency-ms
 # 20 and max-batch 64 / max-delay 2000 us; 1, 16 and 64 clients, then a steady open-loop load at half
@@ -16,7 +16,7 @@ OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-models=mobilenet_v2,resnet50 seconds=2 units=cuda:0/fp16
+models=mobilenet_v2,resnet50 seconds=1.5 units=cuda:0/fp16
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift ;;
@@ -58,9 +58,9 @@ echo "export: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
 for m in ${models//,/ }; do
   t0=$(date +%s)
   out=$OUT/serve_${m}_${card}_$(date -u +%F)
-  PYTHONUNBUFFERED=1 timeout 150 python3 bench/bench_serve.py --tandem "$B/bin/tandem" --model "$MODELS/$m.onnx" \
+  PYTHONUNBUFFERED=1 timeout 170 python3 bench/bench_serve.py --tandem "$B/bin/tandem" --model "$MODELS/$m.onnx" \
     --units "$units" --client load --configs "latency-ms=5;latency-ms=20;max-batch=64,max-delay-us=2000" \
-    --clients 1,16,64 --rows 1,8 --steady 0.5 --seconds "$seconds" --pool 8 --rtol 0.1 --out "$out" >> "$OUT/serve.log" 2>&1
+    --clients 1,16,64 --rows 1,8 --steady 0.5 --seconds "$seconds" --pool 8 --rtol 0.1 --offline-iterations 300 --out "$out" >> "$OUT/serve.log" 2>&1
   echo "$m: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   [ -f "$out.md" ] && cat "$out.md" >> "$SUMMARY"
 done
