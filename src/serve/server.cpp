@@ -345,12 +345,10 @@ class ServerImpl final : public Server {
     if (!outputs.is_ok()) return fail(res, http_status(outputs.status()), outputs.status().message());
     EncodedResponse e = encode_infer_response(model_.name, model_.version, r, model_.outputs, *outputs);
     res.status = 200;
-    if (e.header_length) {
-      res.set_header("Inference-Header-Content-Length", std::to_string(*e.header_length));
-      res.set_content(std::move(e.body), "application/octet-stream");
-    } else {
-      res.set_content(std::move(e.body), "application/json");
-    }
+    if (e.header_length) res.set_header("Inference-Header-Content-Length", std::to_string(*e.header_length));
+    // Moved, not set_content(): cpp-httplib 0.11 takes the body by const reference and copies it.
+    res.body = std::move(e.body);
+    res.set_header("Content-Type", e.header_length ? "application/octet-stream" : "application/json");
   }
 
   Engine& engine_;
