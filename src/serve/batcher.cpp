@@ -224,12 +224,16 @@ Tensor MicroBatcher::take_buffer(const Shape& shape, DType dtype) {
 }
 
 void MicroBatcher::give_back(std::vector<Tensor> buffers) {
+  // Enough spares of a shape for every batch in flight and the one forming; more are freed (with a
+  // GPU each is page-locked memory: 38 MB for 64 MobileNetV2 images).
+  const size_t per_shape = static_cast<size_t>(std::max(1, options_.max_in_flight)) + 1;
   std::lock_guard<std::mutex> lock(spare_mu_);
-  for (Tensor& t : buffers) spare_.push_back(std::move(t));
-  // Enough for every batch in flight at each padded size; the oldest spares go first.
-  const size_t limit = 2 * static_cast<size_t>(std::max(1, options_.max_in_flight) + 1) * buffers.size() *
-                       std::max<size_t>(1, options_.batch_sizes.size());
-  if (spare_.size() > limit) spare_.erase(spare_.begin(), spare_.begin() + static_cast<std::ptrdiff_t>(spare_.size() - limit));
+  for (Tensor& t : buffers) {
+    const size_t same = static_cast<size_t>(std::count_if(spare_.begin(), spare_.end(), [&](const Tensor& s) {
+      return s.shape() == t.shape() && s.dtype() == t.dtype();
+    }));
+    if (same < per_shape) spare_.push_back(std::move(t));
+  }
 }
 
 void MicroBatcher::completion_loop() {
