@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <httplib.h>
@@ -68,14 +69,14 @@ class Answer {
   Result<std::vector<Tensor>> get() {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return done_; });
-    return std::move(result_);
+    return std::move(*result_);
   }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  Result<std::vector<Tensor>> result_{internal_error("no answer")};
+  std::optional<Result<std::vector<Tensor>>> result_;  // set with done_
 };
 
 // cpp-httplib's Server with a longer listen backlog: its own (5) is compiled into Debian's library,
