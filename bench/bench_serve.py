@@ -10,8 +10,12 @@ Each server configuration (--configs, ';'-separated; each a list of `tandem serv
 the dashes, e.g. "max-batch=16,max-delay-us=2000" or "latency-ms=20") starts its own server on a
 free loopback port; every load then runs for --seconds or --max-requests, whichever comes first.
 Clients are threads spread over --processes processes (the Python client costs about 0.5 ms of CPU
-per request: give it cores, or it becomes the bottleneck). With --url the server is one you started
-(loopback addresses only); then --configs is ignored.
+per request: give it cores, or it becomes the bottleneck). `--client load` uses `tandem load`
+instead (C++, one keep-alive connection per client, the binary extension, answers checked against
+onnxruntime's for the same inputs, written once to a pool .npz): it is the client to measure the
+server's own limits with, and the table then shows the CPU time per request of the server and of
+the client. --rows takes a list (1,8): each server is loaded with each. With --url the server is
+one you started (loopback addresses only); then --configs is ignored.
 
   python3 bench/bench_serve.py --model build/models/mobilenet_v2.onnx --units cpu:0,cpu:1 \\
       --configs "max-batch=8,max-delay-us=1000;latency-ms=30" --clients 1,16,64 --seconds 10
@@ -19,6 +23,8 @@ per request: give it cores, or it becomes the bottleneck). With --url the server
       --configs "latency-ms=5;latency-ms=20;max-batch=64,max-delay-us=2000" --clients 1,8,64,256 \\
       --out bench/results/serve_h200_resnet50
   python3 bench/bench_serve.py --configs "latency-ms=10" --clients 64 --rates 200,1000,3000   # p99 vs target
+  python3 bench/bench_serve.py --client load --model build/models/two_heads.onnx --units cpu \\
+      --configs "max-batch=64,max-delay-us=2000" --clients 1,16,64 --rows 1,8,64   # the server's own cost
 
 Writes <out>.json and <out>.md (machine, date, commit, command) when --out is given.
 """
@@ -29,6 +35,7 @@ import multiprocessing as mp
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -220,10 +227,56 @@ def run_load(url, model_name, data, clients, processes, seconds, max_requests, r
             "wrong": sum(s["wrong"] for s in states), "errors": [e for s in states for e in s["errors"]][:5]}
 
 
-def offline(tandem, model, units, batch, shape):
+def cpu_seconds(pid):
+    """utime + stime of process `pid` (all its threads), from /proc; None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def write_pool(path, data):
+    """The pool of `tandem load`: input:<name> [K, rows, ...], and output:<name> when checked."""
+    input_name, output_names, xs, refs = data
+    arrays = {"input:" + input_name: np.stack(xs)}
+    if refs is not None:
+        for j, n in enumerate(output_names):
+            arrays["output:" + n] = np.stack([r[j] for r in refs])
+    np.savez(path, **arrays)
+
+
+def run_load_cpp(tandem, url, model_name, pool, clients, seconds, max_requests, rtol, rate, server_pid):
+    """One load through `tandem load` (C++: the client is not the bottleneck); the row of run_load()
+    plus the CPU time per request of the server (when it is ours) and of the client."""
+    before = scrape(url)
+    cpu0 = cpu_seconds(server_pid) if server_pid else None
+    cmd = [tandem, "load", url, "--pool", pool, "--model-name", model_name, "--connections", str(clients),
+           "--seconds", str(seconds), "--requests", str(max_requests), "--rtol", str(rtol), "--rate", str(rate)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 600)
+    cpu1 = cpu_seconds(server_pid) if server_pid else None
+    after = scrape(url)
+    try:
+        r = json.loads(p.stdout)
+    except json.JSONDecodeError:
+        sys.exit(f"bench_serve.py: tandem load failed: {p.stderr.strip()}")
+    batches = after["tandem_batch_size_count"] - before["tandem_batch_size_count"]
+    rows = after["tandem_batch_size_sum"] - before["tandem_batch_size_sum"]
+    n = max(1, r["requests"])
+    return {"clients": clients, "rate": rate, "requests": r["requests"], "seconds": r["seconds"],
+            "requests_per_s": r["requests_per_s"], "images_per_s": r["images_per_s"], "p50_ms": r["p50_ms"],
+            "p90_ms": r["p90_ms"], "p99_ms": r["p99_ms"], "mean_batch": rows / batches if batches else 0,
+            "rejected_503": r["rejected_503"], "wrong": r["wrong"],
+            "errors": r["error_examples"] if r["errors"] else [],
+            "server_cpu_us_per_request": 1e6 * (cpu1 - cpu0) / n if cpu0 is not None and cpu1 is not None else None,
+            "client_cpu_us_per_request": 1e6 * r["client_cpu_s"] / n}
+
+
+def offline(tandem, model, units, batch, shape, iterations=50):
     with tempfile.TemporaryDirectory() as d:
         rep = os.path.join(d, "r.json")
-        cmd = [tandem, "run", model, "--units", units, "--batch", str(batch), "--iterations", "50", "-q",
+        cmd = [tandem, "run", model, "--units", units, "--batch", str(batch), "--iterations", str(iterations), "-q",
                "--report", rep]
         if shape:
             cmd += ["--shape", "x".join(map(str, shape))]
@@ -250,15 +303,21 @@ def largest_batch(flags):
 
 def markdown(meta, rows):
     out = [f"# tandem serve load: {os.path.basename(meta['model'])} on {meta['units']}", "",
-           f"{meta['date']}, commit {meta['commit']}, {meta['cpu']}; {meta['rows']} row(s) per request, "
-           f"clients in {meta['processes']} process(es).", "", f"`{meta['command']}`", "",
-           "| server | load | req/s | images/s | p50 ms | p90 ms | p99 ms | mean batch | 503 | wrong | offline images/s (batch) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           f"{meta['date']}, commit {meta['commit']}, {meta['cpu']}{meta.get('gpu', '')}; client: {meta['client']}"
+           + (f", clients in {meta['processes']} process(es)" if meta['client'] != "load" else " (tandem load, C++)")
+           + ". *vs offline*: the server's images/s over offline `tandem run`'s at the server's largest batch; "
+           "CPU us/req: CPU time of the server / of the client per answered request.", "", f"`{meta['command']}`", "",
+           "| server | rows/req | load | req/s | images/s | vs offline | p50 ms | p90 ms | p99 ms | mean batch | 503 | wrong "
+           "| server CPU us/req | client CPU us/req | offline images/s (batch) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    us = lambda v: f"{v:.0f}" if v is not None else "-"  # noqa: E731
     for r in rows:
         load = f"{r['rate']:.0f}/s offered" if r.get("rate") else f"{r['clients']} clients"
-        out.append(f"| {r['config']} | {load} | {r['requests_per_s']:.0f} | {r['images_per_s']:.0f} | "
+        ratio = f"{r['images_per_s'] / r['offline_images_per_s']:.2f}x" if r['offline_images_per_s'] else "-"
+        out.append(f"| {r['config']} | {r['rows']} | {load} | {r['requests_per_s']:.0f} | {r['images_per_s']:.0f} | {ratio} | "
                    f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['mean_batch']:.1f} | "
-                   f"{r['rejected_503']} | {r['wrong']} | {r['offline_images_per_s']:.0f} ({r['offline_batch']}) |")
+                   f"{r['rejected_503']} | {r['wrong']} | {us(r.get('server_cpu_us_per_request'))} | "
+                   f"{us(r.get('client_cpu_us_per_request'))} | {r['offline_images_per_s']:.0f} ({r['offline_batch']}) |")
     return "\n".join(out) + "\n"
 
 
@@ -272,18 +331,24 @@ def main():
     p.add_argument("--clients", default="1,16,64")
     p.add_argument("--rates", default="", help="open loop: requests/s offered (each with the largest --clients "
                    "as senders), e.g. 100,500; default: closed loop, each client sends when answered")
+    p.add_argument("--steady", default="", help="after the closed-loop loads, an open-loop load at these fractions "
+                   "of the best requests/s they reached (e.g. 0.5: a steady load the server can carry, for --latency-ms's "
+                   "p99), with the largest --clients as senders")
     p.add_argument("--processes", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     p.add_argument("--seconds", type=float, default=10.0, help="per client count, at most")
     p.add_argument("--max-requests", type=int, default=20000, help="per client count, at most")
-    p.add_argument("--rows", type=int, default=1, help="rows (images) per request")
+    p.add_argument("--rows", default="1", help="rows (images) per request; a list (1,8) loads each server with each")
     p.add_argument("--shape", default="", help="input shape when the model leaves dims open, e.g. 1x3x224x224")
     p.add_argument("--pool", type=int, default=16, help="distinct inputs, each checked against onnxruntime")
     p.add_argument("--rtol", type=float, default=None, help="relative L2 error that counts as a wrong answer "
                    "(default 1e-3; 3e-2 when a unit runs fp16, whose error against fp32 is ~1e-2)")
     p.add_argument("--no-check", action="store_true", help="do not compare answers (no onnxruntime needed)")
-    p.add_argument("--client", choices=("tritonclient", "raw"), default="tritonclient",
-                   help="raw: http.client with the binary extension (no tritonclient needed)")
+    p.add_argument("--client", choices=("tritonclient", "raw", "load"), default="tritonclient",
+                   help="raw: http.client with the binary extension (no tritonclient needed); load: `tandem load` "
+                   "(C++, keep-alive connections, fast enough to measure the server, not the client)")
     p.add_argument("--no-offline", action="store_true")
+    p.add_argument("--offline-iterations", type=int, default=50, help="batches offline `tandem run` times (a tiny "
+                   "model needs thousands: two_heads at batch 64 read 45k-101k images/s over 50, 67-69k over 2000)")
     p.add_argument("--url", default="", help="an already running server (loopback only)")
     p.add_argument("--model-name", default="")
     p.add_argument("--out", default="")
@@ -293,13 +358,33 @@ def main():
 
     shape = [int(d) for d in a.shape.split("x")] if a.shape else None
     raw = a.client == "raw"
-    if not raw:
+    if a.client == "tritonclient":
         try:
             import tritonclient.http  # noqa: F401
         except ImportError:
             sys.exit("bench_serve.py: tritonclient is missing (pip install 'tritonclient[http]'), or use --client raw")
     name = a.model_name or os.path.splitext(os.path.basename(a.model))[0]
     clients = [int(c) for c in a.clients.split(",")]
+    row_counts = [int(r) for r in a.rows.split(",")]
+    tmp = tempfile.mkdtemp(prefix="bench_serve_")
+    cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()
+    commit = current_commit()
+    gpu = subprocess.run(["sh", "-c", "nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1"],
+                         capture_output=True, text=True).stdout.strip()
+    meta = {"model": a.model, "units": a.units, "date": datetime.date.today().isoformat(), "commit": commit,
+            "cpu": f"{cpu} ({os.cpu_count()} threads)", "gpu": f", {gpu}" if gpu else "", "rows": a.rows,
+            "processes": a.processes, "client": a.client,
+            "command": shlex.join(["python3", *sys.argv])}
+
+    def write_results():
+        """The table so far (and <out>.md/.json): written after each server, so a run cut short keeps them."""
+        md = markdown(meta, [r for r in rows if "offline_images_per_s" in r])
+        if a.out:
+            with open(a.out + ".json", "w") as f:
+                json.dump({"meta": meta, "results": rows}, f, indent=2)
+            with open(a.out + ".md", "w") as f:
+                f.write(md)
+        return md
     rows = []
     servers = [("external", None)] if a.url else [(c, config_flags(c)) for c in a.configs.split(";")]
     if a.url and urllib.parse.urlsplit("//" + a.url).hostname not in LOOPBACK:
@@ -310,43 +395,51 @@ def main():
         if flags is not None:
             extra = ["--plan", a.plan] if a.plan else []
             srv = Server(a.tandem, a.model, "--units", a.units, "--max-queue", "100000", *extra, *flags,
-                         ready_timeout=600)
+                         ready_timeout=600, cache_dir=os.environ.get("TANDEM_CACHE_DIR", "none"))
             url = srv.url
             print(f"[{config}] " + "".join(l for l in srv.stdout if "p99 target" in l or "ready" in l).strip(),
                   file=sys.stderr)
         try:
-            data = model_inputs(url, name, a.model, a.rows, shape, a.pool, 1, not a.no_check)
-            loads = [(c, 0.0) for c in clients] if not a.rates else \
-                [(max(clients), float(r)) for r in a.rates.split(",")]
-            for c, rate in loads:
-                r = run_load(url, name, data, c, a.processes, a.seconds, a.max_requests, a.rtol, rate, raw)
-                r["config"] = config
-                rows.append(r)
-                load = f"{rate:.0f} req/s offered" if rate else f"{c} clients"
-                print(f"[{config}] {load}: {r['requests_per_s']:.0f} req/s, {r['images_per_s']:.0f} images/s, "
-                      f"p50 {r['p50_ms']:.2f} p90 {r['p90_ms']:.2f} p99 {r['p99_ms']:.2f} ms, mean batch "
-                      f"{r['mean_batch']:.1f}, 503: {r['rejected_503']}, wrong: {r['wrong']}"
-                      + (f", errors: {r['errors']}" if r["errors"] else ""), file=sys.stderr)
+            for n_rows in row_counts:
+                data = model_inputs(url, name, a.model, n_rows, shape, a.pool, 1, not a.no_check)
+                pool = None
+                if a.client == "load":
+                    pool = os.path.join(tmp, f"pool_{n_rows}.npz")
+                    write_pool(pool, data)
+                loads = [(c, 0.0) for c in clients] if not a.rates else \
+                    [(max(clients), float(r)) for r in a.rates.split(",")]
+                steady = [float(f) for f in a.steady.split(",")] if a.steady else []
+                for c, rate in loads + [(max(clients), -f) for f in steady]:
+                    if rate < 0:  # a fraction of the best closed-loop rate this server reached at these rows
+                        best = max((r["requests_per_s"] for r in rows if r["config"] == config and r["rows"] == n_rows
+                                    and not r["rate"]), default=0.0)
+                        if best <= 0:
+                            continue
+                        rate = -rate * best
+                    if pool:
+                        r = run_load_cpp(a.tandem, url, name, pool, c, a.seconds, a.max_requests, a.rtol, rate,
+                                         srv.proc.pid if srv else None)
+                    else:
+                        r = run_load(url, name, data, c, a.processes, a.seconds, a.max_requests, a.rtol, rate, raw)
+                    r["config"], r["rows"] = config, n_rows
+                    rows.append(r)
+                    load = f"{rate:.0f} req/s offered" if rate else f"{c} clients"
+                    print(f"[{config}] {n_rows} rows, {load}: {r['requests_per_s']:.0f} req/s, {r['images_per_s']:.0f} "
+                          f"images/s, p50 {r['p50_ms']:.2f} p90 {r['p90_ms']:.2f} p99 {r['p99_ms']:.2f} ms, mean batch "
+                          f"{r['mean_batch']:.1f}, 503: {r['rejected_503']}, wrong: {r['wrong']}"
+                          + (f", errors: {r['errors']}" if r["errors"] else ""), file=sys.stderr)
         finally:
             if srv:
                 srv.stop()
+        # max-batch counts rows, whatever the rows per request: offline runs at the server's largest batch.
         batch = largest_batch(flags or [])
-        ips, plan = (0.0, "") if a.no_offline else offline(a.tandem, a.model, a.units, batch * a.rows, shape)
+        ips, plan = (0.0, "") if a.no_offline else offline(a.tandem, a.model, a.units, batch, shape, a.offline_iterations)
         for r in rows:
             if r["config"] == config:
-                r["offline_images_per_s"], r["offline_batch"], r["offline_plan"] = ips, batch * a.rows, plan
-    cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()
-    commit = current_commit()
-    meta = {"model": a.model, "units": a.units, "date": datetime.date.today().isoformat(), "commit": commit,
-            "cpu": f"{cpu} ({os.cpu_count()} threads)", "rows": a.rows, "processes": a.processes,
-            "command": shlex.join(["python3", *sys.argv])}
-    md = markdown(meta, rows)
-    print(md)
-    if a.out:
-        with open(a.out + ".json", "w") as f:
-            json.dump({"meta": meta, "results": rows}, f, indent=2)
-        with open(a.out + ".md", "w") as f:
-            f.write(md)
+                r["offline_images_per_s"], r["offline_batch"], r["offline_plan"] = ips, batch, plan
+        write_results()
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(write_results())
     return 1 if any(r["wrong"] or r["errors"] for r in rows) else 0
 
 

@@ -49,6 +49,7 @@ RuntimeImpl::RuntimeImpl(std::vector<plan::Unit> units, plan::Plan plan, plan::G
       pool_(backends_of(units_)),
       failed_(units_.size()) {
   for (const plan::Unit& u : units_) {
+    poll_next_ |= u.backend->max_runs_in_flight() > 1;
     std::shared_ptr<const Backend> backend = u.backend;
     const UnitOptions options = u.options();
     device_pools_.push_back(std::make_unique<BufferPool>(
@@ -155,7 +156,7 @@ Result<std::vector<Tensor>> RuntimeImpl::next() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (batches_.empty()) return invalid_argument("next(): no batch was submitted");
-    if (!batches_.front()->done) {
+    if (!batches_.front()->done && poll_next_) {
       const uint64_t seen = finished_.load(std::memory_order_acquire);
       lock.unlock();
       poll_briefly(finished_, seen, std::chrono::microseconds(200));

@@ -184,6 +184,10 @@ class RuntimeImpl final : public Runtime {
   mutable std::mutex mu_;
   std::condition_variable done_cv_;   // a batch finished
   std::atomic<uint64_t> finished_{0};  // batches finished: next() polls it briefly before sleeping
+  // Whether next() polls at all: only with a unit that keeps several runs in flight (a GPU, whose
+  // hand-overs at batch 1 take microseconds). A thread polling beside CPU units takes a core from
+  // their compute (and, in a server, from the threads that read requests).
+  bool poll_next_ = false;
   std::condition_variable space_cv_;  // next() took a batch
   std::deque<std::unique_ptr<Batch>> batches_;  // submitted, not yet taken; submit order
   uint64_t next_seq_ = 0;

@@ -31,6 +31,7 @@ struct MicroBatcher::InFlight {
   int64_t rows = 0;
   int64_t padded = 0;
   Clock::time_point submitted;
+  std::vector<Tensor> inputs;  // shares the buffers the engine reads; reused once the batch is out
   Status submit_error;  // when not ok, the engine never saw the batch: next() is not called for it
 };
 
@@ -57,6 +58,9 @@ MicroBatcher::MicroBatcher(Engine& engine, BatcherOptions options, Metrics* metr
       max_batch_(std::max<int64_t>(1, options_.max_batch)),
       max_delay_us_(std::max<int64_t>(0, options_.max_delay_us)) {
   std::sort(options_.batch_sizes.begin(), options_.batch_sizes.end());
+  const int helpers = options_.copy_threads >= 0 ? options_.copy_threads
+                                                 : std::min(4, static_cast<int>(std::thread::hardware_concurrency() / 4));
+  copier_ = std::make_unique<CopyCrew>(helpers, options_.copy_split_bytes);
   batch_thread_ = std::thread([this] { batch_loop(); });
   completion_thread_ = std::thread([this] { completion_loop(); });
 }
@@ -74,6 +78,7 @@ Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done) {
   r->inputs = std::move(inputs);
   r->done = std::move(done);
   r->arrival = Clock::now();
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return unavailable("the server is shutting down");
@@ -84,8 +89,11 @@ Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done) {
     rows_enqueued_ += r->rows;
     queue_.push_back(Queued{std::move(r), 0});
     if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
+    // The batch thread waits for a first request, then for a full batch (or the delay): waking it
+    // for every request in between cost a context switch per request.
+    wake = queue_.size() == 1 || queued_rows_ >= max_batch_.load();
   }
-  queue_cv_.notify_one();
+  if (wake) queue_cv_.notify_one();
   return Status::ok();
 }
 
@@ -173,23 +181,26 @@ void MicroBatcher::submit_batch(std::vector<Part> parts) {
   f->padded = padded_rows(f->rows);
   const std::vector<Tensor>& like = parts[0].request->inputs;
   std::vector<Tensor> inputs;
+  std::vector<CopyJob> copies;
   for (size_t i = 0; i < like.size(); ++i) {
     Shape s = like[i].shape();
     s[0] = f->padded;
-    Tensor t = engine_.make_tensor(s, like[i].dtype());
+    Tensor t = take_buffer(s, like[i].dtype());
     const size_t rb = row_bytes(like[i]);
     auto* dst = static_cast<char*>(t.data());
     for (const Part& p : parts)
-      std::memcpy(dst + static_cast<size_t>(p.offset) * rb,
-                  static_cast<const char*>(p.request->inputs[i].data()) + static_cast<size_t>(p.first_row) * rb,
-                  static_cast<size_t>(p.rows) * rb);
+      copies.push_back({dst + static_cast<size_t>(p.offset) * rb,
+                        static_cast<const char*>(p.request->inputs[i].data()) + static_cast<size_t>(p.first_row) * rb,
+                        static_cast<size_t>(p.rows) * rb});
     std::memset(dst + static_cast<size_t>(f->rows) * rb, 0, static_cast<size_t>(f->padded - f->rows) * rb);
     inputs.push_back(std::move(t));
   }
+  copier_->copy(copies);
   f->submitted = Clock::now();
   for (const Part& p : parts)
     if (!p.request->first_submit) p.request->first_submit = f->submitted;
   f->parts = std::move(parts);
+  f->inputs = inputs;
   f->submit_error = engine_.submit(std::move(inputs));
   {
     std::lock_guard<std::mutex> lock(flight_mu_);
@@ -197,6 +208,32 @@ void MicroBatcher::submit_batch(std::vector<Part> parts) {
     ++unfinished_;
   }
   flight_cv_.notify_one();
+}
+
+Tensor MicroBatcher::take_buffer(const Shape& shape, DType dtype) {
+  {
+    std::lock_guard<std::mutex> lock(spare_mu_);
+    for (auto it = spare_.begin(); it != spare_.end(); ++it)
+      if (it->shape() == shape && it->dtype() == dtype) {
+        Tensor t = std::move(*it);
+        spare_.erase(it);
+        return t;
+      }
+  }
+  return engine_.make_tensor(shape, dtype);
+}
+
+void MicroBatcher::give_back(std::vector<Tensor> buffers) {
+  // Enough spares of a shape for every batch in flight and the one forming; more are freed (with a
+  // GPU each is page-locked memory: 38 MB for 64 MobileNetV2 images).
+  const size_t per_shape = static_cast<size_t>(std::max(1, options_.max_in_flight)) + 1;
+  std::lock_guard<std::mutex> lock(spare_mu_);
+  for (Tensor& t : buffers) {
+    const size_t same = static_cast<size_t>(std::count_if(spare_.begin(), spare_.end(), [&](const Tensor& s) {
+      return s.shape() == t.shape() && s.dtype() == t.dtype();
+    }));
+    if (same < per_shape) spare_.push_back(std::move(t));
+  }
 }
 
 void MicroBatcher::completion_loop() {
@@ -209,6 +246,7 @@ void MicroBatcher::completion_loop() {
     lock.unlock();
     Result<std::vector<Tensor>> outputs = f->submit_error.is_ok() ? engine_.next() : Result<std::vector<Tensor>>(f->submit_error);
     finish_batch(*f, std::move(outputs));
+    give_back(std::move(f->inputs));
     {
       std::lock_guard<std::mutex> flight(flight_mu_);
       --unfinished_;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -111,10 +112,17 @@ Result<size_t> bounded_bytes(const Shape& shape, DType dt, size_t body_bytes, co
   return elements * dtype_size(dt);
 }
 
-bool binary_flag(const json& params, const char* key, bool fallback) {
-  if (!params.is_object() || !params.contains(key)) return fallback;
-  const json& v = params[key];
-  return v.is_boolean() ? v.get<bool>() : fallback;
+// Member `key` of object `j`, or null when `j` is no object or lacks it: a lookup, not a copy
+// (json::value() copies the member it returns, a whole "parameters" object for each input).
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+bool binary_flag(const json* params, const char* key, bool fallback) {
+  const json* v = params ? member(*params, key) : nullptr;
+  return v && v->is_boolean() ? v->get<bool>() : fallback;
 }
 
 // The binary part of a body, read input by input in request order.
@@ -122,6 +130,7 @@ struct BinaryCursor {
   std::string_view bytes;
   size_t offset = 0;
   size_t body_bytes = 0;  // the whole body: bounds every input's size
+  std::shared_ptr<const void> owner;  // owns the bytes: aligned inputs are used in place
 };
 
 // One entry of "inputs": its name and tensor, from JSON data or the next binary_data_size bytes.
@@ -146,8 +155,9 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
   TANDEM_RETURN_IF_ERROR(check_shape(shape, *info));
   // The data must be in the body, so the body bounds the tensor: check before allocating it.
   TANDEM_ASSIGN_OR_RETURN(const size_t needed, bounded_bytes(shape, *dt, binary.body_bytes, name));
-  const json params = in.value("parameters", json::object());
-  if (!params.is_object() || !params.contains("binary_data_size")) {
+  const json* params = member(in, "parameters");
+  const json* sz = params ? member(*params, "binary_data_size") : nullptr;
+  if (!sz) {
     if (!in.contains("data")) return invalid_argument("input '" + name + "' has neither 'data' nor binary_data_size");
     Tensor t(shape, *dt);
     int64_t n = 0;
@@ -157,9 +167,8 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
                               shape_to_string(shape) + " needs " + std::to_string(t.numel()));
     return std::make_pair(name, std::move(t));
   }
-  const json& sz = params["binary_data_size"];
-  if (!sz.is_number_unsigned()) return invalid_argument("input '" + name + "': binary_data_size must be a byte count");
-  const size_t n = sz.get<size_t>();
+  if (!sz->is_number_unsigned()) return invalid_argument("input '" + name + "': binary_data_size must be a byte count");
+  const size_t n = sz->get<size_t>();
   if (n != needed)
     return invalid_argument("input '" + name + "': binary_data_size is " + std::to_string(n) + " but shape " +
                             shape_to_string(shape) + " of " + v2_datatype(*dt) + " needs " + std::to_string(needed) +
@@ -167,14 +176,13 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
   if (n > binary.bytes.size() - binary.offset)
     return invalid_argument("input '" + name + "': the binary data ends after " + std::to_string(binary.bytes.size()) +
                             " bytes, " + std::to_string(binary.offset + n) + " are declared");
-  Tensor t(shape, *dt);
-  std::memcpy(t.data(), binary.bytes.data() + binary.offset, n);
+  const char* src = binary.bytes.data() + binary.offset;
   binary.offset += n;
-  return std::make_pair(name, std::move(t));
+  return std::make_pair(name, binary_tensor(src, shape, *dt, binary.owner));
 }
 
 Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::vector<TensorInfo>& model_outputs) {
-  const bool binary_default = binary_flag(req.value("parameters", json::object()), "binary_data_output", false);
+  const bool binary_default = binary_flag(member(req, "parameters"), "binary_data_output", false);
   std::vector<RequestedOutput> out;
   if (!req.contains("outputs")) {
     for (size_t i = 0; i < model_outputs.size(); ++i) out.push_back({model_outputs[i].name, i, binary_default});
@@ -190,12 +198,20 @@ Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::
     for (size_t i = 0; i < model_outputs.size(); ++i)
       if (model_outputs[i].name == name) idx = i;
     if (idx == model_outputs.size()) return invalid_argument("unknown output '" + name + "'");
-    out.push_back({name, idx, binary_flag(o.value("parameters", json::object()), "binary_data", binary_default)});
+    out.push_back({name, idx, binary_flag(member(o, "parameters"), "binary_data", binary_default)});
   }
   return out;
 }
 
 }  // namespace
+
+Tensor binary_tensor(const char* bytes, const Shape& shape, DType dtype, const std::shared_ptr<const void>& owner) {
+  if (owner && reinterpret_cast<uintptr_t>(bytes) % 64 == 0)  // in place: the tensor keeps the body alive
+    return Tensor::adopt(const_cast<char*>(bytes), shape, dtype, [keep = owner](void*) {});
+  Tensor t(shape, dtype);
+  std::memcpy(t.data(), bytes, t.nbytes());
+  return t;
+}
 
 Result<size_t> parse_header_length(const std::string& value) {
   size_t n = 0;
@@ -208,7 +224,8 @@ Result<size_t> parse_header_length(const std::string& value) {
 
 Result<InferRequest> decode_infer_request(std::string_view body, std::optional<size_t> header_length,
                                           const std::vector<TensorInfo>& model_inputs,
-                                          const std::vector<TensorInfo>& model_outputs) {
+                                          const std::vector<TensorInfo>& model_outputs,
+                                          std::shared_ptr<const void> body_owner, BinaryLayout* layout) {
   const size_t json_len = header_length.value_or(body.size());
   if (json_len > body.size())
     return invalid_argument("Inference-Header-Content-Length is " + std::to_string(json_len) + " but the body has " +
@@ -223,11 +240,17 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
   }
   if (!req.contains("inputs") || !req["inputs"].is_array()) return invalid_argument("the request needs an 'inputs' array");
   try {
-    BinaryCursor binary{body.substr(json_len), 0, body.size()};
+    BinaryCursor binary{body.substr(json_len), 0, body.size(), std::move(body_owner)};
     std::map<std::string, Tensor> given;
+    BinaryLayout seen{true, {}};
     for (const json& in : req["inputs"]) {
+      const size_t before = binary.offset;
       TANDEM_ASSIGN_OR_RETURN(auto named, decode_input(in, model_inputs, binary));
       if (given.count(named.first)) return invalid_argument("input '" + named.first + "' is given twice");
+      size_t index = 0;
+      while (model_inputs[index].name != named.first) ++index;  // decode_input found it there
+      if (binary.offset > before) seen.inputs.emplace_back(index, binary.offset - before);
+      else seen.all_binary = false;
       given.emplace(std::move(named));
     }
     if (binary.offset != binary.bytes.size())
@@ -243,6 +266,7 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
       r.inputs.push_back(std::move(it->second));
     }
     TANDEM_ASSIGN_OR_RETURN(r.outputs, decode_outputs(req, model_outputs));
+    if (layout) *layout = std::move(seen);
   } catch (const json::exception& e) {  // a value of the wrong JSON type somewhere (e.g. an int out of range)
     return invalid_argument(std::string("bad request: ") + e.what());
   }

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tandem/engine.h"
@@ -35,9 +37,27 @@ struct InferRequest {
 // length (JSON element count or binary_data_size against the shape), the binary part's length
 // against the sum of binary_data_size. `header_length`: the Inference-Header-Content-Length
 // header, when sent. Errors: InvalidArgument, one line naming the problem.
+// `body_owner`, when given, owns the memory `body` points into: a binary input whose bytes start
+// 64-byte aligned is then used in place (its tensor shares that memory and keeps it alive) rather
+// than copied; the server reads bodies so that the first input lands aligned.
+// `layout`, when given, is told where the data was (for RequestDecoder's memo).
+struct BinaryLayout;
 Result<InferRequest> decode_infer_request(std::string_view body, std::optional<size_t> header_length,
                                           const std::vector<TensorInfo>& model_inputs,
-                                          const std::vector<TensorInfo>& model_outputs);
+                                          const std::vector<TensorInfo>& model_outputs,
+                                          std::shared_ptr<const void> body_owner = nullptr,
+                                          BinaryLayout* layout = nullptr);
+
+// Where a decoded request's data was: when every input was binary, the inputs in body order as
+// (model input index, bytes).
+struct BinaryLayout {
+  bool all_binary = false;
+  std::vector<std::pair<size_t, size_t>> inputs;
+};
+
+// Binary input `bytes` as a tensor of `shape` x `dtype`: in place when `owner` owns them and they
+// start 64-byte aligned (the tensor keeps `owner` alive), else a copy.
+Tensor binary_tensor(const char* bytes, const Shape& shape, DType dtype, const std::shared_ptr<const void>& owner);
 
 // Parses the Inference-Header-Content-Length value ("123"); InvalidArgument when not a number.
 Result<size_t> parse_header_length(const std::string& value);

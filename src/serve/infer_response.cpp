@@ -39,34 +39,53 @@ json json_data(const Tensor& t) {
   return json::array();
 }
 
+// A JSON string literal (quoted, escaped).
+std::string quoted(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
+
+void append_shape(std::string& out, const Shape& shape) {
+  out += '[';
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (d) out += ',';
+    out += std::to_string(shape[d]);
+  }
+  out += ']';
+}
+
 }  // namespace
 
+// The JSON is written directly rather than built as a nlohmann document: per request that saved
+// the document's allocations, and the binary outputs are appended to the one body string,
+// reserved to its final size.
 EncodedResponse encode_infer_response(const std::string& model_name, const std::string& model_version,
                                       const InferRequest& request, const std::vector<TensorInfo>& model_outputs,
                                       const std::vector<Tensor>& outputs) {
-  json res = {{"model_name", model_name}, {"model_version", model_version}};
-  if (!request.id.empty()) res["id"] = request.id;
-  json outs = json::array();
-  std::string binary;
-  for (const RequestedOutput& ro : request.outputs) {
+  size_t binary_bytes = 0;
+  bool any_binary = false;
+  for (const RequestedOutput& ro : request.outputs)
+    if (ro.binary) binary_bytes += outputs[ro.index].nbytes(), any_binary = true;
+  std::string head;
+  head.reserve(128 + 96 * request.outputs.size());
+  head += "{\"model_name\":" + quoted(model_name) + ",\"model_version\":" + quoted(model_version);
+  if (!request.id.empty()) head += ",\"id\":" + quoted(request.id);
+  head += ",\"outputs\":[";
+  for (size_t i = 0; i < request.outputs.size(); ++i) {
+    const RequestedOutput& ro = request.outputs[i];
     const Tensor& t = outputs[ro.index];
-    json o = {{"name", model_outputs[ro.index].name}, {"datatype", v2_datatype(t.dtype())}, {"shape", t.shape()}};
-    if (ro.binary) {
-      o["parameters"] = {{"binary_data_size", t.nbytes()}};
-      binary.append(static_cast<const char*>(t.data()), t.nbytes());
-    } else {
-      o["data"] = json_data(t);
-    }
-    outs.push_back(std::move(o));
+    if (i) head += ',';
+    head += "{\"name\":" + quoted(model_outputs[ro.index].name) + ",\"datatype\":\"" + v2_datatype(t.dtype()) +
+            "\",\"shape\":";
+    append_shape(head, t.shape());
+    if (ro.binary) head += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}";
+    else head += ",\"data\":" + json_data(t).dump(-1, ' ', false, json::error_handler_t::replace);
+    head += '}';
   }
-  res["outputs"] = std::move(outs);
+  head += "]}";
   EncodedResponse e;
-  e.body = res.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (!binary.empty() || std::any_of(request.outputs.begin(), request.outputs.end(),
-                                     [](const RequestedOutput& o) { return o.binary; })) {
-    e.header_length = e.body.size();
-    e.body += binary;
-  }
+  if (any_binary) e.header_length = head.size();
+  e.body.reserve(head.size() + binary_bytes);
+  e.body += head;
+  for (const RequestedOutput& ro : request.outputs)
+    if (ro.binary) e.body.append(static_cast<const char*>(outputs[ro.index].data()), outputs[ro.index].nbytes());
   return e;
 }
 

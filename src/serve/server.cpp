@@ -9,8 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <future>
+#include <condition_variable>
+#include <cstdlib>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <httplib.h>
@@ -19,6 +22,8 @@
 #include "serve/infer_response.h"
 #include "serve/latency_controller.h"
 #include "serve/model_metadata.h"
+#include "serve/request_body.h"
+#include "serve/request_decoder.h"
 
 namespace tandem::serve {
 namespace {
@@ -50,6 +55,29 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 
 // send_error() for the infer handler.
 void fail(httplib::Response& res, int status, const std::string& message) { send_error(res, status, message); }
+
+// Where a handler waits for its request's outputs: on its own stack (a std::promise allocates its
+// shared state for every request).
+class Answer {
+ public:
+  void set(Result<std::vector<Tensor>> r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    result_ = std::move(r);
+    done_ = true;
+    cv_.notify_one();  // under the lock: the waiter may return and destroy *this once it is released
+  }
+  Result<std::vector<Tensor>> get() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+    return std::move(*result_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::optional<Result<std::vector<Tensor>>> result_;  // set with done_
+};
 
 // cpp-httplib's Server with a longer listen backlog: its own (5) is compiled into Debian's library,
 // and many clients connecting at once would wait for SYN retries. listen() on a listening socket
@@ -202,6 +230,9 @@ class ServerImpl final : public Server {
     http_.set_read_timeout(options_.read_timeout_s, 0);
     http_.set_write_timeout(options_.write_timeout_s, 0);
     http_.set_keep_alive_timeout(options_.keep_alive_s);
+    // cpp-httplib closes a keep-alive connection after 5 requests by default: a client then pays a
+    // new TCP connection (and the server a thread hand-off) every fifth request.
+    http_.set_keep_alive_max_count(std::numeric_limits<int>::max());
     http_.set_tcp_nodelay(true);
     httplib::Server::Handler on_error = [](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
@@ -270,7 +301,11 @@ class ServerImpl final : public Server {
                                     const httplib::ContentReader& read) {
       const auto t0 = Clock::now();
       metrics_.add_in_flight(1);
-      std::string body;
+      // One allocation for the whole body (it arrives in 4 KB pieces) when its length is declared,
+      // with the binary inputs aligned so that they are used in place.
+      size_t declared = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+      if (declared > options_.max_body_bytes) declared = 0;  // refused below, once read that far
+      RequestBody body(declared, std::strtoull(req.get_header_value("Inference-Header-Content-Length").c_str(), nullptr, 10));
       bool too_large = false;
       const bool read_all = read([&](const char* data, size_t n) {
         too_large = body.size() + n > options_.max_body_bytes;
@@ -291,7 +326,7 @@ class ServerImpl final : public Server {
   }
 
   // Answers one inference request.
-  void infer(const httplib::Request& req, const std::string& body, httplib::Response& res) {
+  void infer(const httplib::Request& req, const RequestBody& body, httplib::Response& res) {
     if (!our_model(req, res)) return;
     // Until warm-up ends the engine is busy compiling on another thread; it takes one caller at a time.
     if (!ready_) return fail(res, 503, stopped_ ? "the server is shutting down" : "the model is not ready yet (warming up)");
@@ -301,31 +336,27 @@ class ServerImpl final : public Server {
       if (!n.is_ok()) return fail(res, 400, n.status().message());
       header_length = *n;
     }
-    auto decoded = decode_infer_request(body, header_length, model_.inputs, model_.outputs);
+    auto decoded = decoder_.decode(body.view(), header_length, body.owner());
     if (!decoded.is_ok()) return fail(res, http_status(decoded.status()), decoded.status().message());
     InferRequest& r = *decoded;
-    std::promise<Result<std::vector<Tensor>>> promise;
-    auto future = promise.get_future();
-    Status queued = batcher_->enqueue(std::move(r.inputs), [&promise](Result<std::vector<Tensor>> out) {
-      promise.set_value(std::move(out));
-    });
+    Answer answer;
+    Status queued = batcher_->enqueue(std::move(r.inputs), [&answer](Result<std::vector<Tensor>> out) { answer.set(std::move(out)); });
     if (!queued.is_ok()) return fail(res, http_status(queued), queued.message());
-    Result<std::vector<Tensor>> outputs = future.get();
+    Result<std::vector<Tensor>> outputs = answer.get();
     if (!outputs.is_ok()) return fail(res, http_status(outputs.status()), outputs.status().message());
     EncodedResponse e = encode_infer_response(model_.name, model_.version, r, model_.outputs, *outputs);
     res.status = 200;
-    if (e.header_length) {
-      res.set_header("Inference-Header-Content-Length", std::to_string(*e.header_length));
-      res.set_content(std::move(e.body), "application/octet-stream");
-    } else {
-      res.set_content(std::move(e.body), "application/json");
-    }
+    if (e.header_length) res.set_header("Inference-Header-Content-Length", std::to_string(*e.header_length));
+    // Moved, not set_content(): cpp-httplib 0.11 takes the body by const reference and copies it.
+    res.body = std::move(e.body);
+    res.set_header("Content-Type", e.header_length ? "application/octet-stream" : "application/json");
   }
 
   Engine& engine_;
   ServerOptions options_;
   Metrics metrics_;
   ModelDescription model_;
+  RequestDecoder decoder_{engine_.inputs(), engine_.outputs()};
   std::unique_ptr<MicroBatcher> batcher_;
   std::unique_ptr<LatencyController> controller_;  // with a latency target, after warm_up()
   std::string summary_;

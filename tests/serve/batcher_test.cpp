@@ -47,7 +47,12 @@ class FakeEngine : public Engine {
     std::lock_guard<std::mutex> lock(mu_);
     return sizes_;
   }
+  Tensor make_tensor(Shape shape, DType dtype) override {
+    ++made_;
+    return Tensor(std::move(shape), dtype);
+  }
   int delay_us_ = 0;
+  std::atomic<int> made_{0};  // make_tensor() calls
 
  private:
   std::vector<TensorInfo> inputs_ = {{"x", DType::kFloat32, {-1, 2}}};
@@ -129,6 +134,34 @@ TEST(BatcherTest, PadsToTheNextBatchSize) {
   ASSERT_EQ(w.future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   expect_outputs(w.future.get(), 5.0f, 3);
   EXPECT_EQ(engine.sizes(), (std::vector<int64_t>{4}));
+}
+
+// Batch buffers come from Engine::make_tensor (page-locked with a GPU: slow to allocate and to
+// free) once, then again and again from the batcher's spares.
+TEST(BatcherTest, BatchBuffersAreReused) {
+  FakeEngine engine;
+  MicroBatcher b(engine, {.max_batch = 4, .max_delay_us = 0, .max_queue = 16, .batch_sizes = {4}}, nullptr);
+  for (int i = 0; i < 30; ++i) {
+    Waiter w;
+    ASSERT_TRUE(b.enqueue({rows_from(static_cast<float>(i) * 8, 1 + i % 4)}, w.completion()).is_ok());
+    expect_outputs(w.future.get(), static_cast<float>(i) * 8, 1 + i % 4);
+  }
+  EXPECT_EQ(engine.sizes().size(), 30u);
+  EXPECT_LE(engine.made_.load(), 2);
+}
+
+// The gather shared out over helper threads (copy_split_bytes tiny, so every batch is): still every
+// request's own rows, in order, with requests split over batches.
+TEST(BatcherTest, ParallelGatherKeepsEveryRow) {
+  FakeEngine engine;
+  MicroBatcher b(engine, {.max_batch = 16, .max_delay_us = 300, .max_queue = 1000, .batch_sizes = {4, 16},
+                          .copy_threads = 3, .copy_split_bytes = 16}, nullptr);
+  std::vector<std::unique_ptr<Waiter>> w;
+  for (int i = 0; i < 60; ++i) {
+    w.push_back(std::make_unique<Waiter>());
+    ASSERT_TRUE(b.enqueue({rows_from(static_cast<float>(i) * 64, 1 + i % 7)}, w.back()->completion()).is_ok());
+  }
+  for (int i = 0; i < 60; ++i) expect_outputs(w[static_cast<size_t>(i)]->future.get(), static_cast<float>(i) * 64, 1 + i % 7);
 }
 
 TEST(BatcherTest, FullQueueRefusesAtOnce) {

@@ -10,6 +10,8 @@
 
 #include "serve/infer_request.h"
 #include "serve/infer_response.h"
+#include "serve/request_body.h"
+#include "serve/request_decoder.h"
 
 namespace tandem::serve {
 namespace {
@@ -245,6 +247,115 @@ TEST(HeaderLengthTest, NotANumber) {
   EXPECT_FALSE(parse_header_length("-3").is_ok());
   ASSERT_TRUE(parse_header_length("123").is_ok());
   EXPECT_EQ(*parse_header_length("123"), 123u);
+}
+
+}  // namespace
+}  // namespace tandem::serve
+
+namespace tandem::serve {
+namespace {
+
+// A body read by RequestBody: the binary part starts 64-byte aligned, so the first input is used in
+// place (its tensor shares the body's memory, and keeps it alive after the RequestBody is gone);
+// the second (at offset 24 of the binary part) is copied. Both hold the bytes sent.
+TEST(RequestBodyTest, AlignedInputsAreUsedInPlace) {
+  std::vector<float> x(6);
+  std::vector<int64_t> ids = {7, -8};
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 1.5f * static_cast<float>(i) - 2;
+  json head = {{"inputs",
+                {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, 2, 3}}, {"parameters", {{"binary_data_size", 24}}}},
+                 {{"name", "ids"}, {"datatype", "INT64"}, {"shape", {1, 2}}, {"parameters", {{"binary_data_size", 16}}}}}}};
+  const std::string h = head.dump();
+  std::string bytes = h;
+  bytes.append(reinterpret_cast<const char*>(x.data()), 24);
+  bytes.append(reinterpret_cast<const char*>(ids.data()), 16);
+  Result<InferRequest> r = invalid_argument("not decoded");
+  const char* binary_start = nullptr;
+  {
+    RequestBody body(bytes.size(), h.size());
+    for (size_t i = 0; i < bytes.size(); i += 7) body.append(bytes.data() + i, std::min<size_t>(7, bytes.size() - i));
+    ASSERT_EQ(body.view(), bytes);
+    ASSERT_NE(body.owner(), nullptr);
+    binary_start = body.view().data() + h.size();
+    r = decode_infer_request(body.view(), h.size(), kInputs, kOutputs, body.owner());
+  }
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(static_cast<const void*>(r->inputs[0].data()), static_cast<const void*>(binary_start));  // in place
+  EXPECT_NE(static_cast<const void*>(r->inputs[1].data()), static_cast<const void*>(binary_start + 24));  // copied
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(r->inputs[0].data_as<float>()[i], x[i]);
+  EXPECT_EQ(r->inputs[1].data_as<int64_t>()[0], 7);
+  EXPECT_EQ(r->inputs[1].data_as<int64_t>()[1], -8);
+}
+
+// Without a declared length, or with more bytes than declared, the body still comes out whole.
+TEST(RequestBodyTest, UndeclaredOrLongerBodiesGrow) {
+  RequestBody unknown(0, 0), short_declared(4, 0);
+  for (RequestBody* b : {&unknown, &short_declared}) {
+    b->append("abc", 3);
+    b->append("defgh", 5);
+    EXPECT_EQ(b->view(), "abcdefgh");
+    EXPECT_EQ(b->owner(), nullptr);
+  }
+}
+
+}  // namespace
+}  // namespace tandem::serve
+
+namespace tandem::serve {
+namespace {
+
+// A binary body of `rows` rows of x (values from `base`) and ids, with `id` in the header.
+std::pair<std::string, size_t> binary_body(int rows, float base, const std::string& id = "") {
+  json head = {{"inputs",
+                {{{"name", "ids"}, {"datatype", "INT64"}, {"shape", {rows, 2}}, {"parameters", {{"binary_data_size", 16 * rows}}}},
+                 {{"name", "x"}, {"datatype", "FP32"}, {"shape", {rows, 2, 3}}, {"parameters", {{"binary_data_size", 24 * rows}}}}}},
+               {"outputs", {{{"name", "z"}, {"parameters", {{"binary_data", true}}}}}}};
+  if (!id.empty()) head["id"] = id;
+  std::string body = head.dump();
+  const size_t n = body.size();
+  for (int i = 0; i < 2 * rows; ++i) {
+    const int64_t v = 100 * i + static_cast<int64_t>(base);
+    body.append(reinterpret_cast<const char*>(&v), 8);
+  }
+  for (int i = 0; i < 6 * rows; ++i) {
+    const float v = base + static_cast<float>(i);
+    body.append(reinterpret_cast<const char*>(&v), 4);
+  }
+  return {body, n};
+}
+
+// A header seen before is taken from the memo, and the answer is what a full decode gives: the
+// new body's data, the same outputs and id; errors are a full decode's too.
+TEST(RequestDecoderTest, SeenHeadersComeFromTheMemoWithTheNewData) {
+  RequestDecoder d(kInputs, kOutputs);
+  for (int round = 0; round < 3; ++round) {
+    const auto [body, n] = binary_body(2, 10.0f * static_cast<float>(round), "req-7");
+    auto got = d.decode(body, n, nullptr);
+    auto want = decode_infer_request(body, n, kInputs, kOutputs);
+    ASSERT_TRUE(got.is_ok() && want.is_ok()) << got.status().message();
+    EXPECT_EQ(got->id, "req-7");
+    EXPECT_EQ(got->rows, 2);
+    ASSERT_EQ(got->inputs.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(got->inputs[i].shape(), want->inputs[i].shape());
+      EXPECT_EQ(got->inputs[i].dtype(), want->inputs[i].dtype());
+      EXPECT_EQ(std::memcmp(got->inputs[i].data(), want->inputs[i].data(), want->inputs[i].nbytes()), 0) << "input " << i;
+    }
+    ASSERT_EQ(got->outputs.size(), 1u);
+    EXPECT_EQ(got->outputs[0].index, 1u);
+    EXPECT_TRUE(got->outputs[0].binary);
+  }
+  EXPECT_EQ(d.hits(), 2);
+  // The same header with its binary part cut short: the full decode's error, not the memo's.
+  auto [body, n] = binary_body(2, 1.0f, "req-7");
+  body.resize(body.size() - 4);
+  expect_bad(d.decode(body, n, nullptr), "the binary data ends");
+  EXPECT_EQ(d.hits(), 2);
+  // Another id is another header; JSON data is never memoised.
+  EXPECT_TRUE(d.decode(binary_body(2, 1.0f, "other").first, binary_body(2, 1.0f, "other").second, nullptr).is_ok());
+  const std::string j = json{{"inputs", {x_json(1), ids_json(1)}}}.dump();
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(d.decode(j, std::nullopt, nullptr).is_ok());
+  EXPECT_EQ(d.hits(), 2);
 }
 
 }  // namespace

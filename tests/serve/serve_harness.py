@@ -20,8 +20,9 @@ def require_tritonclient():
 
 
 class Server:
-    def __init__(self, tandem, model, *args, ready_timeout=120):
-        env = dict(os.environ, TANDEM_CACHE_DIR="none")
+    def __init__(self, tandem, model, *args, ready_timeout=120, cache_dir="none"):
+        # Tests time their choices afresh (cache_dir "none"); a benchmark may share a cache folder.
+        env = dict(os.environ, TANDEM_CACHE_DIR=cache_dir)
         self.cmd = [tandem, "serve", model, "--port", "0", *args]
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines = queue.Queue()

@@ -91,6 +91,18 @@ struct ServeOptions {
   int max_in_flight = 2;           // batches in the engine at once; the next one gathers meanwhile
 };
 
+struct LoadOptions {
+  std::string url;                 // a loopback server, e.g. 127.0.0.1:8000
+  std::string pool;                // .npz: "input:<name>" [K, rows, ...] and "output:<name>" (expected)
+  std::string model_name = "model";
+  int connections = 16;
+  int64_t requests = 10000;        // at most, in all
+  double seconds = 10;             // at most
+  double rate = 0;                 // > 0: requests/s offered (open loop)
+  double rtol = 1e-3;              // relative L2 error above which an answer is wrong
+  std::string json;                // also write the report here (it always goes to stdout)
+};
+
 struct CacheOptions {
   bool clear = false;          // delete the cache files
 };
@@ -110,6 +122,7 @@ Status run_cache(const CacheOptions& o);
 Status run_bench(const BenchOptions& o);
 Status run_run(const RunOptions& o);
 Status run_serve(const ServeOptions& o);
+Status run_load(const LoadOptions& o);
 Status run_tune(const TuneOptions& o);
 
 // "1x3x224x224" -> {1,3,224,224}.

@@ -112,6 +112,18 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-connections", serve.max_connections, "Connections handled at once; more wait")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-in-flight", serve.max_in_flight, "Batches in the engine at once; meanwhile requests gather into the next")->capture_default_str()->check(CLI::PositiveNumber);
 
+  tandem::cli::LoadOptions load;
+  auto* load_cmd = app.add_subcommand("load", "Load generator for a `tandem serve` on this machine: N keep-alive connections, answers checked");
+  load_cmd->add_option("url", load.url, "The server, a loopback address: 127.0.0.1:8000, localhost:8000, [::1]:8000")->required();
+  load_cmd->add_option("--pool", load.pool, "Requests and their expected answers (.npz: input:<name> [K, rows, ...], output:<name> [K, rows, ...]; no outputs: unchecked)")->required();
+  load_cmd->add_option("--model-name", load.model_name, "The model's name on the server")->capture_default_str();
+  load_cmd->add_option("--connections", load.connections, "Concurrent keep-alive connections (one thread each)")->capture_default_str()->check(CLI::Range(1, 4096));
+  load_cmd->add_option("--requests", load.requests, "Requests in all, at most")->capture_default_str()->check(CLI::PositiveNumber);
+  load_cmd->add_option("--seconds", load.seconds, "Wall time, at most")->capture_default_str()->check(CLI::Range(0.001, 3600.0));
+  load_cmd->add_option("--rate", load.rate, "Requests/s offered in all (open loop; latency from when each was due); 0: closed loop")->capture_default_str()->check(CLI::NonNegativeNumber);
+  load_cmd->add_option("--rtol", load.rtol, "Relative L2 error above which an answer counts as wrong")->capture_default_str()->check(CLI::NonNegativeNumber);
+  load_cmd->add_option("--json", load.json, "Also write the JSON report to this file");
+
   tandem::cli::CacheOptions cache;
   auto* cache_cmd = app.add_subcommand("cache", "Show the cache of timed choices (which conv plan runs on this GPU), or clear it");
   cache_cmd->add_flag("--clear", cache.clear, "Delete the cache files: the next compile times its choices afresh");
@@ -129,6 +141,7 @@ int main(int argc, char** argv) {
 
   if (info_cmd->parsed()) return report(tandem::cli::run_info(info));
   if (cache_cmd->parsed()) return report(tandem::cli::run_cache(cache));
+  if (load_cmd->parsed()) return report(tandem::cli::run_load(load));
   if (serve_cmd->parsed()) {
     if (serve.model.empty()) serve.model = TANDEM_DEFAULT_MODEL;
     return report(tandem::cli::run_serve(serve));
