@@ -20,7 +20,7 @@ On the GPU machine: tools/gpu/run_suite.sh --bench-zoo --bench-args "--models ..
 tools/gpu/README.md). torch.compile compiles once per model x batch x mode (tens of seconds):
 split the zoo across calls with --models.
 """
-import argparse, datetime, importlib.util, json, math, os, subprocess, sys, tempfile, time
+import argparse, datetime, json, math, os, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The models the issue measured first (concat-heavy, plain 3x3, and the two we tuned on).
@@ -41,13 +41,10 @@ ap.add_argument("--profile", action="store_true",
                 help="also one Tandem run per model and batch with TANDEM_CUDA_PROFILE=1 -> OUT/profile_<model>_b<batch>.txt")
 args = ap.parse_args()
 
-spec_ = importlib.util.spec_from_file_location("zoo", os.path.join(ROOT, "tests", "zoo", "zoo.py"))
-zoo = importlib.util.module_from_spec(spec_)
-spec_.loader.exec_module(zoo)
-
 import torch  # noqa: E402 - after parse_args so that --help needs no torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from commit import current_commit  # noqa: E402
+from zoo_export import bench_spec as _bench_spec, build_and_export, zoo  # noqa: E402,F401
 
 dev = torch.device("cuda")
 
@@ -61,34 +58,7 @@ results = {"card": torch.cuda.get_device_name(), "date": datetime.datetime.utcno
 
 
 def bench_spec(name):
-    entry = next((e for e in zoo.MODELS if e[0] == name), None)
-    if entry is None:
-        sys.exit(f"bench_zoo_gpu: '{name}' is not in tests/zoo/zoo.py (--models all lists every one)")
-    spec = zoo.spec_of(entry)
-    spec["kwargs"] = dict(spec["kwargs"])
-    if "img_size" in spec["kwargs"]:
-        spec["kwargs"]["img_size"] = 224
-        spec["kwargs"].pop("window_size", None)
-    spec["size"] = 299 if name == "inception_v3" else 224
-    return spec
-
-
-def build_and_export(spec, path):
-    """The zoo's model (weights as the zoo makes them), exported at spec['size']; the torch module."""
-    gen = torch.Generator().manual_seed(zoo.seed_of(spec["name"]) + 1)
-    model = zoo.build(spec)
-    zoo.rescale_weights(model, gen)
-    zoo.calibrate(model, spec["size"], gen)
-    x = torch.randn(1, 3, spec["size"], spec["size"])
-    names = zoo.output_names(model, x)
-    wrapped = zoo.as_tuple_module(model).eval()
-    kw = dict(input_names=["input"], output_names=names, opset_version=17,
-              dynamic_axes={"input": {0: "batch"}, **{n: {0: "batch"} for n in names}})
-    try:
-        torch.onnx.export(wrapped, (x,), path, dynamo=False, **kw)
-    except TypeError:
-        torch.onnx.export(wrapped, (x,), path, **kw)
-    return wrapped
+    return _bench_spec(name, "bench_zoo_gpu")
 
 
 def time_cuda(fn):
