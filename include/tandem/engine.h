@@ -56,7 +56,7 @@ struct TensorInfo {
   Shape shape;  // dims < 0 are open (batch, often H/W)
   // How EngineOptions::output_dtype changed this output, e.g. "argmax over axis 1 of float32
   // [N, 21, H, W]"; empty: as the model computes it.
-  std::string conversion;
+  std::string conversion{};
 };
 
 class Engine {
