@@ -21,6 +21,16 @@
 
 namespace tandem {
 
+// What the engine returns for the model's float outputs (EngineOptions::output_dtype). The
+// conversion is appended to the graph, so it runs on the unit that computes the output.
+enum class OutputDType {
+  kFloat32,  // as the model computes them
+  kFloat16,  // every float32 output as float16 (half the bytes to download and keep)
+  kArgMax,   // every float32 output of rank >= 2 as its int64 argmax over axis 1, the class axis
+             // ([N, C, H, W] logits -> the [N, H, W] class map; [N, C] -> [N]); other outputs as
+             // they are. Engine::load fails, naming the outputs, when none qualifies
+};
+
 struct EngineOptions {
   std::string units = "cpu";  // unit spec, e.g. "cpu", "reference", "cpu:0-7,cpu:8-15", "cuda:0/fp16"
   std::string plan;           // short-form plan or a path to a plan JSON file; empty: the default plan
@@ -30,6 +40,7 @@ struct EngineOptions {
   // seed's plan as calibrated, one plan for every batch size.
   bool measure_plan = true;
   BackendDiagnostics diagnostics;  // given to every unit's backend (tandem/diagnostics.h)
+  OutputDType output_dtype = OutputDType::kFloat32;
 };
 
 // What one unit did since load, summed over every shape compiled (Engine::unit_usage).
@@ -43,6 +54,9 @@ struct TensorInfo {
   std::string name;
   DType dtype = DType::kFloat32;
   Shape shape;  // dims < 0 are open (batch, often H/W)
+  // How EngineOptions::output_dtype changed this output, e.g. "argmax over axis 1 of float32
+  // [N, 21, H, W]"; empty: as the model computes it.
+  std::string conversion{};
 };
 
 class Engine {

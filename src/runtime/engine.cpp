@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 
+#include "ir/output_conversion.h"
 #include "onnx/import.h"  // our importer's API; onnx/protobuf headers stay inside src/onnx/*.cpp
 #include "plan/batch_graphs.h"
 #include "plan/cuts.h"
@@ -54,6 +55,12 @@ class PlanEngine final : public Engine {
         options_(std::move(options)) {
     inputs_ = describe(*model_, model_->inputs);
     outputs_ = describe(*model_, model_->outputs);
+  }
+
+  void note_conversions(const std::vector<ir::ConvertedOutput>& converted) {
+    for (TensorInfo& t : outputs_)
+      for (const ir::ConvertedOutput& c : converted)
+        if (c.name == t.name) t.conversion = c.note;
   }
 
   const std::vector<TensorInfo>& inputs() const override { return inputs_; }
@@ -329,6 +336,14 @@ class PlanEngine final : public Engine {
 
 Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, const EngineOptions& options) {
   TANDEM_ASSIGN_OR_RETURN(ir::Graph g, import_onnx_file(model_path));
+  std::vector<ir::ConvertedOutput> converted;
+  if (options.output_dtype != OutputDType::kFloat32) {
+    const ir::OutputConversion c =
+        options.output_dtype == OutputDType::kArgMax ? ir::OutputConversion::kArgMax : ir::OutputConversion::kFloat16;
+    auto r = ir::convert_outputs(g, c);
+    if (!r) return r.status().with_context(model_path);
+    converted = std::move(*r);
+  }
   TANDEM_ASSIGN_OR_RETURN(auto units, plan::make_units(options.units, 0, options.diagnostics));
   std::optional<plan::Plan> p;
   if (!options.plan.empty()) {
@@ -340,8 +355,10 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, cons
       }
   }
   if (options.max_in_flight < 1) return invalid_argument("max_in_flight must be >= 1");
-  return std::unique_ptr<Engine>(
-      new PlanEngine(std::make_shared<const ir::Graph>(std::move(g)), std::move(units), std::move(p), options));
+  auto engine = std::make_unique<PlanEngine>(std::make_shared<const ir::Graph>(std::move(g)), std::move(units),
+                                             std::move(p), options);
+  engine->note_conversions(converted);
+  return std::unique_ptr<Engine>(std::move(engine));
 }
 
 }  // namespace tandem

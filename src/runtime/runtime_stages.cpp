@@ -102,7 +102,7 @@ void RuntimeImpl::start_stage(Batch& b, int stage) {
     if (last && (!vi || !vi->fully_known())) {
       b.outputs.emplace_back();  // data-dependent: the stage's one slice sets it (run_dynamic)
     } else if (last) {
-      b.outputs.emplace_back(shape, dtype);  // handed to the caller: its own memory
+      b.outputs.push_back(output_pool_->make(shape, dtype));  // handed to the caller; recycled when dropped
     } else {
       const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
       BufferPool* pool = &pool_;

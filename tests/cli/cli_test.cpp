@@ -185,6 +185,57 @@ TEST_F(CliTest, RunWritesEveryOutput) {
   EXPECT_FALSE(fs::exists(path("y.npy")));
 }
 
+// --output-dtype: fp16 writes a float16 .npy, argmax the int64 class map (argmax over axis 1 of
+// onnxruntime's logits, except where its top two are within the fp32 tie margin), each output
+// named on stdout; a bad value, or a model with no float output to convert, is one line.
+TEST_F(CliTest, RunOutputDtypeFp16AndArgmax) {
+  const std::string in = model("seg_style.input_b3.npy");
+  auto want = read_npy(model("seg_style.output_b3.npy"));
+  ASSERT_TRUE(want.is_ok()) << want.status().message();
+  const float* logits = want->data_as<float>();
+  CmdResult r = tandem({"run", model("seg_style.onnx"), "--input", in, "--output", path("c.npy"), "--units", "cpu",
+                        "--output-dtype", "argmax", "--batch", "2"});
+  ASSERT_EQ(r.rc, 0) << "stderr: " << r.err;
+  EXPECT_NE(r.out.find("output 'logits': argmax over axis 1 of float32 [?, 5, 32, 32] -> int64 [?, 32, 32]"),
+            std::string::npos) << r.out;
+  auto classes = read_npy(path("c.npy"));
+  ASSERT_TRUE(classes.is_ok()) << classes.status().message();
+  ASSERT_EQ(classes->dtype(), DType::kInt64);
+  ASSERT_EQ(classes->shape(), (Shape{3, 32, 32}));
+  int64_t wrong = 0;
+  for (int64_t b = 0; b < 3; ++b)
+    for (int64_t i = 0; i < 32 * 32; ++i) {
+      auto at = [&](int64_t k) { return logits[(b * 5 + k) * 1024 + i]; };
+      int64_t best = 0;
+      for (int64_t k = 1; k < 5; ++k)
+        if (at(k) > at(best)) best = k;
+      const int64_t got = classes->data_as<int64_t>()[b * 1024 + i];
+      if (got != best && !(got >= 0 && got < 5 && at(best) - at(got) <= 1e-4 + 1e-3 * std::fabs(at(best)))) ++wrong;
+    }
+  EXPECT_EQ(wrong, 0) << "of 3072 pixels";
+
+  r = tandem({"run", model("seg_style.onnx"), "--input", in, "--output", path("h.npy"), "--units", "cpu",
+              "--output-dtype", "fp16"});
+  ASSERT_EQ(r.rc, 0) << "stderr: " << r.err;
+  auto half = read_npy(path("h.npy"));
+  ASSERT_TRUE(half.is_ok()) << half.status().message();
+  ASSERT_EQ(half->dtype(), DType::kFloat16);
+  ASSERT_EQ(half->shape(), want->shape());
+  int64_t bad = 0;
+  for (int64_t i = 0; i < want->numel(); ++i) {
+    const double g = half_to_float(half->data_as<uint16_t>()[i]), w = logits[i];
+    if (!(std::fabs(g - w) <= 1e-4 + 1.5e-3 * std::fabs(w))) ++bad;
+  }
+  EXPECT_EQ(bad, 0) << "of " << want->numel() << " fp16 logits";
+
+  expect_one_line_error({"run", model("seg_style.onnx"), "--output-dtype", "int8"}, {"--output-dtype 'int8'", "fp32, fp16 or argmax"});
+  expect_one_line_error({"bench", model("seg_style.onnx"), "--output-dtype", "half", "--batches", "1"},
+                        {"--output-dtype 'half'"});
+  // seg_argmax's outputs are int64 already: nothing to take the argmax of.
+  expect_one_line_error({"run", model("seg_argmax.onnx"), "--output-dtype", "argmax", "--units", "cpu"},
+                        {"seg_argmax.onnx", "argmax outputs need a float32 output", "classes int64"});
+}
+
 // A detection head on the cpu unit: NonMaxSuppression goes to an added reference stage with one
 // note line; the data-dependent rows are written whole, equal to onnxruntime's; joining several
 // batches of them is refused in one line.

@@ -37,6 +37,8 @@ TEST_F(CudaClaims, RefusesAMatMulRuntimeBias) {
   EXPECT_EQ(st.code(), StatusCode::kUnsupported) << st.message();
 }
 
+// Cast to float16 of a float32 tensor is claimed (fp16 outputs: it leaves the unit as fp16);
+// casts to integers, and casts of integer or float16 tensors, are not.
 TEST_F(CudaClaims, RefusesCastToOtherTypes) {
   GraphBuilder g;
   g.input("x", {2, 8});
@@ -44,11 +46,28 @@ TEST_F(CudaClaims, RefusesCastToOtherTypes) {
   g.node("Cast", {"x"}, {"i"}, ir::CastAttrs{DType::kInt64}, {{2, 8}});
   g.node("Cast", {"x"}, {"h"}, ir::CastAttrs{DType::kFloat16}, {{2, 8}});
   g.node("Cast", {"i"}, {"y"}, ir::CastAttrs{DType::kFloat32}, {{2, 8}}).output("y");
+  g.node("Cast", {"h"}, {"z"}, ir::CastAttrs{DType::kFloat32}, {{2, 8}}).output("z");
   const ir::Graph graph = g.build();
   for (const auto& n : graph.nodes) {
     const Status st = claim(graph, n);
+    if (n.outputs[0] == "h") {
+      EXPECT_TRUE(st.is_ok()) << n.name << ": " << st.message();
+      continue;
+    }
     EXPECT_EQ(st.code(), StatusCode::kUnsupported) << n.name << ": " << st.message();
   }
+}
+
+// ArgMax of float32 data is claimed (int64 indices); of int64 data it is not.
+TEST_F(CudaClaims, ClaimsArgMaxOfFloatOnly) {
+  GraphBuilder g;
+  g.input("x", {2, 5, 3, 3}).input("k", {2, 5}, DType::kInt64);
+  g.value("a", {2, 3, 3}, DType::kInt64).value("b", {2}, DType::kInt64);
+  g.node("ArgMax", {"x"}, {"a"}, ir::ArgMaxAttrs{1, false, false}, {{2, 3, 3}}).output("a");
+  g.node("ArgMax", {"k"}, {"b"}, ir::ArgMaxAttrs{1, false, false}, {{2}}).output("b");
+  const ir::Graph graph = g.build();
+  EXPECT_TRUE(claim(graph, graph.nodes[0]).is_ok()) << claim(graph, graph.nodes[0]).message();
+  EXPECT_EQ(claim(graph, graph.nodes[1]).code(), StatusCode::kUnsupported);
 }
 
 }  // namespace

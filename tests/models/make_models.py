@@ -18,6 +18,8 @@ Models (fp32, deterministic random weights, 1000 classes unless noted):
                       (MatMul + Add + GELU as torch.onnx.export writes it, exact and tanh forms),
                       decomposed Mish, Pow/Sqrt/Abs/Exp/Max/Min/Mean, an int64 Shape ->
                       Gather -> Max -> Equal -> Where -> Reshape subgraph, a Gemm + GELU head
+  seg_style.onnx      opset 13, open N, 32 x 32: Conv + Relu x 2, a 1x1 classifier, bilinear Resize: [N, 5, 32, 32]
+                      logits (for --output-dtype fp16 / argmax); seg_argmax.onnx: the same ending in two ArgMax
   unsupported_op.onnx opset 13, Relu then Det (an op Tandem does not implement): for CLI error tests
 
 For each of the first seven: <model>.input_b1.npy / .output_b1.npy and _b3 (onnxruntime CPU,
@@ -580,6 +582,76 @@ def detection_head():
     return m
 
 
+def seg_style(with_argmax=False):
+    """A tiny segmentation net like torchvision's (open N, 32 x 32): two strided Conv + Relu, a 1x1
+    classifier to 5 classes, bilinear Resize back to the input size (pytorch_half_pixel, as
+    F.interpolate exports) -> [N, 5, 32, 32] logits. With ArgMax (seg_argmax): the model itself
+    ends in ArgMax over the classes, twice: keepdims 0 ("classes", [N, 32, 32]) and keepdims 1 with
+    select_last_index ("classes_last", [N, 1, 32, 32]), both int64."""
+    rng = np.random.default_rng(31)
+    inits = []
+
+    def init(name, arr):
+        inits.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    init("w1", (rng.standard_normal((8, 3, 3, 3)) * 0.4).astype(np.float32))
+    init("b1", (rng.standard_normal(8) * 0.1).astype(np.float32))
+    init("w2", (rng.standard_normal((16, 8, 3, 3)) * 0.25).astype(np.float32))
+    init("w3", (rng.standard_normal((5, 16, 1, 1)) * 0.5).astype(np.float32))
+    init("b3", (rng.standard_normal(5) * 0.2).astype(np.float32))
+    init("roi", np.array([], np.float32))
+    init("scales", np.array([1, 1, 4, 4], np.float32))
+    N = helper.make_node
+    nodes = [
+        N("Conv", ["x", "w1", "b1"], ["c1"], name="conv_0", pads=[1, 1, 1, 1], strides=[2, 2]),
+        N("Relu", ["c1"], ["r1"], name="relu_0"),
+        N("Conv", ["r1", "w2"], ["c2"], name="conv_1", pads=[1, 1, 1, 1], strides=[2, 2]),
+        N("Relu", ["c2"], ["r2"], name="relu_1"),
+        N("Conv", ["r2", "w3", "b3"], ["small"], name="classifier"),
+        N("Resize", ["small", "roi", "scales"], ["logits"], name="upsample", mode="linear",
+          coordinate_transformation_mode="pytorch_half_pixel"),
+    ]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5, 32, 32])]
+    name = "seg_style"
+    if with_argmax:
+        name = "seg_argmax"
+        nodes += [N("ArgMax", ["logits"], ["classes"], name="argmax_0", axis=1, keepdims=0),
+                  N("ArgMax", ["logits"], ["classes_last"], name="argmax_1", axis=1, keepdims=1, select_last_index=1)]
+        outputs = [helper.make_tensor_value_info("classes", TensorProto.INT64, ["N", 32, 32]),
+                   helper.make_tensor_value_info("classes_last", TensorProto.INT64, ["N", 1, 32, 32])]
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 32, 32])],
+                          outputs, inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_FOR_OPSET[13],
+                          producer_name="tandem-make_models")
+    onnx.checker.check_model(m, full_check=True)
+    return m
+
+
+def seg_models(out_dir):
+    """seg_style.onnx and seg_argmax.onnx with onnxruntime's outputs for the same inputs:
+    <m>.input_b{1,3}.npy, seg_style.output_b{1,3}.npy (logits), seg_argmax.{classes,classes_last}_b{1,3}.npy."""
+    import onnxruntime as ort
+    for with_argmax in (False, True):
+        m = seg_style(with_argmax)
+        name = m.graph.name
+        path = os.path.join(out_dir, f"{name}.onnx")
+        onnx.save(m, path)
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        for b in (1, 3):
+            x = np.random.default_rng(40 + b).standard_normal((b, 3, 32, 32)).astype(np.float32)
+            np.save(os.path.join(out_dir, f"{name}.input_b{b}.npy"), x)
+            outs = sess.run(None, {"x": x})
+            if not with_argmax:
+                np.save(os.path.join(out_dir, f"{name}.output_b{b}.npy"), outs[0])
+                classes = np.unique(np.argmax(outs[0], axis=1))
+                if len(classes) < 3:
+                    sys.exit("make_models: seg_style's class map has fewer than 3 classes: the test would be weak")
+                continue
+            for out_name, y in zip(("classes", "classes_last"), outs):
+                np.save(os.path.join(out_dir, f"{name}.{out_name}_b{b}.npy"), y)
+
+
 # ---- reference outputs ---------------------------------------------------------------------
 # Tensors an fp16 engine must store (and so round): the inputs of these ops. What it fuses into
 # a producer (BatchNorm, activations) is not stored.
@@ -732,6 +804,8 @@ def main():
             print(f"  detection_head b{b}: {len(outs[1])} of {above} boxes above the score threshold selected")
             if not 2 <= len(outs[1]) < above * 0.8:
                 sys.exit("make_models: detection_head selects too few or all boxes: the test would be weak")
+    if not only or "seg_style" in only:
+        seg_models(a.out)
     print(f"make_models: done in {time.time() - t0:.1f} s")
 
 

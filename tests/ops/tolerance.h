@@ -10,6 +10,10 @@
 // | every one    | integer or bool outputs       | every element equal                            |
 // | fp32         | a whole model vs onnxruntime  | as fp32 arithmetic ops                         |
 // | tf32, fp16   | a whole model vs onnxruntime  | relative L2 <= 1e-2 (kModelRelL2)              |
+// | every one    | float16 outputs (fp16 output  | as the float32 row of the precision, the fp32  |
+// |              | dtype) vs float32 onnxruntime | one widened by fp16's rounding (kFp16OutputTol) |
+// | every one    | argmax of float logits vs     | equal, except where the reference's two largest |
+// |              | onnxruntime's (class maps)    | logits are within argmax_tie_margin()           |
 //
 // fp16 models may also reach 1.1 x the error of an ideal fp16-storage engine (kIdealFp16Factor),
 // and twice kModelRelL2 with a forced conv plan (kForcedConvPlanFactor); see tests/cuda.
@@ -49,6 +53,15 @@ constexpr Tolerance kExactTol{0.0, 0.0};
 inline Tolerance tolerance(Precision p, OpClass c) {
   if (c == OpClass::kDataMovement) return kExactTol;
   return p == Precision::kFloat32 ? kFp32Tol : kReducedPrecisionTol;
+}
+
+// An fp32 unit's float16 output against onnxruntime's float32: the fp32 row plus half an fp16
+// ulp (2^-11 relative).
+constexpr Tolerance kFp16OutputTol{1e-4, 1e-3 + 4.9e-4};
+// Two logits closer than this may swap places in a backend's argmax: per element as the fp32 row
+// for fp32; for tf32 and fp16 3% of the logits' RMS (their relative L2 contract is 1%).
+inline double argmax_tie_margin(Precision p, double top, double logits_rms) {
+  return p == Precision::kFloat32 ? 1e-4 + 1e-3 * std::fabs(top) : 3e-2 * logits_rms;
 }
 
 // Whole models (tests/cuda) in tf32 and fp16 against onnxruntime.

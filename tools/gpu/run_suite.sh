@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repo root, with .bundle carried (see tools/gpu/README.md):
-#   tools/gpu/run_suite.sh [--tests | --quick-tests] [--memcheck] [--bench] [--bench-zoo] [--bench-args "..."]
+#   tools/gpu/run_suite.sh [--tests | --quick-tests] [--memcheck] [--bench] [--bench-zoo] [--bench-seg] [--bench-args "..."]
 #                          [--bench-zoo-cpu] [--cpu-args "..."]
 #                          [--zoo] [--zoo-only NAMES]
 # (no flag = --tests; --quick-tests runs only test_e2e's detection cases, no CLI tests, ~1 min). Writes at most 8 files to $OUT: summary.txt, tests.log, memcheck.log,
@@ -9,7 +9,7 @@ set -uo pipefail
 OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-do_tests=0 quick_tests=0 do_memcheck=0 do_bench=0 do_bench_zoo=0 do_bench_zoo_cpu=0 cpu_args="" bench_args="" do_zoo=0 zoo_only=""
+do_tests=0 quick_tests=0 do_memcheck=0 do_bench=0 do_bench_zoo=0 do_bench_seg=0 do_bench_zoo_cpu=0 cpu_args="" bench_args="" do_zoo=0 zoo_only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tests) do_tests=1 ;;
@@ -19,6 +19,7 @@ while [ $# -gt 0 ]; do
     --bench-zoo) do_bench_zoo=1 ;;
     --bench-zoo-cpu) do_bench_zoo_cpu=1 ;;
     --cpu-args) cpu_args="$2"; shift ;;
+    --bench-seg) do_bench_seg=1 ;;
     --bench-args) bench_args="$2"; shift ;;
     --zoo) do_zoo=1 ;;
     --zoo-only) do_zoo=1; zoo_only="$2"; shift ;;
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ $((do_tests + do_memcheck + do_bench + do_bench_zoo + do_bench_zoo_cpu + do_zoo)) -eq 0 ] && do_tests=1
+[ $((do_tests + do_memcheck + do_bench + do_bench_zoo + do_bench_seg + do_bench_zoo_cpu + do_zoo)) -eq 0 ] && do_tests=1
 
 B=/tmp/tandem_bundle
 rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "run_suite: no bundle (run tools/gpu/bundle.sh and carry .bundle)"; exit 1; }
@@ -108,6 +109,18 @@ if [ $do_bench_zoo_cpu -eq 1 ]; then
     python3 "$ROOT/bench/bench_zoo_cpu.py" --tandem "$B/bin/tandem" --out "$OUT" $cpu_args > "$OUT/bench_zoo_cpu.log" 2>&1
   echo "bench_zoo_cpu: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   ls "$OUT"/zoo_cpu_*.md >/dev/null 2>&1 && cat "$OUT"/zoo_cpu_*.md >> "$SUMMARY" || tail -5 "$OUT/bench_zoo_cpu.log" >> "$SUMMARY"
+fi
+
+if [ $do_bench_seg -eq 1 ]; then
+  # Large outputs (bench/bench_seg_outputs.py): the zoo's segmentation models at 224 px, end-to-end
+  # vs device-only for fp32, fp16 and argmax outputs at batch 16 and 128; --bench-args passes its
+  # flags (--models, --batches, --dtypes, --units, --time-budget). About 3-4 minutes.
+  t0=$(date +%s)
+  TANDEM_COMMIT=$(cat "$B/COMMIT" 2>/dev/null) TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 \
+    timeout 280 python3 "$ROOT/bench/bench_seg_outputs.py" --tandem "$B/bin/tandem" --out "$OUT" --time-budget 200 $bench_args \
+    > "$OUT/bench_seg.log" 2>&1
+  echo "bench_seg: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
+  [ -f "$OUT/seg_outputs.md" ] && cat "$OUT/seg_outputs.md" >> "$SUMMARY" || tail -5 "$OUT/bench_seg.log" >> "$SUMMARY"
 fi
 
 if [ $do_zoo -eq 1 ]; then

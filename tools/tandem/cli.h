@@ -35,6 +35,7 @@ struct RunOptions {
   bool dump_plan = false;
   bool quiet = false;
   Preprocess preprocess;      // for image files in an --input directory
+  std::string output_dtype = "fp32";  // fp32 | fp16 | argmax (EngineOptions::output_dtype)
 };
 
 struct BenchOptions {
@@ -51,6 +52,7 @@ struct BenchOptions {
   std::string profile_batches = "1,8,64";
   bool simulate = false;       // predict the curves from the profile; run nothing
   bool reprofile = false;      // measure the profile again even when it is cached
+  std::string output_dtype = "fp32";  // fp32 | fp16 | argmax (EngineOptions::output_dtype)
 };
 
 struct TuneOptions {
@@ -124,6 +126,12 @@ Status run_run(const RunOptions& o);
 Status run_serve(const ServeOptions& o);
 Status run_load(const LoadOptions& o);
 Status run_tune(const TuneOptions& o);
+
+// --output-dtype: "fp32" (as the model computes them), "fp16", "argmax"; else one line naming
+// the choices.
+Result<OutputDType> parse_output_dtype(const std::string& text);
+// One line per output that --output-dtype changed ("output 'out': argmax over axis 1 of ...").
+std::string describe_conversions(const Engine& engine);
 
 // "1x3x224x224" -> {1,3,224,224}.
 Result<Shape> parse_shape(const std::string& text);

@@ -45,6 +45,12 @@ Warm load_warm(const BenchOptions& o, const std::string& units, const std::strin
   eo.plan = plan;
   eo.diagnostics = diagnostics_from_environment();
   Warm w;
+  auto dtype = parse_output_dtype(o.output_dtype);
+  if (!dtype.is_ok()) {
+    w.error = dtype.status().message();
+    return w;
+  }
+  eo.output_dtype = *dtype;
   auto engine = Engine::load(o.model, eo);
   if (!engine.is_ok()) {
     w.error = engine.status().message();
@@ -207,6 +213,7 @@ Status write_bench_files(const BenchOptions& o, const std::vector<plan::UnitSpec
 
 Status run_bench(const BenchOptions& o) {
   TANDEM_ASSIGN_OR_RETURN(std::vector<int64_t> batches, parse_batch_list(o.batches, "--batches"));
+  TANDEM_RETURN_IF_ERROR(parse_output_dtype(o.output_dtype).status());
   if (!o.plot.empty()) TANDEM_RETURN_IF_ERROR(check_plot_tool());
   if (o.simulate) return run_bench_simulated(o, batches);
   TANDEM_ASSIGN_OR_RETURN(auto specs, plan::parse_unit_spec(o.units));
@@ -219,7 +226,10 @@ Status run_bench(const BenchOptions& o) {
   std::vector<std::string> singles;
   for (const auto& s : specs) singles.push_back(s.text);
   // All units: the probe's make_tensor() gives the input memory every unit reaches fastest.
-  TANDEM_ASSIGN_OR_RETURN(auto probe, Engine::load(o.model, EngineOptions{o.units, ""}));
+  EngineOptions probe_options{o.units, ""};
+  TANDEM_ASSIGN_OR_RETURN(probe_options.output_dtype, parse_output_dtype(o.output_dtype));  // bad value: one line, now
+  TANDEM_ASSIGN_OR_RETURN(auto probe, Engine::load(o.model, probe_options));
+  std::printf("%s", describe_conversions(*probe).c_str());
   const TensorInfo& in = probe->inputs()[0];
   nlohmann::json rows = nlohmann::json::array();
   std::printf("%-7s", "batch");

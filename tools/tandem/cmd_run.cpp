@@ -22,6 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Batches submitted ahead of the one taken (EngineOptions::max_in_flight's default).
+constexpr int kStreamDepth = 4;
+
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
@@ -199,11 +202,17 @@ Result<Timing> run_generated(Engine& engine, const RunOptions& o) {
     t.latencies_ms.push_back(ms_since(ti));
     if (i >= 9 && ms_since(lat_start) > 2000.0) break;
   }
-  // Throughput: `iterations` batches streamed through the pipeline (stages overlap).
+  // Throughput: `iterations` batches streamed through the pipeline (stages overlap), each batch's
+  // outputs taken and dropped as it completes, as a consumer that uses them would: their buffers
+  // go back to the engine's output pool (page-locked with a GPU unit) instead of piling up.
   engine.reset_report();
-  std::vector<std::vector<Tensor>> batches(static_cast<size_t>(iterations), std::vector<Tensor>{x});
   auto start = Clock::now();
-  TANDEM_RETURN_IF_ERROR(engine.run_many(batches).status());
+  int submitted = 0;
+  for (int taken = 0; taken < iterations; ++taken) {
+    for (; submitted < iterations && submitted - taken < kStreamDepth; ++submitted)
+      TANDEM_RETURN_IF_ERROR(engine.submit({x}));
+    TANDEM_RETURN_IF_ERROR(engine.next().status());
+  }
   t.total_ms = ms_since(start);
   t.runs = iterations;
   t.images = t.batch * iterations;
@@ -271,6 +280,21 @@ int64_t tuned_batch(const std::string& plan) {
 
 }  // namespace
 
+Result<OutputDType> parse_output_dtype(const std::string& text) {
+  if (text == "fp32") return OutputDType::kFloat32;
+  if (text == "fp16") return OutputDType::kFloat16;
+  if (text == "argmax") return OutputDType::kArgMax;
+  return invalid_argument("--output-dtype '" + text + "': expected fp32, fp16 or argmax");
+}
+
+std::string describe_conversions(const Engine& engine) {
+  std::string out;
+  for (const TensorInfo& t : engine.outputs())
+    if (!t.conversion.empty())
+      out += "output '" + t.name + "': " + t.conversion + " -> " + dtype_name(t.dtype) + " " + shape_to_string(t.shape) + "\n";
+  return out;
+}
+
 Status run_run(const RunOptions& given) {
   RunOptions o = given;
   if (o.batch == 0 && !o.plan.empty()) o.batch = static_cast<int>(tuned_batch(o.plan));  // a tuned plan's batch
@@ -278,12 +302,13 @@ Status run_run(const RunOptions& given) {
   eo.diagnostics = diagnostics_from_environment();
   eo.units = o.units;
   eo.plan = o.plan;
+  TANDEM_ASSIGN_OR_RETURN(eo.output_dtype, parse_output_dtype(o.output_dtype));
   TANDEM_ASSIGN_OR_RETURN(auto engine, Engine::load(o.model, eo));
   if (engine->inputs().size() != 1)
     return unsupported(o.model + ": tandem run feeds models with one input; this one has " +
                        std::to_string(engine->inputs().size()));
   TANDEM_RETURN_IF_ERROR(check_output_path(o.output, *engine));
-  if (!o.quiet) std::printf("model %s, units %s\n", o.model.c_str(), o.units.c_str());
+  if (!o.quiet) std::printf("model %s, units %s\n%s", o.model.c_str(), o.units.c_str(), describe_conversions(*engine).c_str());
   Result<Timing> r = o.input.empty() ? run_generated(*engine, o) : run_offline(*engine, o);
   if (!r.is_ok()) return r.status();
   const Timing& t = *r;

@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--std", stdev, "Image files: per-channel std (default ImageNet 0.229,0.224,0.225)");
   run_cmd->add_flag("--bgr", run.preprocess.bgr, "Image files: feed channels as BGR (default RGB)");
   run_cmd->add_flag("--dump-plan", run.dump_plan, "Print the plan");
+  run_cmd->add_option("--output-dtype", run.output_dtype,
+                      "Float outputs as fp32 (as the model computes them), fp16, or argmax (the int64 class map: "
+                      "argmax over axis 1 of every float output of rank >= 2), computed on the unit")
+      ->capture_default_str();
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print only the summary line");
 
   tandem::cli::BenchOptions bench;
@@ -72,6 +76,8 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--profile", bench.profile, "Unit profiles from this file (for --tuned, --simulate) instead of measuring");
   bench_cmd->add_option("--profile-batches", bench.profile_batches, "Batch sizes the profile times")->capture_default_str();
   bench_cmd->add_flag("--reprofile", bench.reprofile, "Measure the profile again even when it is cached");
+  bench_cmd->add_option("--output-dtype", bench.output_dtype, "Float outputs as fp32, fp16 or argmax (as for run)")
+      ->capture_default_str();
   bench_cmd->add_flag("--simulate", bench.simulate, "Predict each unit alone and the tuned plan from the profile; run nothing");
 
   tandem::cli::TuneOptions tune;

@@ -160,6 +160,8 @@ struct CpuOp {
   Status (*supports)(const ir::Graph& graph, const ir::Node& node);
   // Builds the node's primitives; may throw dnnl::error (the caller turns it into a Status).
   Status (*compile)(SegmentBuilder& b, const ir::Node& node);
+  // The dtype of every output (ArgMax: int64 indices, a plain buffer written by a host step).
+  DType output_dtype = DType::kFloat32;
 };
 
 // nullptr when the CPU backend has no entry for `op_type`.

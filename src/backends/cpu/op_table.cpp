@@ -71,6 +71,7 @@ extern const CpuOp kCpuReduceL2;
 extern const CpuOp kCpuReduceSumSquare;
 extern const CpuOp kCpuReduceLogSum;
 extern const CpuOp kCpuLayerNormalization, kCpuAddLayerNorm;
+extern const CpuOp kCpuArgMax;
 
 namespace {
 
@@ -141,10 +142,12 @@ const CpuOp* const kCpuOps[] = {
     &kCpuReduceLogSum,
     &kCpuLayerNormalization,
     &kCpuAddLayerNorm,
+    &kCpuArgMax,
 };
 
-// Data inputs must be float32; inputs past `CpuOp::data_inputs` are resolved into attrs.
-Status check_types(const ir::Graph& graph, const ir::Node& node, int data_inputs) {
+// Data inputs must be float32; inputs past `CpuOp::data_inputs` are resolved into attrs; outputs
+// are of `output_dtype`.
+Status check_types(const ir::Graph& graph, const ir::Node& node, int data_inputs, DType output_dtype) {
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     const std::string& name = node.inputs[i];
     if (name.empty() || (data_inputs >= 0 && static_cast<int>(i) >= data_inputs)) continue;
@@ -158,8 +161,9 @@ Status check_types(const ir::Graph& graph, const ir::Node& node, int data_inputs
     if (name.empty()) continue;  // an optional output the model leaves out
     const ir::ValueInfo* info = graph.info(name);
     if (!info || !info->fully_known()) return unsupported("output '" + name + "' has no known shape");
-    if (info->dtype != DType::kFloat32)
-      return unsupported("output '" + name + "' is " + dtype_name(info->dtype) + ", the cpu backend runs float32 only");
+    if (info->dtype != output_dtype)
+      return unsupported("output '" + name + "' is " + dtype_name(info->dtype) + ", the cpu backend's " + node.op_type +
+                         " writes " + dtype_name(output_dtype));
   }
   return Status::ok();
 }
@@ -167,7 +171,7 @@ Status check_types(const ir::Graph& graph, const ir::Node& node, int data_inputs
 // The cpu's own entry's verdict on `node`.
 Status own_claim(const CpuOp* op, const ir::Graph& graph, const ir::Node& node) {
   if (!op) return unsupported("cpu backend has no kernel for " + node.op_type);
-  TANDEM_RETURN_IF_ERROR(check_types(graph, node, op->data_inputs));
+  TANDEM_RETURN_IF_ERROR(check_types(graph, node, op->data_inputs, op->output_dtype));
   return op->supports ? op->supports(graph, node) : Status::ok();
 }
 

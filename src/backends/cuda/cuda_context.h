@@ -1,8 +1,10 @@
 // What the CUDA op builders see at compile time: device tensors (in the arena or uploaded
 // constants), weight upload, and the step list that run() replays (inside a CUDA graph).
-// Layout rule: every float tensor is stored in the unit's element type (fp32 or fp16); 4-D
+// Layout rule: every float32 tensor is stored in the unit's element type (fp32 or fp16); 4-D
 // tensors are NHWC when the precision is fp16 (tensor cores), NCHW otherwise; other ranks are
-// row-major in their logical (ONNX) order.
+// row-major in their logical (ONNX) order. The few tensors of other types are stored as their
+// type: float16 ones (a Cast to float16: fp16 outputs) as fp16 in the same layout, int64 ones
+// (ArgMax) row-major. No op but their producer and the output copy sees them.
 #pragma once
 
 #include <functional>
@@ -41,7 +43,7 @@ struct DevTensor {
   Shape storage;
   bool is_view() const { return !storage.empty(); }
   int64_t numel() const { return shape_numel(shape); }
-  size_t nbytes() const { return static_cast<size_t>(numel()) * (elem == Elem::kF16 ? 2 : 4); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * size_t(elem_bytes(elem)); }
 };
 
 // Element stride of each logical dim in `t`'s storage (its own, or the tensor it views).

@@ -18,52 +18,65 @@
 namespace tandem::cuda {
 namespace {
 
-// Runs may overlap: while slot k's graph computes, the next run's inputs upload into slot k^1.
+// Runs may overlap: while slot k's graph computes, the next run's inputs upload into slot k^1 and
+// the previous run's outputs download from slot k^1.
 constexpr int kSlots = 2;
-// Inputs smaller than this go up on the compute stream (no cross-stream event: batch-1 latency).
+// Inputs (outputs) smaller than this go up (down) on the compute stream (no cross-stream event:
+// batch-1 latency).
 constexpr size_t kCopyStreamMinBytes = size_t{1} << 20;
 
 struct Handles {
-  cudaStream_t stream = nullptr;       // compute: graph replay and output copies
-  cudaStream_t copy_stream = nullptr;  // input uploads
+  cudaStream_t stream = nullptr;           // compute: graph replay (and small copies)
+  cudaStream_t copy_stream = nullptr;      // input uploads
+  cudaStream_t download_stream = nullptr;  // output downloads, overlapping the next run's graph
   cudnnHandle_t cudnn = nullptr;
   cublasHandle_t cublas = nullptr;
   cublasLtHandle_t cublaslt = nullptr;
   cudaGraph_t graph[kSlots] = {};
   cudaGraphExec_t exec[kSlots] = {};
   cudaEvent_t uploaded[kSlots] = {};
+  cudaEvent_t computed[kSlots] = {};  // slot k's graph (its outputs in staging[k]) finished
   cudaEvent_t done[kSlots] = {};
   ~Handles() {
     for (int k = 0; k < kSlots; ++k) {
       if (exec[k]) cudaGraphExecDestroy(exec[k]);
       if (graph[k]) cudaGraphDestroy(graph[k]);
       if (uploaded[k]) cudaEventDestroy(uploaded[k]);
+      if (computed[k]) cudaEventDestroy(computed[k]);
       if (done[k]) cudaEventDestroy(done[k]);
     }
     if (cublaslt) cublasLtDestroy(cublaslt);
     if (cublas) cublasDestroy(cublas);
     if (cudnn) cudnnDestroy(cudnn);
+    if (download_stream) cudaStreamDestroy(download_stream);
     if (copy_stream) cudaStreamDestroy(copy_stream);
     if (stream) cudaStreamDestroy(stream);
   }
 };
 
-// One graph input or output; both cross as the graph's fp32 bytes in logical (NCHW) order.
-// Inputs: host (or another device) -> `staging[slot]` (fp32, device) -> the graph's first steps
-// convert it into the arena tensor (unit element type, NHWC for fp16). Pageable host inputs are
-// staged through `pinned[slot]` first. Outputs: the graph's last steps leave fp32 logical order
-// at `device` (the arena tensor itself, or a staging buffer); after the graph it is copied to
-// the caller's buffer directly when the copy engines can reach it, else through `pinned[slot]`.
+// One graph input or output; both cross in the graph's dtype (inputs: float32) and logical
+// (NCHW) order. Inputs: host (or another device) -> `staging[slot]` (device) -> the graph's first
+// steps convert it into the arena tensor (unit element type, NHWC for fp16). Pageable host inputs
+// are staged through `pinned[slot]` first. Outputs: the graph's last steps convert the arena
+// tensor into `staging[slot]` (the output's dtype: fp16 -> fp32 or fp32 -> fp16 on the device,
+// NHWC -> NCHW), so that slot's download overlaps the next run's graph (which writes the other
+// slot); it goes to the caller's buffer directly when the copy engines can reach it (page-locked:
+// the runtime's output buffers), else through `pinned[slot]` and a host copy in wait().
 struct HostIo {
   std::string name;
   Shape shape;
+  DType dtype = DType::kFloat32;
   size_t count = 0;
   const Tensor* constant = nullptr;  // an output that is a graph constant: copied on the host
-  DeviceMemory staging[kSlots];      // inputs only
+  DeviceMemory staging[kSlots];
   PinnedMemory pinned[kSlots];       // allocated at the first run that needs it
-  void* device = nullptr;            // outputs only
-  size_t bytes() const { return count * sizeof(float); }
+  size_t bytes() const { return count * dtype_size(dtype); }
 };
+
+// The storage of a graph tensor of `dtype` on a unit whose float32 tensors are stored as `unit`.
+Elem storage_elem(DType dtype, Elem unit) {
+  return dtype == DType::kInt64 ? Elem::kI64 : dtype == DType::kFloat16 ? Elem::kF16 : unit;
+}
 
 // A run started by run_async() and not yet completed by wait().
 struct Pending {
@@ -94,7 +107,9 @@ double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_c
 
 size_t tensor_bytes(const ir::Graph& g, const std::string& name, int elem_size) {
   const ir::ValueInfo* vi = g.info(name);
-  return vi ? static_cast<size_t>(shape_numel(vi->shape)) * size_t(elem_size) : 0;
+  if (!vi) return 0;
+  const Elem unit = elem_size == 2 ? Elem::kF16 : Elem::kF32;
+  return static_cast<size_t>(shape_numel(vi->shape)) * size_t(elem_bytes(storage_elem(vi->dtype, unit)));
 }
 
 class CudaExecutable final : public Executable {
@@ -126,8 +141,9 @@ class CudaExecutable final : public Executable {
   RunEnv env_;
   DeviceMemory arena_, workspace_, cublas_workspace_;
   std::vector<DeviceMemory> owned_;
-  std::vector<Step> in_steps_[kSlots];  // slot k's inputs: staging -> arena
-  std::vector<Step> steps_;             // the ops, then outputs into fp32 logical order
+  std::vector<Step> in_steps_[kSlots];   // slot k's inputs: staging -> arena
+  std::vector<Step> steps_;              // the ops
+  std::vector<Step> out_steps_[kSlots];  // slot k's outputs: arena -> staging (dtype, logical order)
   std::vector<HostIo> in_, out_;
   std::deque<Pending> pending_;
   int next_slot_ = 0;
@@ -136,6 +152,7 @@ class CudaExecutable final : public Executable {
 CudaExecutable::~CudaExecutable() {
   if (h_.stream) cudaStreamSynchronize(h_.stream);  // a run the caller never waited for
   if (h_.copy_stream) cudaStreamSynchronize(h_.copy_stream);
+  if (h_.download_stream) cudaStreamSynchronize(h_.download_stream);
   print_profile();
 }
 
@@ -143,8 +160,10 @@ Status CudaExecutable::make_handles() {
   CUDA_TRY(cudaSetDevice(device_));
   CUDA_TRY(cudaStreamCreateWithFlags(&h_.stream, cudaStreamNonBlocking));
   CUDA_TRY(cudaStreamCreateWithFlags(&h_.copy_stream, cudaStreamNonBlocking));
+  CUDA_TRY(cudaStreamCreateWithFlags(&h_.download_stream, cudaStreamNonBlocking));
   for (int k = 0; k < kSlots; ++k) {
     CUDA_TRY(cudaEventCreateWithFlags(&h_.uploaded[k], cudaEventDisableTiming));
+    CUDA_TRY(cudaEventCreateWithFlags(&h_.computed[k], cudaEventDisableTiming));
     CUDA_TRY(cudaEventCreateWithFlags(&h_.done[k], cudaEventDisableTiming));
   }
   CUDNN_TRY(cudnnCreate(&h_.cudnn));
@@ -171,8 +190,8 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
     DevTensor t;
     t.data = static_cast<char*>(arena_.get()) + off;
     t.shape = vi->shape;
-    t.nhwc = ctx.nhwc_for_rank(vi->shape.size());
-    t.elem = ctx.elem();
+    t.elem = storage_elem(vi->dtype, ctx.elem());
+    t.nhwc = t.elem != Elem::kI64 && ctx.nhwc_for_rank(vi->shape.size());
     return t;
   };
   for (const auto& [name, off] : plan.offsets) {
@@ -191,20 +210,13 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
     const ir::ValueInfo* vi = g.info(name);
     if (!vi) return internal_error("cuda: graph input/output '" + name + "' has no shape");
     io.shape = vi->shape;
+    io.dtype = input ? DType::kFloat32 : vi->dtype;
     io.count = size_t(shape_numel(io.shape));
     if ((io.constant = g.constant(name))) return io;
-    if (input) {
-      for (auto& st : io.staging) {
-        TANDEM_ASSIGN_OR_RETURN(st, device_alloc(io.bytes()));
-      }
-      return io;
-    }
-    // Outputs stay in the arena tensor when its storage already is fp32 in logical order.
-    const DevTensor& t = ctx.tensors()[name];
-    if (t.elem == Elem::kF32 && !t.nhwc) {
-      io.device = t.data;
-    } else {
-      TANDEM_ASSIGN_OR_RETURN(io.device, ctx.allocate(io.bytes()));
+    if (!input && io.dtype != DType::kFloat32 && io.dtype != DType::kFloat16 && io.dtype != DType::kInt64)
+      return unsupported("cuda: output '" + name + "' is " + dtype_name(io.dtype));
+    for (auto& st : io.staging) {
+      TANDEM_ASSIGN_OR_RETURN(st, device_alloc(io.bytes()));
     }
     return io;
   };
@@ -243,16 +255,17 @@ Status CudaExecutable::add_input_steps(BuildContext& ctx) {
   return Status::ok();
 }
 
-// Outputs into fp32 logical order at io.device (the copy out happens after the graph).
+// Per slot: each output's arena tensor -> its staging in the output's dtype and logical order
+// (the download happens after the graph).
 Status CudaExecutable::add_output_steps(BuildContext& ctx) {
-  ctx.set_label("(output relayout)");
-  for (HostIo& io : out_) {
-    if (io.constant) continue;
-    TANDEM_ASSIGN_OR_RETURN(const DevTensor* t, ctx.tensor(io.name));
-    if (io.device == t->data) continue;
-    DevTensor staging{io.device, io.shape, false, Elem::kF32, {}};
-    TANDEM_ASSIGN_OR_RETURN(Step s, relayout_step(*t, staging));
-    ctx.add_step(std::move(s));
+  for (int k = 0; k < kSlots; ++k) {
+    for (HostIo& io : out_) {
+      if (io.constant) continue;
+      TANDEM_ASSIGN_OR_RETURN(const DevTensor* t, ctx.tensor(io.name));
+      DevTensor staging{io.staging[k].get(), io.shape, false, storage_elem(io.dtype, Elem::kF32), {}};
+      TANDEM_ASSIGN_OR_RETURN(Step s, relayout_step(*t, staging));
+      out_steps_[k].push_back(std::move(s));
+    }
   }
   return Status::ok();
 }
@@ -283,6 +296,7 @@ Status CudaExecutable::init(const ir::Graph& g, const UnitOptions& options) {
   steps_ = std::move(ctx.steps());
   step_labels_.assign(in_steps_[0].size(), "(input relayout)");
   step_labels_.insert(step_labels_.end(), ctx.step_labels().begin(), ctx.step_labels().end());
+  step_labels_.insert(step_labels_.end(), out_steps_[0].size(), "(output relayout)");
   owned_ = std::move(ctx.owned());
   host_threads_ = int(std::clamp(std::thread::hardware_concurrency() / 2, 1u, 8u));
   prof_.timing = options.diagnostics.timing;
@@ -302,6 +316,7 @@ Status CudaExecutable::init(const ir::Graph& g, const UnitOptions& options) {
 Status CudaExecutable::run_steps(int slot) {
   for (const Step& s : in_steps_[slot]) TANDEM_RETURN_IF_ERROR(s(env_));
   for (const Step& s : steps_) TANDEM_RETURN_IF_ERROR(s(env_));
+  for (const Step& s : out_steps_[slot]) TANDEM_RETURN_IF_ERROR(s(env_));
   return Status::ok();
 }
 
@@ -325,6 +340,7 @@ Status CudaExecutable::run_profiled(int slot) {
   };
   for (const Step& s : in_steps_[slot]) TANDEM_RETURN_IF_ERROR(timed(s));
   for (const Step& s : steps_) TANDEM_RETURN_IF_ERROR(timed(s));
+  for (const Step& s : out_steps_[slot]) TANDEM_RETURN_IF_ERROR(timed(s));
   CUDA_TRY(cudaEventRecord(prof_.events.back(), h_.stream));
   CUDA_TRY(cudaEventSynchronize(prof_.events.back()));
   for (size_t j = 0; j + 1 < prof_.events.size(); ++j) {
@@ -367,7 +383,7 @@ Status CudaExecutable::check_io(std::span<const TensorView> inputs, std::span<co
     return invalid_argument("cuda: expected " + std::to_string(in_.size()) + " inputs and " + std::to_string(out_.size()) +
                             " outputs, got " + std::to_string(inputs.size()) + " and " + std::to_string(outputs.size()));
   auto check = [](const TensorView& v, const HostIo& io) -> Status {
-    const DType want = io.constant ? io.constant->dtype() : DType::kFloat32;
+    const DType want = io.constant ? io.constant->dtype() : io.dtype;
     if (v.dtype != want || size_t(v.numel()) != io.count)
       return invalid_argument("cuda: tensor '" + io.name + "' must be " + dtype_name(want) + " " + shape_to_string(io.shape) + ", got " +
                               dtype_name(v.dtype) + " " + shape_to_string(v.shape));
@@ -435,6 +451,14 @@ Status CudaExecutable::run_async(std::span<const TensorView> inputs, std::span<c
   }
   p.outputs.assign(outputs.begin(), outputs.end());
   p.through_pinned.assign(out_.size(), false);
+  size_t out_bytes = 0;
+  for (const HostIo& io : out_) out_bytes += io.constant ? 0 : io.bytes();
+  // Large outputs download on their own stream: the next run's graph (slot k^1) starts at once.
+  cudaStream_t down = out_bytes >= kCopyStreamMinBytes ? h_.download_stream : h_.stream;
+  if (down != h_.stream) {
+    CUDA_TRY(cudaEventRecord(h_.computed[k], h_.stream));
+    CUDA_TRY(cudaStreamWaitEvent(down, h_.computed[k], 0));
+  }
   for (size_t i = 0; i < out_.size(); ++i) {
     HostIo& io = out_[i];
     if (io.constant) continue;
@@ -446,9 +470,9 @@ Status CudaExecutable::run_async(std::span<const TensorView> inputs, std::span<c
       dst = io.pinned[k].get();
       p.through_pinned[i] = true;
     }
-    CUDA_TRY(cudaMemcpyAsync(dst, io.device, io.bytes(), cudaMemcpyDefault, h_.stream));
+    CUDA_TRY(cudaMemcpyAsync(dst, io.staging[k].get(), io.bytes(), cudaMemcpyDefault, down));
   }
-  CUDA_TRY(cudaEventRecord(h_.done[k], h_.stream));
+  CUDA_TRY(cudaEventRecord(h_.done[k], down));
   if (timing) {  // the device -> host copy here; wait() adds its host copy (runs may be pending)
     CUDA_TRY(cudaEventSynchronize(h_.done[k]));
     prof_.output_ms += ms_between(p.graph_done, Clock::now());

@@ -21,6 +21,7 @@ extern const CudaOp kCudaReduceSum, kCudaReduceMean, kCudaReduceMax, kCudaReduce
 extern const CudaOp kCudaLayerNormalization, kCudaAddLayerNorm;                                    // layer_norm.cpp
 extern const CudaOp kCudaCast;                                                    // cast.cpp
 extern const CudaOp kCudaFusedAttention;                                          // attention.cpp
+extern const CudaOp kCudaArgMax;                                                  // argmax.cpp
 
 namespace {
 
@@ -46,7 +47,7 @@ const CudaOp* const kCudaOps[] = {
     &kCudaReduceSum,   &kCudaReduceMean,  &kCudaReduceMax,   &kCudaReduceMin,
     &kCudaReduceProd,  &kCudaReduceL1,    &kCudaReduceL2,    &kCudaReduceSumSquare,
     &kCudaReduceLogSum, &kCudaReduceLogSumExp, &kCudaLayerNormalization, &kCudaAddLayerNorm,
-    &kCudaCast,        &kCudaFusedAttention,
+    &kCudaCast,        &kCudaFusedAttention, &kCudaArgMax,
 };
 
 }  // namespace

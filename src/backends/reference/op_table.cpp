@@ -33,6 +33,7 @@ extern const RefOp kRefScatterND;                                               
 extern const RefOp kRefFusedAttention;                                                   // attention.cpp
 extern const RefOp kRefEinsum;                                                           // einsum.cpp
 extern const RefOp kRefTopK;                                                             // topk.cpp
+extern const RefOp kRefArgMax;                                                           // argmax.cpp
 extern const RefOp kRefGatherND;                                                         // gather_nd.cpp
 extern const RefOp kRefNonMaxSuppression;                                                // nms.cpp
 extern const RefOp kRefSplit;                                                            // split.cpp
@@ -61,7 +62,7 @@ const RefOp* const kRefOps[] = {
     &kRefConcat, &kRefReshape, &kRefFlatten, &kRefSqueeze, &kRefUnsqueeze, &kRefIdentity, &kRefDropout,
     &kRefTranspose, &kRefResize, &kRefUpsample, &kRefShape, &kRefGather, &kRefCast, &kRefSlice, &kRefScatterND,
     &kRefFusedAttention, &kRefEinsum,
-    &kRefTopK, &kRefGatherND, &kRefNonMaxSuppression,
+    &kRefTopK, &kRefArgMax, &kRefGatherND, &kRefNonMaxSuppression,
     &kRefSplit, &kRefPad, &kRefExpand, &kRefTile, &kRefConstantOfShape, &kRefRange,
     &kRefReduceSum, &kRefReduceMean, &kRefReduceMax, &kRefReduceMin, &kRefReduceProd, &kRefReduceL1, &kRefReduceL2,
     &kRefReduceSumSquare, &kRefReduceLogSum, &kRefReduceLogSumExp, &kRefLayerNormalization, &kRefAddLayerNorm,

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "ir/ops/activation.h"
+#include "ir/ops/argmax.h"
 #include "ir/ops/attention.h"
 #include "ir/ops/batch_norm.h"
 #include "ir/ops/binary.h"
@@ -47,6 +48,7 @@ namespace tandem::ir {
 
 using OpAttrs = std::variant<std::monostate,
                              ActivationAttrs,
+                             ArgMaxAttrs,
                              AttentionAttrs,
                              BatchNormAttrs,
                              BinaryAttrs,

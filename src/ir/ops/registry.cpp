@@ -78,6 +78,7 @@ extern const OpDef kNotOpDef;
 extern const OpDef kEinsumOpDef;
 extern const OpDef kFusedAttentionOpDef;
 extern const OpDef kTopKOpDef;
+extern const OpDef kArgMaxOpDef;
 extern const OpDef kNmsOpDef;
 extern const OpDef kGatherNDOpDef;
 extern const OpDef kSplitOpDef;
@@ -174,6 +175,7 @@ const OpDef* const kOpDefs[] = {
     &kEinsumOpDef,
     &kFusedAttentionOpDef,
     &kTopKOpDef,
+    &kArgMaxOpDef,
     &kNmsOpDef,
     &kGatherNDOpDef,
     &kSplitOpDef,

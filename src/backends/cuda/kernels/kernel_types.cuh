@@ -8,7 +8,11 @@
 
 namespace tandem::cuda {
 
-enum class Elem : int { kF32 = 0, kF16 = 1 };
+// Storage element types. Float tensors are kF32 or kF16 (cuda_context.h's layout rule); kI64
+// holds int64 results (ArgMax) that only leave the unit: no kernel but their producer's sees one.
+enum class Elem : int { kF32 = 0, kF16 = 1, kI64 = 2 };
+
+constexpr int elem_bytes(Elem e) { return e == Elem::kF16 ? 2 : e == Elem::kI64 ? 8 : 4; }
 
 constexpr int kMaxRank = 6;
 
