@@ -556,10 +556,9 @@ TANDEM_MATRIX_CASE(BackendOps, SpatialReductionsOfEachLayout) {
         r.check(GraphBuilder()
                   .input("x", {2, oc, 9, 7}).weight("w", {oc, oc / group, 3, 3})
                   .node("Conv", {"x", "w"}, {"t"}, conv_attrs(c), {{2, oc, 9, 7}})
-                  .node(kind == ir::ReduceKind::kMean ? "ReduceMean" : kind == ir::ReduceKind::kMax ? "ReduceMax" : "ReduceSum",
-                        {"t"}, {"m"}, reduce_attrs(kind, {2, 3}, true), {{2, oc, 1, 1}})
+                  .node(ir::reduce_op_type(kind), {"t"}, {"m"}, reduce_attrs(kind, {2, 3}, true), {{2, oc, 1, 1}})
                   .node("Mul", {"t", "m"}, {"y"}, ir::BinaryAttrs{ir::BinaryOp::kMul}, {{2, oc, 9, 7}})
-                  .node("ReduceMean", {"t"}, {"z"}, reduce_attrs(kind, {3, 2}, false), {{2, oc}})
+                  .node(ir::reduce_op_type(kind), {"t"}, {"z"}, reduce_attrs(kind, {2, 3}, false), {{2, oc}})
                   .output("y").output("z")
                   .build());
       }

@@ -2,7 +2,7 @@
 # Runs on the GPU machine, from the repo root, with .bundle carried (issue 15, tools/gpu/README.md):
 #   tools/gpu/run_serve.sh [--models mobilenet_v2,resnet50] [--seconds 1.5] [--units cuda:0/fp16]
 # `tandem serve` under `tandem load` (C++ clients: bench/bench_serve.py --client load) for each model
-# (torchvision, seeded random weights, exported with torch): servers with --latency-ms 5, --latency-ms
+# (the zoo's torchvision models: seeded weights, BatchNorm calibrated; exported with torch): servers with --latency-ms 5, --latency-ms
 # 20 and max-batch 64 / max-delay 2000 us; 1, 16 and 64 clients, then a steady open-loop load at half
 # the best rate each server reached (its p99 against --latency-ms); 1 and 8 rows per request; next
 # to offline `tandem run` at each server's largest batch. Every answer is checked against
@@ -42,15 +42,18 @@ SUMMARY=$OUT/summary.txt
 MODELS=/tmp/tandem_serve_models
 mkdir -p "$MODELS"
 t0=$(date +%s)
+# The zoo's weights (bench/zoo_export.py: BatchNorm calibrated, so activations stay well scaled).
+# bench/torch_models.py's raw seeded weights leave MobileNetV2's logits near 1e-10, which fp16
+# flushes to zero: every fp16 answer then counted as wrong against onnxruntime.
 python3 - "$MODELS" "$models" >> "$OUT/serve.log" 2>&1 <<'PY'
 import os, sys
 sys.path.insert(0, "bench")
-from torch_models import export, make_model
+from zoo_export import bench_spec, build_and_export
 folder, names = sys.argv[1], sys.argv[2].split(",")
 for n in names:
     path = os.path.join(folder, n + ".onnx")
     if not os.path.exists(path):
-        export(make_model(n), path + ".tmp")
+        build_and_export(bench_spec(n), path + ".tmp")
         os.replace(path + ".tmp", path)
 PY
 echo "export: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"

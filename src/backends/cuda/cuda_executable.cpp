@@ -68,6 +68,7 @@ struct HostIo {
   DType dtype = DType::kFloat32;
   size_t count = 0;
   const Tensor* constant = nullptr;  // an output that is a graph constant: copied on the host
+  bool unused = false;               // an input no node reads: checked, never uploaded
   DeviceMemory staging[kSlots];
   PinnedMemory pinned[kSlots];       // allocated at the first run that needs it
   size_t bytes() const { return count * dtype_size(dtype); }
@@ -213,6 +214,13 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
     io.dtype = input ? DType::kFloat32 : vi->dtype;
     io.count = size_t(shape_numel(io.shape));
     if ((io.constant = g.constant(name))) return io;
+    if (input && vi->dtype != DType::kFloat32) {  // inputs travel as float32
+      if (g.use_count(name) > 0)
+        return unsupported("cuda: input '" + name + "' is " + dtype_name(vi->dtype) + "; a cuda unit takes float32 inputs");
+      io.dtype = vi->dtype;
+      io.unused = true;
+      return io;
+    }
     if (!input && io.dtype != DType::kFloat32 && io.dtype != DType::kFloat16 && io.dtype != DType::kInt64)
       return unsupported("cuda: output '" + name + "' is " + dtype_name(io.dtype));
     for (auto& st : io.staging) {
@@ -398,7 +406,7 @@ Status CudaExecutable::check_io(std::span<const TensorView> inputs, std::span<co
 Status CudaExecutable::upload(std::span<const TensorView> inputs, int slot, cudaStream_t stream) {
   for (size_t i = 0; i < in_.size(); ++i) {
     HostIo& io = in_[i];
-    if (io.constant) continue;
+    if (io.constant || io.unused) continue;
     void* dst = io.staging[slot].get();
     if (is_dma_ready(inputs[i].data)) {
       CUDA_TRY(cudaMemcpyAsync(dst, inputs[i].data, io.bytes(), cudaMemcpyDefault, stream));
