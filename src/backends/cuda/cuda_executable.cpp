@@ -217,6 +217,11 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
     if (input && vi->dtype != DType::kFloat32) {  // inputs travel as float32
       if (g.use_count(name) > 0)
         return unsupported("cuda: input '" + name + "' is " + dtype_name(vi->dtype) + "; a cuda unit takes float32 inputs");
+      // Read by no node, but the graph's input relayout still reads its fp32-sized staging buffer
+      // (without one it read address 0: an illegal access that poisons the context).
+      for (auto& st : io.staging) {
+        TANDEM_ASSIGN_OR_RETURN(st, device_alloc(io.bytes()));
+      }
       io.dtype = vi->dtype;
       io.unused = true;
       return io;
