@@ -48,7 +48,7 @@ def markdown(res):
              f"{c['threads_per_core'] or '?'} thread(s) per core; 1-minute load at start {res['load_at_start']:.2f}",
              f"- Each side: {res['warmup']} warm-up runs, then {res['iterations']} timed runs (fewer for slow models: "
              f"at most ~{res['seconds']} s); best of {res['rounds']} alternating rounds. Tandem environment: "
-             f"{' '.join(res['tandem_env']) or 'default'}",
+             f"{' '.join(res['tandem_env']) or 'default'}; unit options: {res.get('units_extra') or 'none'}",
              f"- Command: `{res['command']}`", "",
              "| model | px | batch | Tandem img/s | onnxruntime img/s | Tandem / ORT | Tandem ms | ORT ms |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -84,6 +84,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--time-budget", type=float, default=0, help="stop starting new models after this many seconds")
     ap.add_argument("--tandem-env", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--units-extra", default="", help="extra Tandem unit options, e.g. 'pin'")
     ap.add_argument("--host-tag", default="")
     a = ap.parse_args()
     from zoo_export import all_names, bench_spec, build_and_export  # torch: after --help
@@ -94,7 +95,7 @@ def main():
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
            "command": shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]), "commit": current_commit(),
            "tandem_version": tandem_version(a.tandem), "warmup": a.warmup, "iterations": a.iterations,
-           "seconds": a.seconds, "rounds": a.rounds, "tandem_env": a.tandem_env, "rows": []}
+           "seconds": a.seconds, "rounds": a.rounds, "tandem_env": a.tandem_env, "units_extra": a.units_extra, "rows": []}
     stem = os.path.join(a.out, f"zoo_cpu_{tag}")
     os.makedirs(a.out, exist_ok=True)
 
@@ -129,7 +130,7 @@ def main():
                     os_, ts = [], []
                     for _ in range(max(1, a.rounds)):
                         os_.append(bench_ort(path, b, a.threads, a.warmup, iters, 1))
-                        ts.append(bench_tandem(a.tandem, path, b, a.threads, a.warmup, iters, "", a.tandem_env))
+                        ts.append(bench_tandem(a.tandem, path, b, a.threads, a.warmup, iters, a.units_extra, a.tandem_env))
                     o = max(os_, key=lambda r: r["images_per_second"])
                     t = max(ts, key=lambda r: r["images_per_second"])
                     res["onnxruntime_version"] = o["version"]

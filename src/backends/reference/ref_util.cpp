@@ -113,4 +113,14 @@ Result<int64_t> normalize_axis(int64_t axis, int64_t rank) {
   return a;
 }
 
+Status ordered_input(const ir::Graph& graph, const ir::Node& node) {
+  TANDEM_ASSIGN_OR_RETURN(DType t, input_dtype(graph, node, 0));
+  switch (t) {
+    case DType::kFloat32: case DType::kFloat64: case DType::kInt64: case DType::kInt32: case DType::kInt8:
+    case DType::kUInt8:
+      return Status::ok();
+    default: return unsupported(node.op_type + " of " + dtype_name(t));
+  }
+}
+
 }  // namespace tandem::reference

@@ -35,6 +35,9 @@ Result<Tensor> alloc_output(RefOpContext& ctx, size_t k, DType dtype);
 
 // The dtype of input `i` as recorded in graph.values (falls back to nothing: error if absent).
 Result<DType> input_dtype(const ir::Graph& graph, const ir::Node& node, size_t i);
+// OK when input 0 is of a dtype whose values compare (float32/64, int64/32/8, uint8): what
+// ArgMax and TopK order; else unsupported, naming the op and the dtype.
+Status ordered_input(const ir::Graph& graph, const ir::Node& node);
 Result<Shape> input_shape(const ir::Graph& graph, const ir::Node& node, size_t i);
 bool has_input(const ir::Node& node, size_t i);
 bool has_output(const ir::Node& node, size_t i);

@@ -39,15 +39,7 @@ void argmax_typed(const Tensor& x, Tensor& y, const ir::ArgMaxAttrs& a) {
   }
 }
 
-Status supports_argmax(const ir::Graph& graph, const ir::Node& node) {
-  TANDEM_ASSIGN_OR_RETURN(DType t, input_dtype(graph, node, 0));
-  switch (t) {
-    case DType::kFloat32: case DType::kFloat64: case DType::kInt64: case DType::kInt32: case DType::kInt8:
-    case DType::kUInt8:
-      return Status::ok();
-    default: return unsupported(std::string("ArgMax of ") + dtype_name(t));
-  }
-}
+Status supports_argmax(const ir::Graph& graph, const ir::Node& node) { return ordered_input(graph, node); }
 
 Status run_argmax(RefOpContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(const ir::ArgMaxAttrs* a, attrs_of<ir::ArgMaxAttrs>(ctx.node));

@@ -51,15 +51,7 @@ void topk_typed(const Tensor& x, Tensor& values, Tensor& indices, const ir::TopK
     }
 }
 
-Status supports_topk(const ir::Graph& graph, const ir::Node& node) {
-  TANDEM_ASSIGN_OR_RETURN(DType t, input_dtype(graph, node, 0));
-  switch (t) {
-    case DType::kFloat32: case DType::kFloat64: case DType::kInt64: case DType::kInt32: case DType::kInt8:
-    case DType::kUInt8:
-      return Status::ok();
-    default: return unsupported(std::string("TopK of ") + dtype_name(t));
-  }
-}
+Status supports_topk(const ir::Graph& graph, const ir::Node& node) { return ordered_input(graph, node); }
 
 Status run_topk(RefOpContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(const ir::TopKAttrs* a, attrs_of<ir::TopKAttrs>(ctx.node));
