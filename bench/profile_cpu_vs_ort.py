@@ -7,6 +7,8 @@ summed per op type over the timed runs), and `tandem run --units cpu/threads=T` 
 ONEDNN_VERBOSE=1 (per-primitive times, summed per primitive kind, implementation and, for
 convolutions, shape class: 1x1, depthwise, grouped, KxK), both divided by the run count; and each
 side's wall time per run, so time outside the kernels shows. Prints tables; --out writes them.
+Verbose runs are slower than plain ones (each primitive's line is printed and flushed), so read
+the per-kind shares, not the sums, against the wall times.
 
     bench/profile_cpu_vs_ort.py --tandem build/bin/tandem --models resnet50,mnasnet1_0 --batch 16 [--threads T]
 """
@@ -47,8 +49,9 @@ def tandem_profile(binary, model, batch, threads, runs):
     if p.returncode:
         return {"error": (p.stderr.strip().splitlines() or ["?"])[-1]}
     execs = [line.split(",") for line in p.stdout.splitlines() if line.startswith("onednn_verbose,exec")]
-    # The last `runs` runs: every run executes the same primitives, so take the tail.
-    per_run = len(execs) // (runs + 2)
+    # `tandem run` executes 1 + warm-up + 2 x iterations runs (a latency loop, then a throughput
+    # loop); every run executes the same primitives, so take the tail of `runs` runs.
+    per_run = len(execs) // (2 * runs + 3)
     tail = execs[-per_run * runs:] if per_run else []
     by = collections.Counter()
     for f in tail:
