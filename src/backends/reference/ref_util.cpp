@@ -113,6 +113,13 @@ Result<int64_t> normalize_axis(int64_t axis, int64_t rank) {
   return a;
 }
 
+AroundAxis around_axis(const Shape& shape, int64_t axis) {
+  AroundAxis r;
+  for (int64_t d = 0; d < axis; ++d) r.outer *= shape[static_cast<size_t>(d)];
+  for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) r.inner *= shape[d];
+  return r;
+}
+
 Status ordered_input(const ir::Graph& graph, const ir::Node& node) {
   TANDEM_ASSIGN_OR_RETURN(DType t, input_dtype(graph, node, 0));
   switch (t) {

@@ -38,6 +38,12 @@ Result<DType> input_dtype(const ir::Graph& graph, const ir::Node& node, size_t i
 // OK when input 0 is of a dtype whose values compare (float32/64, int64/32/8, uint8): what
 // ArgMax and TopK order; else unsupported, naming the op and the dtype.
 Status ordered_input(const ir::Graph& graph, const ir::Node& node);
+// The element counts before and after dim `axis` of `shape` (a row-major tensor is then
+// [outer, shape[axis], inner]).
+struct AroundAxis {
+  int64_t outer = 1, inner = 1;
+};
+AroundAxis around_axis(const Shape& shape, int64_t axis);
 Result<Shape> input_shape(const ir::Graph& graph, const ir::Node& node, size_t i);
 bool has_input(const ir::Node& node, size_t i);
 bool has_output(const ir::Node& node, size_t i);

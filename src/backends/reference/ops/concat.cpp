@@ -15,9 +15,7 @@ Status run_concat(RefOpContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(Tensor y, alloc_output(ctx, 0, dtype));
   const Shape& ys = y.shape();
   TANDEM_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(a->axis, static_cast<int64_t>(ys.size())));
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= ys[d];
-  for (size_t d = axis + 1; d < ys.size(); ++d) inner *= ys[d];
+  const auto [outer, inner] = around_axis(ys, int64_t(axis));
   const size_t esize = dtype_size(dtype);
   int64_t total = 0;
   for (size_t i = 0; i < ctx.inputs.size(); ++i) {

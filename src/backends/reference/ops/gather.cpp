@@ -24,9 +24,7 @@ Status run_gather(RefOpContext& ctx) {
   const Shape& ds = data.shape();
   TANDEM_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(a->axis, static_cast<int64_t>(ds.size())));
   TANDEM_ASSIGN_OR_RETURN(Tensor y, alloc_output(ctx, 0, data.dtype()));
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= ds[d];
-  for (size_t d = axis + 1; d < ds.size(); ++d) inner *= ds[d];
+  const auto [outer, inner] = around_axis(ds, int64_t(axis));
   const int64_t dim = ds[axis];
   if (y.numel() != outer * indices.numel() * inner) return internal_error("Y shape " + shape_to_string(y.shape()) + " is wrong");
   const size_t slab = static_cast<size_t>(inner) * dtype_size(data.dtype());

@@ -14,9 +14,8 @@ Status run_split(RefOpContext& ctx) {
   const Shape& xs = x.shape();
   TANDEM_ASSIGN_OR_RETURN(int64_t axis, normalize_axis(a->axis, static_cast<int64_t>(xs.size())));
   if (a->split.size() != ctx.node.outputs.size()) return internal_error("Split sizes are not resolved");
-  int64_t outer = 1, inner = 1, total = 0;
-  for (int64_t d = 0; d < axis; ++d) outer *= xs[d];
-  for (size_t d = axis + 1; d < xs.size(); ++d) inner *= xs[d];
+  const auto [outer, inner] = around_axis(xs, int64_t(axis));
+  int64_t total = 0;
   for (int64_t s : a->split) total += s;
   if (total != xs[axis]) return internal_error("Split sizes do not add up to the dim");
   const size_t esize = dtype_size(x.dtype());

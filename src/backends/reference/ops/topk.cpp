@@ -25,9 +25,7 @@ template <typename T>
 void topk_typed(const Tensor& x, Tensor& values, Tensor& indices, const ir::TopKAttrs& a) {
   const Shape& xs = x.shape();
   const int64_t dim = xs[static_cast<size_t>(a.axis)];
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < a.axis; ++d) outer *= xs[static_cast<size_t>(d)];
-  for (size_t d = static_cast<size_t>(a.axis) + 1; d < xs.size(); ++d) inner *= xs[d];
+  const auto [outer, inner] = around_axis(xs, a.axis);
   const T* src = x.data_as<T>();
   T* val = values.data_as<T>();
   int64_t* idx = indices.data_as<int64_t>();
