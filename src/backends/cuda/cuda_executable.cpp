@@ -217,20 +217,14 @@ Status CudaExecutable::place_tensors(const ir::Graph& g, BuildContext& ctx, cons
     if (input && vi->dtype != DType::kFloat32) {  // inputs travel as float32
       if (g.use_count(name) > 0)
         return unsupported("cuda: input '" + name + "' is " + dtype_name(vi->dtype) + "; a cuda unit takes float32 inputs");
-      // Read by no node, but the graph's input relayout still reads its fp32-sized staging buffer
-      // (without one it read address 0: an illegal access that poisons the context).
-      for (auto& st : io.staging) {
-        TANDEM_ASSIGN_OR_RETURN(st, device_alloc(io.bytes()));
-      }
-      io.dtype = vi->dtype;
-      io.unused = true;
-      return io;
+      io.unused = true;  // never uploaded; the graph's input relayout still reads its staging buffer
     }
     if (!input && io.dtype != DType::kFloat32 && io.dtype != DType::kFloat16 && io.dtype != DType::kInt64)
       return unsupported("cuda: output '" + name + "' is " + dtype_name(io.dtype));
-    for (auto& st : io.staging) {
+    for (auto& st : io.staging) {  // fp32-sized for every input (what the relayout reads)
       TANDEM_ASSIGN_OR_RETURN(st, device_alloc(io.bytes()));
     }
+    if (io.unused) io.dtype = vi->dtype;  // what the caller hands in
     return io;
   };
   for (const auto& name : g.inputs) {
