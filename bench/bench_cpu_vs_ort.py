@@ -58,21 +58,34 @@ def host_tag(cpu, threads):
     return f"{name}-{threads}t"
 
 
-def bench_ort(model, batch, threads, warmup, iterations, seed, no_spin=False):
+def ort_session(model, threads, no_spin=False, profile_prefix=None):
+    """onnxruntime on the CPU as every benchmark here runs it: T intra-op threads, sequential,
+    graph optimisations at their default (ORT_ENABLE_ALL); optionally profiling to a prefix."""
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    # graph_optimization_level stays at its default, ORT_ENABLE_ALL.
     if no_spin:  # idle threads sleep instead of spinning (like OMP_WAIT_POLICY=passive)
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    if profile_prefix:
+        so.enable_profiling = True
+        so.profile_file_prefix = profile_prefix
+    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+
+
+def random_feeds(sess, batch, seed):
+    """The session's first input at `batch` rows (open dims other than the batch: 224), uniform [-1, 1)."""
     inp = sess.get_inputs()[0]
     shape = [batch if not isinstance(d, int) or i == 0 else d for i, d in enumerate(inp.shape)]
     shape = [224 if not isinstance(d, int) else d for d in shape]
-    x = np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32)
-    feeds = {inp.name: x}
+    return {inp.name: np.random.default_rng(seed).uniform(-1, 1, shape).astype(np.float32)}
+
+
+def bench_ort(model, batch, threads, warmup, iterations, seed, no_spin=False):
+    import onnxruntime as ort
+    sess = ort_session(model, threads, no_spin)
+    feeds = random_feeds(sess, batch, seed)
     for _ in range(warmup):
         sess.run(None, feeds)
     lat = []

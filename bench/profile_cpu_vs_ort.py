@@ -14,7 +14,6 @@ the per-kind shares, not the sums, against the wall times.
 """
 import argparse
 import collections
-import glob
 import json
 import os
 import re
@@ -26,6 +25,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_cpu_vs_ort import ort_session, random_feeds  # noqa: E402
 
 
 def conv_class(desc):
@@ -67,24 +67,15 @@ def tandem_profile(binary, model, batch, threads, runs):
 
 
 def ort_profile(model, batch, threads, runs):
-    import onnxruntime as ort
     with tempfile.TemporaryDirectory() as d:
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.enable_profiling = True
-        so.profile_file_prefix = os.path.join(d, "ort")
-        sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-        inp = sess.get_inputs()[0]
-        shape = [batch if i == 0 else (d_ if isinstance(d_, int) else 224) for i, d_ in enumerate(inp.shape)]
-        x = np.random.default_rng(1).uniform(-1, 1, shape).astype(np.float32)
+        sess = ort_session(model, threads, profile_prefix=os.path.join(d, "ort"))
+        feeds = random_feeds(sess, batch, 1)
         for _ in range(2):
-            sess.run(None, {inp.name: x})
+            sess.run(None, feeds)
         walls = []
         for _ in range(runs):
             t = time.perf_counter()
-            sess.run(None, {inp.name: x})
+            sess.run(None, feeds)
             walls.append((time.perf_counter() - t) * 1e3)
         path = sess.end_profiling()
         events = json.load(open(path))
