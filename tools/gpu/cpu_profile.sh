@@ -8,8 +8,9 @@ OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 models=${1:-resnet50,mnasnet1_0,mobilenet_v2,efficientnet_lite0,inception_v3,densenet121}
 batch=${2:-16}
-B=/tmp/tandem_bundle; rm -rf $B; mkdir -p $B; tar -C $B -xzf .bundle/tandem-bundle.tar.gz; source $B/env.sh
-export TANDEM_COMMIT=$(cat $B/COMMIT)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+source "$ROOT/tools/gpu/unpack_bundle.sh"
 python3 bench/profile_cpu_vs_ort.py --tandem $B/bin/tandem --models "$models" --batch "$batch" --threads "$(nproc)" --runs 5 \
   --out "$OUT/cpu_profile_b$batch.txt" > "$OUT/cpu_profile.log" 2>&1
 cat "$OUT/cpu_profile_b$batch.txt"

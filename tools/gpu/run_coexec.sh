@@ -22,9 +22,7 @@ done
 [ $((do_cpu + do_coexec + do_gpu)) -eq 0 ] && do_cpu=1 do_coexec=1 do_gpu=1
 mkdir -p "$OUT" && RES=$(mktemp -d) && SUMMARY=$OUT/summary.txt
 
-B=/tmp/tandem_bundle
-rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "no bundle"; exit 1; }
-source "$B/env.sh"
+source "$ROOT/tools/gpu/unpack_bundle.sh"
 T=$B/bin/tandem
 M=/tmp/tandem_models
 python3 "$ROOT/tests/models/make_models.py" --out "$M" > "$RES/models.log" 2>&1 || { tail "$RES/models.log"; exit 1; }

@@ -27,9 +27,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-B=/tmp/tandem_bundle
-rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "run_multi_gpu: no bundle (run tools/gpu/bundle.sh and carry .bundle)"; exit 1; }
-source "$B/env.sh"
+source "$ROOT/tools/gpu/unpack_bundle.sh"
 SUMMARY=$OUT/summary.txt
 { echo "date: $(date -u +%FT%TZ)  commit: $(cat "$B/COMMIT" 2>/dev/null)"
   nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader

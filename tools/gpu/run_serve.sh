@@ -27,10 +27,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-B=/tmp/tandem_bundle
-rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "run_serve: no bundle (run tools/gpu/bundle.sh and carry .bundle)"; exit 1; }
-source "$B/env.sh"
-export TANDEM_COMMIT=${TANDEM_COMMIT:-$(cat "$B/COMMIT" 2>/dev/null)}
+source "$ROOT/tools/gpu/unpack_bundle.sh"
 # One choice-cache folder for the whole run: the second and third server of a model (and offline
 # `tandem run`) run the conv plans the first one timed, and start in seconds.
 export TANDEM_CACHE_DIR=$(mktemp -d)

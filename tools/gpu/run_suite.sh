@@ -29,9 +29,7 @@ while [ $# -gt 0 ]; do
 done
 [ $((do_tests + do_memcheck + do_bench + do_bench_zoo + do_bench_seg + do_bench_zoo_cpu + do_zoo)) -eq 0 ] && do_tests=1
 
-B=/tmp/tandem_bundle
-rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "run_suite: no bundle (run tools/gpu/bundle.sh and carry .bundle)"; exit 1; }
-source "$B/env.sh"
+source "$ROOT/tools/gpu/unpack_bundle.sh"
 SUMMARY=$OUT/summary.txt
 { echo "date: $(date -u +%FT%TZ)  commit: $(cat "$B/COMMIT" 2>/dev/null)"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; } > "$SUMMARY"
 
@@ -92,7 +90,7 @@ if [ $do_bench_zoo -eq 1 ]; then
   # The zoo benchmark (bench/bench_zoo_gpu.py): Tandem fp16 vs eager fp16 and torch.compile;
   # --bench-args passes its flags (--models, --batches, --time-budget).
   t0=$(date +%s)
-  TANDEM_COMMIT=$(cat "$B/COMMIT" 2>/dev/null) TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 \
+  TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 \
     python3 "$ROOT/bench/bench_zoo_gpu.py" --tandem "$B/bin/tandem" --out "$OUT" $bench_args > "$OUT/bench_zoo.log" 2>&1
   echo "bench_zoo: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   [ -f "$OUT/zoo_gpu.md" ] && cat "$OUT/zoo_gpu.md" >> "$SUMMARY" || tail -5 "$OUT/bench_zoo.log" >> "$SUMMARY"
@@ -105,7 +103,7 @@ if [ $do_bench_zoo_cpu -eq 1 ]; then
   # The zoo on this host's cores (bench/bench_zoo_cpu.py): Tandem's cpu unit vs onnxruntime;
   # --cpu-args passes its flags (--models, --batches, --threads, --time-budget, --tandem-env).
   t0=$(date +%s)
-  TANDEM_COMMIT=$(cat "$B/COMMIT" 2>/dev/null) TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 \
+  TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 \
     python3 "$ROOT/bench/bench_zoo_cpu.py" --tandem "$B/bin/tandem" --out "$OUT" $cpu_args > "$OUT/bench_zoo_cpu.log" 2>&1
   echo "bench_zoo_cpu: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   ls "$OUT"/zoo_cpu_*.md >/dev/null 2>&1 && cat "$OUT"/zoo_cpu_*.md >> "$SUMMARY" || tail -5 "$OUT/bench_zoo_cpu.log" >> "$SUMMARY"
@@ -116,7 +114,7 @@ if [ $do_bench_seg -eq 1 ]; then
   # vs device-only for fp32, fp16 and argmax outputs at batch 16 and 128; --bench-args passes its
   # flags (--models, --batches, --dtypes, --units, --time-budget). About 3-4 minutes.
   t0=$(date +%s)
-  TANDEM_COMMIT=$(cat "$B/COMMIT" 2>/dev/null) TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 \
+  TANDEM_CACHE_DIR=$(mktemp -d) PYTHONUNBUFFERED=1 \
     timeout 280 python3 "$ROOT/bench/bench_seg_outputs.py" --tandem "$B/bin/tandem" --out "$OUT" --time-budget 200 $bench_args \
     > "$OUT/bench_seg.log" 2>&1
   echo "bench_seg: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"

@@ -19,9 +19,7 @@ for a in "$@"; do
   esac
 done
 mkdir -p "$OUT" && RES=$(mktemp -d) && SUMMARY=$OUT/summary.txt
-B=/tmp/tandem_bundle
-rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xzf "$ROOT/.bundle/tandem-bundle.tar.gz" || { echo "no bundle"; exit 1; }
-source "$B/env.sh"
+source "$ROOT/tools/gpu/unpack_bundle.sh"
 T=$B/bin/tandem
 M=/tmp/tandem_models
 python3 "$ROOT/tests/models/make_models.py" --out "$M" --only mobilenet_v2 > "$RES/models.log" 2>&1 || { tail "$RES/models.log"; exit 1; }
