@@ -4,10 +4,11 @@
 
 namespace tandem::runtime {
 
-BufferPool::BufferPool(std::vector<const Backend*> backends) : backends_(std::move(backends)) {}
+BufferPool::BufferPool(std::vector<const Backend*> backends, size_t max_bytes)
+    : backends_(std::move(backends)), max_bytes_(max_bytes) {}
 
 BufferPool::BufferPool(std::function<void*(size_t)> allocate, std::function<void(void*)> free)
-    : allocate_fn_(std::move(allocate)), free_fn_(std::move(free)) {}
+    : allocate_fn_(std::move(allocate)), free_fn_(std::move(free)), max_bytes_(SIZE_MAX) {}
 
 BufferPool::~BufferPool() {
   for (auto& [ptr, bytes] : size_of_) free_block(ptr);
@@ -44,8 +45,19 @@ void* BufferPool::acquire(size_t bytes) {
     free_.erase(it);
     return p;
   }
+  // Free buffers that do not fit make room (e.g. outputs of a batch size no longer run).
+  for (auto f = free_.begin(); f != free_.end() && held_ + bytes > max_bytes_;) {
+    held_ -= f->first;
+    size_of_.erase(f->second);
+    free_block(f->second);
+    f = free_.erase(f);
+  }
+  if (held_ + bytes > max_bytes_) return nullptr;
   void* p = allocate(bytes);
-  if (p) size_of_[p] = bytes;
+  if (p) {
+    size_of_[p] = bytes;
+    held_ += bytes;
+  }
   return p;
 }
 

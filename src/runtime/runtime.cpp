@@ -50,7 +50,7 @@ RuntimeImpl::RuntimeImpl(std::vector<plan::Unit> units, plan::Plan plan, plan::G
       failed_(units_.size()) {
   std::vector<std::shared_ptr<const Backend>> backends;
   for (const plan::Unit& u : units_) backends.push_back(u.backend);
-  output_pool_ = OutputPool::create(std::move(backends), options_.output_pool_bytes);
+  output_pool_ = TensorPool::create(std::move(backends), options_.output_pool_bytes);
   for (const plan::Unit& u : units_) {
     poll_next_ |= u.backend->max_runs_in_flight() > 1;
     std::shared_ptr<const Backend> backend = u.backend;

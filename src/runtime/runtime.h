@@ -5,8 +5,8 @@
 // zero share gets no work), the units run their slice of the stage's segment in parallel — each
 // on an Executable compiled once per (unit, stage, slice rows) and cached on its worker — and
 // write straight into the stage's output buffer at their rows (gather without a copy); the last
-// slice to finish starts the next stage. The last stage's outputs come from an OutputPool
-// (recycled, page-locked buffers that a GPU writes directly; output_pool.h). Consecutive batches overlap (stage 1 of batch i+1 runs
+// slice to finish starts the next stage. The last stage's outputs come from a TensorPool
+// (recycled, page-locked buffers that a GPU writes directly; tensor_pool.h). Consecutive batches overlap (stage 1 of batch i+1 runs
 // while stage 2 of batch i does), up to `max_in_flight` batches; a worker prefers later stages
 // and older batches, so the pipeline drains. Batches come out in submit order: nothing is
 // dropped, duplicated or reordered. Stage-boundary buffers come from a reusable pool.

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "runtime/buffer_pool.h"
-#include "runtime/output_pool.h"
+#include "runtime/tensor_pool.h"
 #include "runtime/runtime.h"
 
 namespace tandem::runtime::detail {
@@ -177,7 +177,7 @@ class RuntimeImpl final : public Runtime {
   std::vector<int> fail_after_;  // per unit, from options_.fail_unit_after; -1: none
   BufferPool pool_;
   std::vector<std::unique_ptr<BufferPool>> device_pools_;  // per unit: its device memory
-  std::shared_ptr<OutputPool> output_pool_;                // the last stage's outputs
+  std::shared_ptr<TensorPool> output_pool_;                // the last stage's outputs
   std::vector<std::unique_ptr<UnitWorker>> workers_;
 
   std::mutex graphs_mu_;

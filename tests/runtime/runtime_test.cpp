@@ -5,6 +5,7 @@
 #include "runtime/buffer_pool.h"
 #include "runtime/runtime.h"
 #include "runtime/scatter.h"
+#include "runtime/tensor_pool.h"
 
 namespace tandem::runtime {
 namespace {
@@ -68,6 +69,32 @@ TEST(BufferPoolTest, ReusesReleasedBuffers) {
   pool.release(b);
   EXPECT_NE(pool.acquire(100), b);  // far smaller: does not pin a big buffer
   EXPECT_EQ(pool.allocations(), 3u);
+}
+
+TEST(BufferPoolTest, HoldsAtMostItsCapEvictingFreeBuffersFirst) {
+  BufferPool pool({}, 3000);
+  void* a = pool.acquire(1000);
+  void* b = pool.acquire(1000);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(pool.acquire(1500), nullptr);  // 3500 bytes would be held, and nothing is free
+  pool.release(a);
+  void* c = pool.acquire(1500);            // a (too small to serve it) is freed to make room
+  EXPECT_NE(c, nullptr);
+  EXPECT_EQ(pool.allocations(), 2u);
+}
+
+TEST(TensorPoolTest, ADroppedTensorsBufferServesTheNextOne) {
+  auto pool = TensorPool::create({}, size_t{1} << 20);
+  const void* first = nullptr;
+  {
+    Tensor t = pool->make({4, 8}, DType::kFloat32);
+    first = t.data();
+  }
+  Tensor again = pool->make({4, 8}, DType::kFloat32);
+  EXPECT_EQ(again.data(), first);
+  Tensor big = pool->make({1 << 20}, DType::kFloat32);  // over the cap: an ordinary tensor
+  EXPECT_EQ(big.numel(), int64_t{1} << 20);
 }
 
 // Runs `batches` through a runtime with `plan_text` and checks every output against the whole
