@@ -41,6 +41,9 @@ struct EngineOptions {
   bool measure_plan = true;
   BackendDiagnostics diagnostics;  // given to every unit's backend (tandem/diagnostics.h)
   OutputDType output_dtype = OutputDType::kFloat32;
+  // Graph passes to skip, by name ("fuse_add_layer_norm", "fuse_attention", ...; an unknown name
+  // fails load with the list): for comparing a fusion against its absence, or working around one.
+  std::vector<std::string> disabled_passes{};
 };
 
 // What one unit did since load, summed over every shape compiled (Engine::unit_usage).

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "ir/output_conversion.h"
+#include "ir/passes/passes.h"
 #include "onnx/import.h"  // our importer's API; onnx/protobuf headers stay inside src/onnx/*.cpp
 #include "plan/batch_graphs.h"
 #include "plan/cuts.h"
@@ -47,12 +48,13 @@ using ShapeKey = std::vector<Shape>;
 class PlanEngine final : public Engine {
  public:
   PlanEngine(std::shared_ptr<const ir::Graph> model, std::vector<plan::Unit> units, std::optional<plan::Plan> plan,
-             EngineOptions options)
+             EngineOptions options, ir::PassOptions passes)
       : model_(std::move(model)),
         units_(std::move(units)),
         given_(units_.size()),
         plan_(std::move(plan)),
-        options_(std::move(options)) {
+        options_(std::move(options)),
+        passes_(passes) {
     inputs_ = describe(*model_, model_->inputs);
     outputs_ = describe(*model_, model_->outputs);
   }
@@ -184,7 +186,7 @@ class PlanEngine final : public Engine {
     std::map<std::string, Shape> shapes;
     for (size_t i = 0; i < inputs.size(); ++i) shapes[inputs_[i].name] = inputs[i].shape();
     auto c = std::make_unique<Context>();
-    c->graphs = plan::specializing(model_, shapes);
+    c->graphs = plan::specializing(model_, shapes, passes_);
     const int64_t batch = inputs[0].shape()[0];
     TANDEM_ASSIGN_OR_RETURN(auto graph, c->graphs(batch));
     runtime::RuntimeOptions ro;
@@ -322,6 +324,7 @@ class PlanEngine final : public Engine {
   std::optional<plan::Plan> plan_;
   std::vector<std::string> warnings_;
   EngineOptions options_;
+  ir::PassOptions passes_;
   std::vector<TensorInfo> inputs_, outputs_;
   // contexts_mu_ guards contexts_ and units_ against unit_usage() and next() on other threads
   // while submit() adds a shape; pending_mu_ guards pending_ (submit() vs next()).
@@ -355,8 +358,10 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string& model_path, cons
       }
   }
   if (options.max_in_flight < 1) return invalid_argument("max_in_flight must be >= 1");
+  ir::PassOptions passes;
+  for (const std::string& name : options.disabled_passes) TANDEM_RETURN_IF_ERROR(ir::disable_pass(passes, name));
   auto engine = std::make_unique<PlanEngine>(std::make_shared<const ir::Graph>(std::move(g)), std::move(units),
-                                             std::move(p), options);
+                                             std::move(p), options, passes);
   engine->note_conversions(converted);
   return std::unique_ptr<Engine>(std::move(engine));
 }

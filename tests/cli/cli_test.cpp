@@ -127,23 +127,32 @@ TEST_F(CliTest, RunWithNoArgumentsUsesTheBuiltInModel) {
   EXPECT_NE(r.out.find("images/s"), std::string::npos) << "stdout: " << r.out;
 }
 
+// Also with fusions turned off by name (--disable-pass): the unfused graph gives the same answer;
+// an unknown pass name is one line listing the passes.
 TEST_F(CliTest, RunWritesOutputsMatchingOnnxruntime) {
-  std::string y = path("y.npy");
-  CmdResult r = tandem({"run", model("mobilenet_v2.onnx"), "--input", model("mobilenet_v2.input_b3.npy"),
-                        "--output", y, "--units", "cpu"});
-  ASSERT_EQ(r.rc, 0) << "stderr: " << r.err;
-  auto got = read_npy(y);
-  ASSERT_TRUE(got.is_ok()) << got.status().message();
   auto want = read_npy(model("mobilenet_v2.output_b3.npy"));
   ASSERT_TRUE(want.is_ok()) << want.status().message();
-  ASSERT_EQ(got->shape(), want->shape());
-  ASSERT_EQ(got->dtype(), DType::kFloat32);
-  int64_t bad = 0;
-  for (int64_t i = 0; i < want->numel(); ++i) {
-    const double g = got->data_as<float>()[i], w = want->data_as<float>()[i];
-    if (!(std::fabs(g - w) <= 1e-4 + 1e-3 * std::fabs(w))) ++bad;
+  for (const std::string passes_off : {"", "fuse_activations,fold_batch_norm"}) {
+    SCOPED_TRACE("--disable-pass '" + passes_off + "'");
+    std::string y = path("y.npy");
+    std::vector<std::string> args = {"run",  model("mobilenet_v2.onnx"), "--input", model("mobilenet_v2.input_b3.npy"),
+                                     "--output", y, "--units", "cpu"};
+    if (!passes_off.empty()) args.insert(args.end(), {"--disable-pass", passes_off});
+    CmdResult r = tandem(args);
+    ASSERT_EQ(r.rc, 0) << "stderr: " << r.err;
+    auto got = read_npy(y);
+    ASSERT_TRUE(got.is_ok()) << got.status().message();
+    ASSERT_EQ(got->shape(), want->shape());
+    ASSERT_EQ(got->dtype(), DType::kFloat32);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < want->numel(); ++i) {
+      const double g = got->data_as<float>()[i], w = want->data_as<float>()[i];
+      if (!(std::fabs(g - w) <= 1e-4 + 1e-3 * std::fabs(w))) ++bad;
+    }
+    EXPECT_EQ(bad, 0) << "of " << want->numel() << " outputs";
   }
-  EXPECT_EQ(bad, 0) << "of " << want->numel() << " outputs";
+  expect_one_line_error({"run", model("mobilenet_v2.onnx"), "--disable-pass", "fuse_everything"},
+                        {"unknown pass 'fuse_everything'", "fuse_add_layer_norm"});
 }
 
 // Every output of a two-output model: a .npz with one array per output, a directory with one

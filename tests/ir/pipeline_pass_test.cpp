@@ -43,6 +43,28 @@ TEST(PipelinePass, RunPassesFoldsAndFusesEverything) {
   expect_same_outputs(before, after);
 }
 
+// disable_pass by name: each name clears its own flag (all of them together: every flag), and an
+// unknown name is an error that lists the known ones.
+TEST(PipelinePass, DisablePassByName) {
+  PassOptions all_off;
+  for (const std::string& name : pass_names()) ASSERT_TRUE(disable_pass(all_off, name).is_ok()) << name;
+  EXPECT_EQ(all_off, (PassOptions{false, false, false, false, false, false, false, false, false, false}));
+  for (const std::string& name : pass_names()) {
+    PassOptions one;
+    ASSERT_TRUE(disable_pass(one, name).is_ok());
+    EXPECT_NE(one, PassOptions{}) << name << " changed no flag";
+  }
+  PassOptions opts;
+  ASSERT_TRUE(disable_pass(opts, "fuse_activations").is_ok());
+  Graph g = small_net();
+  ASSERT_TRUE(run_passes(g, opts).is_ok());
+  EXPECT_EQ(count_ops(g).count("Relu"), 1u);
+  Status bad = disable_pass(opts, "fuse_everything");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.message().find("unknown pass 'fuse_everything'"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("merge_parallel_convs"), std::string::npos) << bad.message();
+}
+
 TEST(PipelinePass, OptionsTurnFusionOff) {
   Graph before = small_net();
   Graph after = before;

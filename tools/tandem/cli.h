@@ -36,6 +36,7 @@ struct RunOptions {
   bool quiet = false;
   Preprocess preprocess;      // for image files in an --input directory
   std::string output_dtype = "fp32";  // fp32 | fp16 | argmax (EngineOptions::output_dtype)
+  std::vector<std::string> disabled_passes;  // --disable-pass (EngineOptions::disabled_passes)
 };
 
 struct BenchOptions {
@@ -53,6 +54,7 @@ struct BenchOptions {
   bool simulate = false;       // predict the curves from the profile; run nothing
   bool reprofile = false;      // measure the profile again even when it is cached
   std::string output_dtype = "fp32";  // fp32 | fp16 | argmax (EngineOptions::output_dtype)
+  std::vector<std::string> disabled_passes;  // --disable-pass (EngineOptions::disabled_passes)
 };
 
 struct TuneOptions {
@@ -91,6 +93,7 @@ struct ServeOptions {
   int timeout_s = 30;
   int max_connections = 128;
   int max_in_flight = 2;           // batches in the engine at once; the next one gathers meanwhile
+  std::vector<std::string> disabled_passes;  // --disable-pass (EngineOptions::disabled_passes)
 };
 
 struct LoadOptions {

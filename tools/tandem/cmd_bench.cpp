@@ -43,6 +43,7 @@ Warm load_warm(const BenchOptions& o, const std::string& units, const std::strin
   EngineOptions eo;
   eo.units = units;
   eo.plan = plan;
+  eo.disabled_passes = o.disabled_passes;
   eo.diagnostics = diagnostics_from_environment();
   Warm w;
   auto dtype = parse_output_dtype(o.output_dtype);
@@ -227,6 +228,7 @@ Status run_bench(const BenchOptions& o) {
   for (const auto& s : specs) singles.push_back(s.text);
   // All units: the probe's make_tensor() gives the input memory every unit reaches fastest.
   EngineOptions probe_options{o.units, ""};
+  probe_options.disabled_passes = o.disabled_passes;
   TANDEM_ASSIGN_OR_RETURN(probe_options.output_dtype, parse_output_dtype(o.output_dtype));  // bad value: one line, now
   TANDEM_ASSIGN_OR_RETURN(auto probe, Engine::load(o.model, probe_options));
   std::printf("%s", describe_conversions(*probe).c_str());

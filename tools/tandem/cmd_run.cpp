@@ -302,6 +302,7 @@ Status run_run(const RunOptions& given) {
   eo.diagnostics = diagnostics_from_environment();
   eo.units = o.units;
   eo.plan = o.plan;
+  eo.disabled_passes = o.disabled_passes;
   TANDEM_ASSIGN_OR_RETURN(eo.output_dtype, parse_output_dtype(o.output_dtype));
   TANDEM_ASSIGN_OR_RETURN(auto engine, Engine::load(o.model, eo));
   if (engine->inputs().size() != 1)

@@ -92,6 +92,7 @@ Status run_serve(const ServeOptions& o) {
   eo.units = o.units;
   eo.plan = o.plan;
   eo.max_in_flight = std::max(4, o.max_in_flight);  // the runtime must hold what the batcher sends
+  eo.disabled_passes = o.disabled_passes;
   eo.diagnostics = diagnostics_from_environment();
   TANDEM_ASSIGN_OR_RETURN(auto engine, Engine::load(o.model, eo));
 

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
                       "Float outputs as fp32 (as the model computes them), fp16, or argmax (the int64 class map: "
                       "argmax over axis 1 of every float output of rank >= 2), computed on the unit")
       ->capture_default_str();
+  run_cmd->add_option("--disable-pass", run.disabled_passes, "Skip this graph pass (repeat, or comma-separated), e.g. fuse_add_layer_norm; a wrong name lists them")->delimiter(',');
   run_cmd->add_flag("-q,--quiet", run.quiet, "Print only the summary line");
 
   tandem::cli::BenchOptions bench;
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_flag("--reprofile", bench.reprofile, "Measure the profile again even when it is cached");
   bench_cmd->add_option("--output-dtype", bench.output_dtype, "Float outputs as fp32, fp16 or argmax (as for run)")
       ->capture_default_str();
+  bench_cmd->add_option("--disable-pass", bench.disabled_passes, "Skip this graph pass (repeat, or comma-separated), e.g. fuse_add_layer_norm; a wrong name lists them")->delimiter(',');
   bench_cmd->add_flag("--simulate", bench.simulate, "Predict each unit alone and the tuned plan from the profile; run nothing");
 
   tandem::cli::TuneOptions tune;
@@ -117,6 +119,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--timeout-s", serve.timeout_s, "Socket read / write timeout")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-connections", serve.max_connections, "Connections handled at once; more wait")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-in-flight", serve.max_in_flight, "Batches in the engine at once; meanwhile requests gather into the next")->capture_default_str()->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--disable-pass", serve.disabled_passes, "Skip this graph pass (repeat, or comma-separated), e.g. fuse_add_layer_norm; a wrong name lists them")->delimiter(',');
 
   tandem::cli::LoadOptions load;
   auto* load_cmd = app.add_subcommand("load", "Load generator for a `tandem serve` on this machine: N keep-alive connections, answers checked");

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "ir/graph.h"
 #include "tandem/status.h"
@@ -111,8 +112,14 @@ struct PassOptions {
   bool fuse_layer_norm = true;
   bool fuse_add_layer_norm = true;
   bool merge_parallel_convs = true;
+  bool operator==(const PassOptions&) const = default;
 };
 Status run_passes(Graph& g, const PassOptions& opts = {});
+
+// The passes a user may turn off, by name (the PassOptions field names): `tandem run
+// --disable-pass NAME`, EngineOptions::disabled_passes. Unknown names: an error listing them all.
+const std::vector<std::string>& pass_names();
+Status disable_pass(PassOptions& opts, const std::string& name);
 
 // Op type -> number of nodes of that type (tests, `tandem info`).
 std::map<std::string, int> count_ops(const Graph& g);

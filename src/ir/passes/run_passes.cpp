@@ -41,6 +41,47 @@ Status run_passes(Graph& g, const PassOptions& opts) {
   return Status::ok();
 }
 
+namespace {
+
+// Name -> flag, in run order; pass_names() and disable_pass() read this one table.
+const std::vector<std::pair<std::string, bool PassOptions::*>>& pass_flags() {
+  static const std::vector<std::pair<std::string, bool PassOptions::*>> flags = {
+      {"drop_identity", &PassOptions::drop_identity},
+      {"fold_pad_into_conv", &PassOptions::fold_pad_into_conv},
+      {"fuse_layer_norm", &PassOptions::fuse_layer_norm},
+      {"fold_batch_norm", &PassOptions::fold_batch_norm},
+      {"merge_parallel_convs", &PassOptions::merge_parallel_convs},
+      {"lower_einsum", &PassOptions::lower_einsum},
+      {"fuse_attention", &PassOptions::fuse_attention},
+      {"matmul_add_to_gemm", &PassOptions::matmul_add_to_gemm},
+      {"fuse_activations", &PassOptions::fuse_activations},
+      {"fuse_add_layer_norm", &PassOptions::fuse_add_layer_norm},
+  };
+  return flags;
+}
+
+}  // namespace
+
+const std::vector<std::string>& pass_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& [name, flag] : pass_flags()) n.push_back(name);
+    return n;
+  }();
+  return names;
+}
+
+Status disable_pass(PassOptions& opts, const std::string& name) {
+  for (const auto& [known, flag] : pass_flags())
+    if (known == name) {
+      opts.*flag = false;
+      return Status::ok();
+    }
+  std::string list;
+  for (const auto& n : pass_names()) list += (list.empty() ? "" : ", ") + n;
+  return invalid_argument("unknown pass '" + name + "' (passes: " + list + ")");
+}
+
 std::map<std::string, int> count_ops(const Graph& g) {
   std::map<std::string, int> counts;
   for (const auto& node : g.nodes) ++counts[node.op_type];
