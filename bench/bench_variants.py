@@ -19,6 +19,7 @@ import argparse, datetime, json, os, platform, shlex, statistics, subprocess, sy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from commit import current_commit  # noqa: E402
+from tandem_timing import tandem_ips  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--tandem", required=True)
@@ -28,6 +29,7 @@ ap.add_argument("--batches", default="128")
 ap.add_argument("--units", default="cuda:0/fp16")
 ap.add_argument("--variant", action="append", default=[], help="label:env=K=V[,K=V] or label:args=FLAGS")
 ap.add_argument("--rounds", type=int, default=3)
+ap.add_argument("--seconds", type=float, default=1.0, help="timed seconds per run, at least (bench/tandem_timing.py)")
 ap.add_argument("--size", type=int, default=None, help="image size (default: the zoo's benchmark size)")
 ap.add_argument("--models-dir", default=None, help="where exported models are cached (default: OUT/models)")
 args = ap.parse_args()
@@ -79,16 +81,9 @@ def export(name):
 
 
 def run_once(path, batch, v):
-    iters = max(20, min(200, int(8000 / batch)))
-    with tempfile.TemporaryDirectory() as d:
-        rep = os.path.join(d, "r.json")
-        cmd = [args.tandem, "run", path, "--units", args.units, "--batch", str(batch), "--iterations", str(iters),
-               "--warmup", "5", "--report", rep, "-q"] + v["args"]
-        env = dict(os.environ, TANDEM_CACHE_DIR=cache, **v["env"])
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-        if p.returncode != 0:
-            return None, ((p.stderr or p.stdout).strip().splitlines() or [f"rc {p.returncode}"])[-1][:300]
-        return json.load(open(rep)).get("images_per_second"), None
+    r = tandem_ips(args.tandem, path, args.units, batch, seconds=args.seconds, env=dict(v["env"], TANDEM_CACHE_DIR=cache),
+                   extra=v["args"])
+    return r.get("images_per_second"), r.get("error")
 
 
 def write():

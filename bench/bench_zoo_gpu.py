@@ -44,6 +44,7 @@ args = ap.parse_args()
 import torch  # noqa: E402 - after parse_args so that --help needs no torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from commit import current_commit  # noqa: E402
+from tandem_timing import tandem_ips  # noqa: E402
 from zoo_export import all_names, bench_spec, build_and_export  # noqa: E402
 
 dev = torch.device("cuda")
@@ -88,23 +89,17 @@ def torch_time(model, size, batch, mode):
 
 
 def tandem_time(path, size, batch):
-    iters = max(20, min(200, int(8000 / batch)))
-    with tempfile.TemporaryDirectory() as d:
-        rep = os.path.join(d, "r.json")
-        cmd = [args.tandem, "run", path, "--units", "cuda:0/fp16", "--batch", str(batch), "--iterations", str(iters),
-               "--warmup", "5", "--report", rep, "-q"]
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        if p.returncode != 0:
-            return {"error": ((p.stderr or p.stdout).strip().splitlines() or [f"rc {p.returncode}"])[-1][:300]}
-        r = json.load(open(rep))
-        if args.profile:  # the per-op eager profile, for finding why a model loses
-            q = subprocess.run(cmd[:7] + ["--iterations", "3", "--warmup", "1", "-q"], capture_output=True, text=True,
-                               timeout=300, env=dict(os.environ, TANDEM_CUDA_PROFILE="1"))
-            name = os.path.splitext(os.path.basename(path))[0]
-            with open(os.path.join(args.out, f"profile_{name}_b{batch}.txt"), "w") as f:
-                f.write(q.stderr)
-    return {"images_per_second": r.get("images_per_second"), "latency_ms_median": r.get("latency_ms_median"),
-            "cmd": " ".join(cmd[:1] + ["run", os.path.basename(path)] + cmd[3:-3])}
+    r = tandem_ips(args.tandem, path, "cuda:0/fp16", batch, seconds=max(1.0, 2 * args.min_seconds))
+    cmd = r.pop("cmd")
+    if args.profile and "error" not in r:  # the per-op eager profile, for finding why a model loses
+        q = subprocess.run(cmd[:7] + ["--iterations", "3", "--warmup", "1", "-q"], capture_output=True, text=True,
+                           timeout=300, env=dict(os.environ, TANDEM_CUDA_PROFILE="1"))
+        name = os.path.splitext(os.path.basename(path))[0]
+        with open(os.path.join(args.out, f"profile_{name}_b{batch}.txt"), "w") as f:
+            f.write(q.stderr)
+    if "error" not in r:
+        r["cmd"] = " ".join(cmd[:1] + ["run", os.path.basename(path)] + cmd[3:-3])
+    return r
 
 
 def ips(r):

@@ -461,7 +461,7 @@ TEST(CudaChoiceCache, LaterProcessReadsTheFile) {
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
   ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files[0].filename().string().rfind("cuda-choices-v1-", 0), 0u) << files[0];
+  EXPECT_EQ(files[0].filename().string().rfind("cuda-choices-v", 0), 0u) << files[0];
   const std::string second = stderr_of("TANDEM_CUDA_CONV_LOG=1 TANDEM_CACHE_DIR=" + dir.string() + " " + run, rc);
   ASSERT_EQ(rc, 0) << second;
   EXPECT_EQ(count_of(second, "chosen before -> "), convs) << second;

@@ -14,8 +14,9 @@
 namespace tandem::cuda {
 namespace {
 
-// Bump when a key or a value changes meaning (a plan name, the key's fields).
-constexpr int kFormat = 1;
+// Bump when a key or a value changes meaning (a plan name, the key's fields), or when a kind of
+// conv gains candidate plans (v2: grouped convs got im2col-lt-g), so that old choices are re-timed.
+constexpr int kFormat = 2;
 
 struct Choices {
   std::mutex mu;

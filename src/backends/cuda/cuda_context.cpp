@@ -64,7 +64,7 @@ Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem)
 bool cuda_feature(const BackendDiagnostics& d, std::string_view feature) {
   static constexpr std::string_view kOnByDefault[] = {"dw-input-act", "im2col-lt",  "c8-input",    "choice-cache",
                                                       "conv-fusion",  "conv-gemm",  "concat-views",
-                                                      "split-views"};
+                                                      "split-views",  "grouped-im2col"};
   for (auto f : kOnByDefault)
     if (f == feature) return !d.is_off(feature);
   return d.is_on(feature);

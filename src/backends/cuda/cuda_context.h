@@ -177,7 +177,8 @@ Step activation_step(void* y, int64_t numel, const ir::Epilogue& act, Elem elem)
 // moved into a depthwise conv's loads; "im2col-lt": im2col + cuBLASLt conv plans; "c8-input":
 // conv plans on an input padded to 8 channels; "choice-cache": timed choices remembered;
 // "conv-fusion": cuDNN fused bias/residual/Relu conv plans; "conv-gemm": 1x1 convs as GEMMs;
-// "concat-views": concat_views.h; "split-views": split_views.h) are
+// "concat-views": concat_views.h; "split-views": split_views.h; "grouped-im2col": grouped convs
+// as im2col + one batched cuBLASLt product, conv_gemm.h) are
 // turned off by naming them in BackendDiagnostics::features_off, to compare (the CLI: the
 // comma-separated TANDEM_CUDA_OFF); features on trial only when in features_on (TANDEM_CUDA_TRY).
 bool cuda_feature(const BackendDiagnostics& diagnostics, std::string_view feature);

@@ -4,26 +4,29 @@
 namespace tandem::cuda {
 namespace {
 
-// One thread per `kVec` consecutive columns of one row (8 halves = 16 bytes when C % 8 == 0, so
-// that a group never straddles two taps; else one half).
+// One thread per `kVec` consecutive columns of one row (8 halves = 16 bytes when a group's C % 8
+// == 0, so that a vector never straddles two taps or two groups; else one half).
 template <int kVec>
 __global__ void im2col_nhwc(Im2colArgs a, int64_t total) {
-  const int per_row = a.kpad / kVec;
-  const int k = a.kh * a.kw * a.c;
+  const int cg = a.c / a.groups;  // channels per group
+  const int row = a.kpad * a.groups;
+  const int per_row = row / kVec;
+  const int k = a.kh * a.kw * cg;
   const __half* x = static_cast<const __half*>(a.x);
   __half* col = static_cast<__half*>(a.col);
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t m = i / per_row;
-    const int j = int(i % per_row) * kVec;
+    const int jr = int(i % per_row) * kVec;
+    const int g = jr / a.kpad, j = jr % a.kpad;
     const int ox = int(m % a.ow);
     const int64_t t = m / a.ow;
     const int oy = int(t % a.oh);
     const int64_t img = t / a.oh;
-    __half* dst = col + m * a.kpad + j;
+    __half* dst = col + m * row + jr;
     bool inside = j < k;
     int64_t src = 0;
     if (inside) {
-      const int ci = j % a.c, tap = j / a.c;
+      const int ci = g * cg + j % cg, tap = j / cg;
       const int ky = tap / a.kw, kx = tap % a.kw;
       const int iy = oy * a.stride_h - a.pad_t + ky * a.dil_h;
       const int ix = ox * a.stride_w - a.pad_l + kx * a.dil_w;
@@ -43,11 +46,12 @@ __global__ void im2col_nhwc(Im2colArgs a, int64_t total) {
 cudaError_t launch_im2col_nhwc_f16(const Im2colArgs& a, cudaStream_t stream) {
   const int64_t rows = int64_t(a.n) * a.oh * a.ow;
   constexpr int kBlock = 256;
-  if (a.c % 8 == 0 && a.kpad == a.kh * a.kw * a.c) {
-    const int64_t total = rows * (a.kpad / 8);
+  const int cg = a.c / a.groups;
+  if (cg % 8 == 0 && a.kpad == a.kh * a.kw * cg) {
+    const int64_t total = rows * a.groups * (a.kpad / 8);
     im2col_nhwc<8><<<grid_for(total, kBlock), kBlock, 0, stream>>>(a, total);
   } else {
-    const int64_t total = rows * a.kpad;
+    const int64_t total = rows * a.groups * a.kpad;
     im2col_nhwc<1><<<grid_for(total, kBlock), kBlock, 0, stream>>>(a, total);
   }
   return cudaGetLastError();

@@ -362,7 +362,7 @@ Result<std::vector<ConvPlan>> cudnn_plans(BuildContext& ctx, const ir::ConvAttrs
     std::vector<ConvPlan> gemms;
     if (conv_is_nhwc_gemm(a, x, y_out)) {
       TANDEM_ASSIGN_OR_RETURN(gemms, nhwc_gemm_plans(ctx, x, wd, db, res, act, y_out));
-    } else if (ctx.feature("im2col-lt") && conv_can_im2col(a, x, y_out)) {
+    } else if (ctx.feature("im2col-lt") && conv_can_im2col(a, x, y_out) && (a.group == 1 || ctx.feature("grouped-im2col"))) {
       TANDEM_ASSIGN_OR_RETURN(gemms, im2col_gemm_plans(ctx, a, x, w_host, wd, db, res, act, y_out));
     }
     for (auto& g : gemms) plans.push_back(std::move(g));

@@ -43,21 +43,31 @@ bool conv_is_nhwc_gemm(const ir::ConvAttrs& a, const DevTensor& x, const DevTens
 
 namespace {
 
+// The largest power of two (at most 256) that divides the address and every group's offset.
+uint32_t alignment_with(const void* p, int64_t group_offset_bytes) {
+  uint32_t al = alignment_of(p);
+  while (al > 1 && group_offset_bytes % al != 0) al /= 2;
+  return al;
+}
+
 // The product Y[m, n] = X[m, k] W[n, k]^T (+ bias + residual, Relu) through cuBLASLt, one plan per
 // proposed algorithm. X is `in` or, when `in_workspace`, the first `in_bytes` (rounded up to 256)
 // of RunEnv::workspace, written by `prologue` (run first); cuBLASLt's own workspace follows it.
+// With `groups` > 1, one product per group, batched: group g reads X's columns [g k, (g + 1) k)
+// (rows of G k), W's rows [g n, (g + 1) n) and writes Y's columns [g n, (g + 1) n), n = Cout / G.
 Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool in_workspace, size_t in_bytes,
                                          const Step& prologue, uint64_t m, uint64_t k, const void* w,
                                          const DevBias& bias, const DevTensor* residual,
                                          const ir::Epilogue& act, const DevTensor& y, int max_plans,
-                                         const std::string& name) {
+                                         const std::string& name, int64_t groups = 1) {
   std::vector<ConvPlan> plans;
   if (!ctx.env().cublaslt) return plans;
   // A view (concat_views.h) is written with the row stride of the tensor it views, by the
   // epilogue alone: no activation pass after the product. The residual (C) stays packed.
   if (y.is_view() && !(act.is_none() || act.kind == ir::ActKind::kRelu)) return plans;
-  const uint64_t n = uint64_t(y.shape[1]);
-  const int64_t ld = y.is_view() ? logical_strides(y).s[3] : int64_t(n);
+  const uint64_t n = uint64_t(y.shape[1] / groups);
+  const int64_t ld = y.is_view() ? logical_strides(y).s[3] : int64_t(y.shape[1]);
+  const int64_t ldb = int64_t(k) * groups;
   const cudaDataType_t dt = y.elem == Elem::kF16 ? CUDA_R_16F : CUDA_R_32F;
   const cublasComputeType_t compute =
       ctx.precision() == Precision::kTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -75,9 +85,27 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
                                     : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
   CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof(epi)));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->a, dt, k, n, int64_t(k)));
-  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->b, dt, k, m, int64_t(k)));
-  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->c, dt, n, m, residual ? int64_t(n) : ld));
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->b, dt, k, m, ldb));
+  CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->c, dt, n, m, residual ? int64_t(y.shape[1]) : ld));
   CUBLAS_TRY(cublasLtMatrixLayoutCreate(&mm->d, dt, n, m, ld));
+  const size_t elem_bytes = dt == CUDA_R_16F ? 2 : 4;
+  if (groups > 1) {
+    const int32_t count = int32_t(groups);
+    const int64_t strides[] = {int64_t(n * k), int64_t(k), int64_t(n), int64_t(n)};  // a, b, c, d
+    cublasLtMatrixLayout_t layouts[] = {mm->a, mm->b, mm->c, mm->d};
+    for (int i = 0; i < 4; ++i) {
+      CUBLAS_TRY(cublasLtMatrixLayoutSetAttribute(layouts[i], CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count)));
+      CUBLAS_TRY(cublasLtMatrixLayoutSetAttribute(layouts[i], CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &strides[i],
+                                                  sizeof(strides[i])));
+    }
+    const int64_t bias_stride = int64_t(n);
+    if (bias.f32)
+      CUBLAS_TRY(cublasLtMatmulDescSetAttribute(mm->op, CUBLASLT_MATMUL_DESC_BIAS_BATCH_STRIDE, &bias_stride,
+                                                sizeof(bias_stride)));
+  }
+  const int64_t b_group_bytes = groups > 1 ? int64_t(k * elem_bytes) : 0;
+  const int64_t a_group_bytes = groups > 1 ? int64_t(n * k * elem_bytes) : 0;
+  const int64_t d_group_bytes = groups > 1 ? int64_t(n * elem_bytes) : 0;
 
   const void* c_ptr = residual ? residual->data : y.data;
   cublasLtMatmulPreference_t pref = nullptr;
@@ -85,8 +113,9 @@ Result<std::vector<ConvPlan>> gemm_plans(BuildContext& ctx, const void* in, bool
   std::unique_ptr<std::remove_pointer_t<cublasLtMatmulPreference_t>, decltype(&cublasLtMatmulPreferenceDestroy)> pref_owner(
       pref, cublasLtMatmulPreferenceDestroy);
   const uint64_t max_ws = uint64_t{32} << 20;
-  const uint32_t al_a = alignment_of(w), al_b = in_workspace ? 256u : alignment_of(in), al_c = alignment_of(c_ptr),
-                 al_d = alignment_of(y.data);
+  const uint32_t al_a = alignment_with(w, a_group_bytes),
+                 al_b = in_workspace ? alignment_with(nullptr, b_group_bytes) : alignment_with(in, b_group_bytes),
+                 al_c = alignment_with(c_ptr, d_group_bytes), al_d = alignment_with(y.data, d_group_bytes);
   CUBLAS_TRY(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &max_ws, sizeof(max_ws)));
   // Split-K partial sums only in the compute type (fp32): a reduction in the output type (fp16)
   // would round every partial sum, and the product must be rounded once.
@@ -158,7 +187,9 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
 }
 
 bool conv_can_im2col(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y) {
-  if (!x.nhwc || !y.nhwc || x.elem != Elem::kF16 || a.group != 1 || a.kernel_shape.size() != 2) return false;
+  if (!x.nhwc || !y.nhwc || x.elem != Elem::kF16 || a.kernel_shape.size() != 2) return false;
+  if (a.group < 1 || x.shape[1] % a.group != 0 || y.shape[1] % a.group != 0) return false;
+  if (a.group > 1 && x.shape[1] / a.group < kMinIm2colGroupChannels) return false;
   return y.shape[0] * y.shape[2] * y.shape[3] <= kMaxIm2colRows && im2col_bytes(a, x, y) <= kMaxIm2colBytes;
 }
 
@@ -171,14 +202,14 @@ std::vector<float> pad_rows(const std::vector<float>& v, int64_t width, int64_t 
 }
 
 namespace {
-// Columns of the im2col matrix: KH * KW * C, rounded up to a multiple of 8.
+// Columns of one group's block of the im2col matrix: KH * KW * C / G, rounded up to a multiple of 8.
 int64_t im2col_width(const ir::ConvAttrs& a, const DevTensor& x) {
-  return (a.kernel_shape[0] * a.kernel_shape[1] * x.shape[1] + 7) / 8 * 8;
+  return (a.kernel_shape[0] * a.kernel_shape[1] * (x.shape[1] / a.group) + 7) / 8 * 8;
 }
 }  // namespace
 
 size_t im2col_bytes(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y) {
-  return size_t(y.shape[0] * y.shape[2] * y.shape[3] * im2col_width(a, x)) * 2;
+  return size_t(y.shape[0] * y.shape[2] * y.shape[3] * a.group * im2col_width(a, x)) * 2;
 }
 
 Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::ConvAttrs& a, const DevTensor& x,
@@ -186,7 +217,7 @@ Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::Con
                                                 const DevBias& bias, const DevTensor* residual,
                                                 const ir::Epilogue& act, const DevTensor& y, int max_plans) {
   const int64_t cin = x.shape[1];
-  const int64_t k = a.kernel_shape[0] * a.kernel_shape[1] * cin;
+  const int64_t k = a.kernel_shape[0] * a.kernel_shape[1] * (cin / a.group);  // per output channel
   const int64_t kpad = im2col_width(a, x);
   const void* w = w_dev;
   if (kpad != k) {  // rows padded with zeros to match the padded columns of col
@@ -201,6 +232,7 @@ Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::Con
   args.pad_t = int(a.pads[0]); args.pad_l = int(a.pads[1]);
   args.dil_h = int(a.dilations[0]); args.dil_w = int(a.dilations[1]);
   args.kpad = int(kpad);
+  args.groups = int(a.group);
   Step im2col = [args](const RunEnv& env) {
     Im2colArgs r = args;
     r.col = env.workspace;
@@ -208,7 +240,7 @@ Result<std::vector<ConvPlan>> im2col_gemm_plans(BuildContext& ctx, const ir::Con
   };
   const uint64_t m = uint64_t(y.shape[0] * y.shape[2] * y.shape[3]);
   return gemm_plans(ctx, nullptr, true, im2col_bytes(a, x, y), im2col, m, uint64_t(kpad), w, bias, residual, act, y,
-                    max_plans, "im2col-lt");
+                    max_plans, a.group > 1 ? "im2col-lt-g" : "im2col-lt", a.group);
 }
 
 }  // namespace tandem::cuda

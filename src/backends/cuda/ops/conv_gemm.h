@@ -39,14 +39,17 @@ Result<std::vector<ConvPlan>> nhwc_gemm_plans(BuildContext& ctx, const DevTensor
                                               const DevBias& bias, const DevTensor* residual,
                                               const ir::Epilogue& act, const DevTensor& y, int max_plans = 4);
 
-// Any group-1 conv on NHWC fp16 data as im2col (kernels/im2col.cu, into the workspace) then one
+// Any conv on NHWC fp16 data as im2col (kernels/im2col.cu, into the workspace) then one
 // cuBLASLt product against the OHWI weights: at small batches much faster than cuDNN's kernels for
 // 3x3, 7x7 and strided 1x1 convs. Offered only for products of at most kMaxIm2colRows rows (output
 // pixels of the batch) whose im2col matrix stays under kMaxIm2colBytes: on an H200 (2026-12-01)
 // it made ResNet-50's graph 10-20% faster at batch 1 and 16, and no faster beyond (within 3% at
 // 64-1024 once time_steps warmed the GPU up; 5-23% slower before). `w_ohwi` is the host copy of
 // `w_dev` ([Cout][KH][KW][Cin]).
+// A grouped conv (ResNeXt, RegNet) runs as one batched product over its groups ("im2col-lt-g"),
+// for groups of at least kMinIm2colGroupChannels input channels (not depthwise: its own kernel).
 constexpr int64_t kMaxIm2colRows = 65536;
+constexpr int64_t kMinIm2colGroupChannels = 4;
 constexpr size_t kMaxIm2colBytes = size_t{256} << 20;
 size_t im2col_bytes(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y);
 bool conv_can_im2col(const ir::ConvAttrs& a, const DevTensor& x, const DevTensor& y);
