@@ -32,12 +32,6 @@ double cpu_seconds() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-bool is_loopback(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr a{};
-  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
 // Entry k of a [K, ...] tensor: its bytes.
 std::string_view entry_bytes(const Tensor& t, int64_t k) {
   const size_t n = t.nbytes() / static_cast<size_t>(t.shape()[0]);
@@ -230,6 +224,12 @@ Status check_pool(const LoadPool& pool, int64_t& k, int64_t& rows) {
 
 }  // namespace
 
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr a{};
+  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 Result<std::pair<std::string, int>> parse_loopback_url(const std::string& url) {
   std::string rest = url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
@@ -252,7 +252,7 @@ Result<std::pair<std::string, int>> parse_loopback_url(const std::string& url) {
   char* end = nullptr;
   const long p = std::strtol(port.c_str(), &end, 10);
   if (port.empty() || *end != '\0' || p < 1 || p > 65535) return invalid_argument("url '" + url + "': bad port '" + port + "'");
-  if (!is_loopback(host))
+  if (!is_loopback_host(host))
     return invalid_argument("url '" + url + "': '" + host +
                             "' is not a loopback address; tandem load only targets this machine (127.0.0.1, localhost, ::1)");
   return std::make_pair(host, static_cast<int>(p));

@@ -62,6 +62,9 @@ struct LoadReport {
   std::string to_json() const;  // every field above, plus requests_per_s and images_per_s
 };
 
+// Whether `host` is a loopback address: 127.0.0.0/8, localhost, ::1.
+bool is_loopback_host(const std::string& host);
+
 // Host and port of `url` when it names a loopback address; InvalidArgument otherwise (one line).
 Result<std::pair<std::string, int>> parse_loopback_url(const std::string& url);
 

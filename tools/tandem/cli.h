@@ -91,6 +91,7 @@ struct ServeOptions {
   int timeout_s = 30;
   int max_connections = 128;
   int max_in_flight = 2;           // batches in the engine at once; the next one gathers meanwhile
+  std::string shared_memory = "auto";  // Triton's system shared memory: on, off, auto (on for a loopback host)
 };
 
 struct LoadOptions {

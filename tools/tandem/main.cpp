@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-body-mb", serve.max_body_mb, "Largest request body; larger get 413")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--timeout-s", serve.timeout_s, "Socket read / write timeout")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-connections", serve.max_connections, "Connections handled at once; more wait")->capture_default_str()->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--shared-memory", serve.shared_memory, "Triton's system shared memory extension: on, off, or auto (on when --host is a loopback address)")->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
   serve_cmd->add_option("--max-in-flight", serve.max_in_flight, "Batches in the engine at once; meanwhile requests gather into the next")->capture_default_str()->check(CLI::PositiveNumber);
 
   tandem::cli::LoadOptions load;
