@@ -42,6 +42,11 @@ struct LoadOptions {
   double rate = 0;              // > 0: requests/s offered in all (open loop); 0: closed loop
   double rtol = 1e-3;           // an answer whose relative L2 error is above this is wrong
   int timeout_s = 60;           // per request
+  // Triton's system shared memory instead of the binary extension: the pool's inputs are written
+  // once into one region, each connection has a region of its own for its answers, all
+  // registered with the server before the load and unregistered after; a request then carries
+  // only its JSON header. Every output must come back in the connection's region.
+  bool shm = false;
 };
 
 struct LoadReport {

@@ -103,6 +103,7 @@ struct LoadOptions {
   double seconds = 10;             // at most
   double rate = 0;                 // > 0: requests/s offered (open loop)
   double rtol = 1e-3;              // relative L2 error above which an answer is wrong
+  bool shm = false;                // inputs and outputs through system shared memory regions
   std::string json;                // also write the report here (it always goes to stdout)
 };
 

@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
   load_cmd->add_option("--seconds", load.seconds, "Wall time, at most")->capture_default_str()->check(CLI::Range(0.001, 3600.0));
   load_cmd->add_option("--rate", load.rate, "Requests/s offered in all (open loop; latency from when each was due); 0: closed loop")->capture_default_str()->check(CLI::NonNegativeNumber);
   load_cmd->add_option("--rtol", load.rtol, "Relative L2 error above which an answer counts as wrong")->capture_default_str()->check(CLI::NonNegativeNumber);
+  load_cmd->add_flag("--shm", load.shm, "Inputs and outputs through system shared memory: the pool's inputs in one region, each connection's outputs in its own");
   load_cmd->add_option("--json", load.json, "Also write the JSON report to this file");
 
   tandem::cli::CacheOptions cache;
