@@ -289,7 +289,7 @@ Result<Tensor> shared_memory_input(const SharedMemoryRegistry* shm, const Shared
 
 Status bind_output_shared_memory(InferRequest& r, const std::vector<TensorInfo>& model_outputs,
                                  const SharedMemoryRegistry* shm) {
-  r.output_shm.assign(model_outputs.size(), SharedMemorySpan{});
+  r.output_shm.clear();  // stays empty (no allocation) unless an output is in shared memory
   for (const RequestedOutput& o : r.outputs) {
     if (!o.shm) continue;
     if (!shm) return invalid_argument("output '" + o.name + "' names shared memory, which this server has off");
@@ -304,6 +304,7 @@ Status bind_output_shared_memory(InferRequest& r, const std::vector<TensorInfo>&
                               (needed ? " (" + std::to_string(*needed) + " bytes)" : ""));
     auto span = shm->resolve(o.shm->region, o.shm->offset, o.shm->byte_size);
     if (!span.is_ok()) return invalid_argument("output '" + o.name + "': " + span.status().message());
+    r.output_shm.resize(model_outputs.size());
     r.output_shm[o.index] = std::move(*span);
   }
   return Status::ok();

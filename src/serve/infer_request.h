@@ -44,7 +44,8 @@ struct InferRequest {
   std::vector<Tensor> inputs;
   std::vector<RequestedOutput> outputs; // what to answer with, in the order asked (all, when none asked)
   int64_t rows = 0;
-  // Per model output: the shared memory its rows go to (data null: the response carries it).
+  // Per model output: the shared memory its rows go to (data null: the response carries it);
+  // empty when no output goes to shared memory.
   std::vector<SharedMemorySpan> output_shm;
   std::vector<std::shared_ptr<const void>> holds;  // the mappings the inputs borrow
 };

@@ -372,9 +372,7 @@ class ServerImpl final : public Server {
     Answer answer;
     // Outputs in shared memory are written there by the batcher; r keeps the regions mapped until
     // the answer is sent.
-    std::vector<OutputDestination> destinations;
-    for (const SharedMemorySpan& span : r.output_shm)
-      if (span.data) destinations.resize(r.output_shm.size());
+    std::vector<OutputDestination> destinations(r.output_shm.size());
     for (size_t o = 0; o < destinations.size(); ++o) destinations[o] = {r.output_shm[o].data, r.output_shm[o].size};
     Status queued = batcher_->enqueue(
         std::move(r.inputs), [&answer](Result<std::vector<Tensor>> out) { answer.set(std::move(out)); },
