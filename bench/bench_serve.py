@@ -15,7 +15,10 @@ instead (C++, one keep-alive connection per client, the binary extension, answer
 onnxruntime's for the same inputs, written once to a pool .npz): it is the client to measure the
 server's own limits with, and the table then shows the CPU time per request of the server and of
 the client. --rows takes a list (1,8): each server is loaded with each. With --url the server is
-one you started (loopback addresses only); then --configs is ignored.
+one you started (loopback addresses only); then --configs is ignored. `--transports binary,shm`
+(with --client load; `--shm` is `--transports shm`) loads each server over the binary tensor
+extension and over Triton's system shared memory (`tandem load --shm`: inputs and outputs in
+regions registered once, requests carry only their JSON header), side by side.
 
   python3 bench/bench_serve.py --model build/models/mobilenet_v2.onnx --units cpu:0,cpu:1 \\
       --configs "max-batch=8,max-delay-us=1000;latency-ms=30" --clients 1,16,64 --seconds 10
@@ -25,6 +28,7 @@ one you started (loopback addresses only); then --configs is ignored.
   python3 bench/bench_serve.py --configs "latency-ms=10" --clients 64 --rates 200,1000,3000   # p99 vs target
   python3 bench/bench_serve.py --client load --model build/models/two_heads.onnx --units cpu \\
       --configs "max-batch=64,max-delay-us=2000" --clients 1,16,64 --rows 1,8,64   # the server's own cost
+  python3 bench/bench_serve.py --client load --transports binary,shm --clients 16,64 --rows 1,8   # shm vs binary
 
 Writes <out>.json and <out>.md (machine, date, commit, command) when --out is given.
 """
@@ -247,13 +251,15 @@ def write_pool(path, data):
     np.savez(path, **arrays)
 
 
-def run_load_cpp(tandem, url, model_name, pool, clients, seconds, max_requests, rtol, rate, server_pid):
+def run_load_cpp(tandem, url, model_name, pool, clients, seconds, max_requests, rtol, rate, server_pid, shm=False):
     """One load through `tandem load` (C++: the client is not the bottleneck); the row of run_load()
     plus the CPU time per request of the server (when it is ours) and of the client."""
     before = scrape(url)
     cpu0 = cpu_seconds(server_pid) if server_pid else None
     cmd = [tandem, "load", url, "--pool", pool, "--model-name", model_name, "--connections", str(clients),
            "--seconds", str(seconds), "--requests", str(max_requests), "--rtol", str(rtol), "--rate", str(rate)]
+    if shm:
+        cmd.append("--shm")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 600)
     cpu1 = cpu_seconds(server_pid) if server_pid else None
     after = scrape(url)
@@ -307,14 +313,14 @@ def markdown(meta, rows):
            + (f", clients in {meta['processes']} process(es)" if meta['client'] != "load" else " (tandem load, C++)")
            + ". *vs offline*: the server's images/s over offline `tandem run`'s at the server's largest batch; "
            "CPU us/req: CPU time of the server / of the client per answered request.", "", f"`{meta['command']}`", "",
-           "| server | rows/req | load | req/s | images/s | vs offline | p50 ms | p90 ms | p99 ms | mean batch | 503 | wrong "
+           "| server | transport | rows/req | load | req/s | images/s | vs offline | p50 ms | p90 ms | p99 ms | mean batch | 503 | wrong "
            "| server CPU us/req | client CPU us/req | offline images/s (batch) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     us = lambda v: f"{v:.0f}" if v is not None else "-"  # noqa: E731
     for r in rows:
         load = f"{r['rate']:.0f}/s offered" if r.get("rate") else f"{r['clients']} clients"
         ratio = f"{r['images_per_s'] / r['offline_images_per_s']:.2f}x" if r['offline_images_per_s'] else "-"
-        out.append(f"| {r['config']} | {r['rows']} | {load} | {r['requests_per_s']:.0f} | {r['images_per_s']:.0f} | {ratio} | "
+        out.append(f"| {r['config']} | {r.get('transport', 'binary')} | {r['rows']} | {load} | {r['requests_per_s']:.0f} | {r['images_per_s']:.0f} | {ratio} | "
                    f"{r['p50_ms']:.2f} | {r['p90_ms']:.2f} | {r['p99_ms']:.2f} | {r['mean_batch']:.1f} | "
                    f"{r['rejected_503']} | {r['wrong']} | {us(r.get('server_cpu_us_per_request'))} | "
                    f"{us(r.get('client_cpu_us_per_request'))} | {r['offline_images_per_s']:.0f} ({r['offline_batch']}) |")
@@ -346,6 +352,9 @@ def main():
     p.add_argument("--client", choices=("tritonclient", "raw", "load"), default="tritonclient",
                    help="raw: http.client with the binary extension (no tritonclient needed); load: `tandem load` "
                    "(C++, keep-alive connections, fast enough to measure the server, not the client)")
+    p.add_argument("--transports", default="binary", help="with --client load: binary (the binary tensor extension), "
+                   "shm (Triton's system shared memory, tandem load --shm), or both (binary,shm), each load run over each")
+    p.add_argument("--shm", action="store_const", const="shm", dest="transports", help="--transports shm")
     p.add_argument("--no-offline", action="store_true")
     p.add_argument("--offline-iterations", type=int, default=50, help="batches offline `tandem run` times (a tiny "
                    "model needs thousands: two_heads at batch 64 read 45k-101k images/s over 50, 67-69k over 2000)")
@@ -356,6 +365,11 @@ def main():
     if a.rtol is None:
         a.rtol = 3e-2 if "fp16" in a.units else 1e-3
 
+    transports = a.transports.split(",")
+    if any(t not in ("binary", "shm") for t in transports):
+        sys.exit(f"bench_serve.py: --transports takes binary and shm, not {a.transports}")
+    if "shm" in transports and a.client != "load":
+        sys.exit("bench_serve.py: shared memory (--shm, --transports shm) needs --client load")
     shape = [int(d) for d in a.shape.split("x")] if a.shape else None
     raw = a.client == "raw"
     if a.client == "tritonclient":
@@ -373,7 +387,7 @@ def main():
                          capture_output=True, text=True).stdout.strip()
     meta = {"model": a.model, "units": a.units, "date": datetime.date.today().isoformat(), "commit": commit,
             "cpu": f"{cpu} ({os.cpu_count()} threads)", "gpu": f", {gpu}" if gpu else "", "rows": a.rows,
-            "processes": a.processes, "client": a.client,
+            "processes": a.processes, "client": a.client, "transports": a.transports,
             "command": shlex.join(["python3", *sys.argv])}
 
     def write_results():
@@ -409,22 +423,23 @@ def main():
                 loads = [(c, 0.0) for c in clients] if not a.rates else \
                     [(max(clients), float(r)) for r in a.rates.split(",")]
                 steady = [float(f) for f in a.steady.split(",")] if a.steady else []
-                for c, rate in loads + [(max(clients), -f) for f in steady]:
+                for transport, (c, rate) in [(t, l) for l in loads + [(max(clients), -f) for f in steady]
+                                             for t in transports]:
                     if rate < 0:  # a fraction of the best closed-loop rate this server reached at these rows
                         best = max((r["requests_per_s"] for r in rows if r["config"] == config and r["rows"] == n_rows
-                                    and not r["rate"]), default=0.0)
+                                    and r["transport"] == transport and not r["rate"]), default=0.0)
                         if best <= 0:
                             continue
                         rate = -rate * best
                     if pool:
                         r = run_load_cpp(a.tandem, url, name, pool, c, a.seconds, a.max_requests, a.rtol, rate,
-                                         srv.proc.pid if srv else None)
+                                         srv.proc.pid if srv else None, shm=transport == "shm")
                     else:
                         r = run_load(url, name, data, c, a.processes, a.seconds, a.max_requests, a.rtol, rate, raw)
-                    r["config"], r["rows"] = config, n_rows
+                    r["config"], r["rows"], r["transport"] = config, n_rows, transport
                     rows.append(r)
                     load = f"{rate:.0f} req/s offered" if rate else f"{c} clients"
-                    print(f"[{config}] {n_rows} rows, {load}: {r['requests_per_s']:.0f} req/s, {r['images_per_s']:.0f} "
+                    print(f"[{config}] {transport}, {n_rows} rows, {load}: {r['requests_per_s']:.0f} req/s, {r['images_per_s']:.0f} "
                           f"images/s, p50 {r['p50_ms']:.2f} p90 {r['p90_ms']:.2f} p99 {r['p99_ms']:.2f} ms, mean batch "
                           f"{r['mean_batch']:.1f}, 503: {r['rejected_503']}, wrong: {r['wrong']}"
                           + (f", errors: {r['errors']}" if r["errors"] else ""), file=sys.stderr)

@@ -10,6 +10,7 @@ struct MicroBatcher::Request {
   std::vector<Tensor> inputs;
   int64_t rows = 0;
   Completion done;
+  std::vector<OutputDestination> destinations;
   Clock::time_point arrival;
   std::optional<Clock::time_point> first_submit;  // written by the batch thread
   // Written by the completion thread only.
@@ -67,7 +68,7 @@ MicroBatcher::MicroBatcher(Engine& engine, BatcherOptions options, Metrics* metr
 
 MicroBatcher::~MicroBatcher() { stop(); }
 
-Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done) {
+Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done, std::vector<OutputDestination> destinations) {
   if (inputs.empty()) return invalid_argument("a request needs at least one input");
   const Shape& first = inputs[0].shape();
   if (first.empty() || first[0] < 1) return invalid_argument("a request needs at least one row");
@@ -77,6 +78,7 @@ Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done) {
   r->rows = r->rows_left = first[0];
   r->inputs = std::move(inputs);
   r->done = std::move(done);
+  r->destinations = std::move(destinations);
   r->arrival = Clock::now();
   bool wake = false;
   {
@@ -255,6 +257,26 @@ void MicroBatcher::completion_loop() {
   }
 }
 
+void MicroBatcher::allocate_outputs(Request& r, const std::vector<Tensor>& outputs) {
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    Shape s = outputs[o].shape();
+    s[0] = r.rows;
+    const OutputDestination* d = o < r.destinations.size() && r.destinations[o].data ? &r.destinations[o] : nullptr;
+    if (!d) {
+      r.outputs.emplace_back(s, outputs[o].dtype());
+      continue;
+    }
+    const size_t bytes = static_cast<size_t>(shape_numel(s)) * dtype_size(outputs[o].dtype());
+    if (bytes > d->capacity) {
+      const std::string name = o < engine_.outputs().size() ? engine_.outputs()[o].name : std::to_string(o);
+      r.error = invalid_argument("output '" + name + "' of shape " + shape_to_string(s) + " needs " +
+                                 std::to_string(bytes) + " bytes, its shared memory holds " + std::to_string(d->capacity));
+      return;
+    }
+    r.outputs.push_back(Tensor::wrap(TensorView{d->data, s, outputs[o].dtype()}));
+  }
+}
+
 void MicroBatcher::finish_batch(InFlight& f, Result<std::vector<Tensor>> outputs) {
   const auto now = Clock::now();
   const double compute_s = std::chrono::duration<double>(now - f.submitted).count();
@@ -271,13 +293,8 @@ void MicroBatcher::finish_batch(InFlight& f, Result<std::vector<Tensor>> outputs
   for (const Part& p : f.parts) {
     Request& r = *p.request;
     if (!error.is_ok() && r.error.is_ok()) r.error = error;
-    if (error.is_ok()) {
-      if (r.outputs.empty())
-        for (const Tensor& t : *outputs) {
-          Shape s = t.shape();
-          s[0] = r.rows;
-          r.outputs.emplace_back(s, t.dtype());
-        }
+    if (r.error.is_ok() && r.outputs.empty()) allocate_outputs(r, *outputs);
+    if (r.error.is_ok()) {
       for (size_t o = 0; o < outputs->size(); ++o) {
         const size_t rb = row_bytes((*outputs)[o]);
         std::memcpy(static_cast<char*>(r.outputs[o].data()) + static_cast<size_t>(p.first_row) * rb,

@@ -53,6 +53,13 @@ struct BatcherOptions {
 // Outputs (model order, this request's rows only) or the error.
 using Completion = std::function<void(Result<std::vector<Tensor>>)>;
 
+// Where a request's rows of one output go instead of a buffer of their own (shared memory):
+// `capacity` bytes at `data`, which the caller keeps valid until the completion has run.
+struct OutputDestination {
+  void* data = nullptr;  // null: a buffer of the request's own
+  size_t capacity = 0;
+};
+
 class MicroBatcher {
  public:
   // Starts the two threads. `engine` and `metrics` (may be null) outlive the batcher.
@@ -63,8 +70,10 @@ class MicroBatcher {
 
   // Queues a request: inputs in the engine's input order, each with the same dim 0 (>= 1 rows).
   // Unavailable at once when max_queue requests wait, or after stop(); then `done` is not called.
-  // Otherwise `done` is called exactly once.
-  Status enqueue(std::vector<Tensor> inputs, Completion done);
+  // Otherwise `done` is called exactly once. `destinations` (per model output, or empty): the
+  // completion's output tensors then borrow those bytes, written row by row as batches finish; an
+  // output larger than its destination fails the request (InvalidArgument).
+  Status enqueue(std::vector<Tensor> inputs, Completion done, std::vector<OutputDestination> destinations = {});
   // Changes max_batch and max_delay_us for the batches formed from now on (the latency controller).
   void set_limits(int64_t max_batch, int64_t max_delay_us);
   int64_t max_batch() const { return max_batch_.load(); }
@@ -91,6 +100,8 @@ class MicroBatcher {
   std::vector<Part> take_batch();
   void submit_batch(std::vector<Part> parts);
   void finish_batch(InFlight& batch, Result<std::vector<Tensor>> outputs);
+  // The request's output tensors, shaped like the batch's `outputs` with its rows (r.error on failure).
+  void allocate_outputs(Request& r, const std::vector<Tensor>& outputs);
   int64_t padded_rows(int64_t rows) const;
   // A batch input buffer of this shape: a spare one, else Engine::make_tensor.
   Tensor take_buffer(const Shape& shape, DType dtype);

@@ -2,7 +2,9 @@
 // exception; they are caught here and become one-line InvalidArgument statuses.
 #include "serve/infer_request.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -133,9 +135,61 @@ struct BinaryCursor {
   std::shared_ptr<const void> owner;  // owns the bytes: aligned inputs are used in place
 };
 
+// The inputs of a request read from shared memory.
+struct SharedMemoryInputs {
+  const SharedMemoryRegistry* registry = nullptr;  // null: shared memory is off
+  std::vector<std::shared_ptr<const void>> holds;
+  std::vector<std::pair<std::string, SharedMemoryRef>> refs;  // input name -> where it was
+};
+
+// The bytes of a `shape` x `dt` tensor when they are at most `limit`; nullopt otherwise (without
+// overflowing on a shape that lies).
+std::optional<size_t> bytes_within(const Shape& shape, DType dt, size_t limit) {
+  const size_t cap = limit / dtype_size(dt);
+  size_t elements = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d != 0 && elements > cap / static_cast<size_t>(d))) return std::nullopt;
+    elements *= static_cast<size_t>(d);
+  }
+  return elements * dtype_size(dt);
+}
+
+// The shared memory parameters of `what` ("input 'x'"): none, or a region and byte size (offset 0
+// unless given). Triton's rule: region and byte size come together or not at all.
+Result<std::optional<SharedMemoryRef>> shared_memory_params(const json* params, const std::string& what) {
+  const json* region = params ? member(*params, "shared_memory_region") : nullptr;
+  const json* size = params ? member(*params, "shared_memory_byte_size") : nullptr;
+  const json* offset = params ? member(*params, "shared_memory_offset") : nullptr;
+  if (!region && !size && !offset) return std::optional<SharedMemoryRef>{};
+  if (!region || !size)
+    return invalid_argument(what + ": shared_memory_region and shared_memory_byte_size go together");
+  if (!region->is_string() || region->get<std::string>().empty())
+    return invalid_argument(what + ": shared_memory_region must be the name of a registered region");
+  if (!size->is_number_unsigned()) return invalid_argument(what + ": shared_memory_byte_size must be a byte count");
+  if (offset && !offset->is_number_unsigned()) return invalid_argument(what + ": shared_memory_offset must be a byte count");
+  return std::optional<SharedMemoryRef>(
+      SharedMemoryRef{region->get<std::string>(), offset ? offset->get<size_t>() : 0, size->get<size_t>()});
+}
+
+// Input `name` of `shape` x `dt` from the shared memory `ref` names.
+Result<Tensor> decode_shared_memory_input(const json& in, const json* params, const std::string& name, const Shape& shape,
+                                          DType dt, const SharedMemoryRef& ref, SharedMemoryInputs& shm) {
+  if (in.contains("data")) return invalid_argument("input '" + name + "' has both 'data' and shared memory parameters");
+  if (member(*params, "binary_data_size"))
+    return invalid_argument("input '" + name + "' has both binary_data_size and shared memory parameters");
+  const std::optional<size_t> needed = bytes_within(shape, dt, SIZE_MAX);
+  if (needed != ref.byte_size)
+    return invalid_argument("input '" + name + "': shared_memory_byte_size is " + std::to_string(ref.byte_size) +
+                            " but shape " + shape_to_string(shape) + " of " + v2_datatype(dt) + " needs " +
+                            (needed ? std::to_string(*needed) + " bytes" : "more"));
+  TANDEM_ASSIGN_OR_RETURN(Tensor t, shared_memory_input(shm.registry, ref, shape, dt, name, shm.holds));
+  shm.refs.emplace_back(name, ref);
+  return t;
+}
+
 // One entry of "inputs": its name and tensor, from JSON data or the next binary_data_size bytes.
 Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::vector<TensorInfo>& model_inputs,
-                                                    BinaryCursor& binary) {
+                                                    BinaryCursor& binary, SharedMemoryInputs& shm) {
   if (!in.is_object() || !in.contains("name") || !in["name"].is_string())
     return invalid_argument("each input needs a 'name'");
   const std::string name = in["name"].get<std::string>();
@@ -153,9 +207,14 @@ Result<std::pair<std::string, Tensor>> decode_input(const json& in, const std::v
   if (!in.contains("shape")) return invalid_argument("input '" + name + "' needs a 'shape'");
   TANDEM_ASSIGN_OR_RETURN(Shape shape, parse_shape(in["shape"], name));
   TANDEM_RETURN_IF_ERROR(check_shape(shape, *info));
+  const json* params = member(in, "parameters");
+  TANDEM_ASSIGN_OR_RETURN(const std::optional<SharedMemoryRef> ref, shared_memory_params(params, "input '" + name + "'"));
+  if (ref) {
+    TANDEM_ASSIGN_OR_RETURN(Tensor t, decode_shared_memory_input(in, params, name, shape, *dt, *ref, shm));
+    return std::make_pair(name, std::move(t));
+  }
   // The data must be in the body, so the body bounds the tensor: check before allocating it.
   TANDEM_ASSIGN_OR_RETURN(const size_t needed, bounded_bytes(shape, *dt, binary.body_bytes, name));
-  const json* params = member(in, "parameters");
   const json* sz = params ? member(*params, "binary_data_size") : nullptr;
   if (!sz) {
     if (!in.contains("data")) return invalid_argument("input '" + name + "' has neither 'data' nor binary_data_size");
@@ -185,7 +244,7 @@ Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::
   const bool binary_default = binary_flag(member(req, "parameters"), "binary_data_output", false);
   std::vector<RequestedOutput> out;
   if (!req.contains("outputs")) {
-    for (size_t i = 0; i < model_outputs.size(); ++i) out.push_back({model_outputs[i].name, i, binary_default});
+    for (size_t i = 0; i < model_outputs.size(); ++i) out.push_back({model_outputs[i].name, i, binary_default, std::nullopt});
     return out;
   }
   const json& outs = req["outputs"];
@@ -198,7 +257,12 @@ Result<std::vector<RequestedOutput>> decode_outputs(const json& req, const std::
     for (size_t i = 0; i < model_outputs.size(); ++i)
       if (model_outputs[i].name == name) idx = i;
     if (idx == model_outputs.size()) return invalid_argument("unknown output '" + name + "'");
-    out.push_back({name, idx, binary_flag(member(o, "parameters"), "binary_data", binary_default)});
+    for (const RequestedOutput& seen : out)
+      if (seen.index == idx) return invalid_argument("output '" + name + "' is asked for twice");
+    const json* params = member(o, "parameters");
+    TANDEM_ASSIGN_OR_RETURN(std::optional<SharedMemoryRef> ref, shared_memory_params(params, "output '" + name + "'"));
+    // An output in shared memory has no data in the response, binary or JSON.
+    out.push_back({name, idx, !ref && binary_flag(params, "binary_data", binary_default), std::move(ref)});
   }
   return out;
 }
@@ -213,6 +277,39 @@ Tensor binary_tensor(const char* bytes, const Shape& shape, DType dtype, const s
   return t;
 }
 
+Result<Tensor> shared_memory_input(const SharedMemoryRegistry* shm, const SharedMemoryRef& ref, const Shape& shape,
+                                   DType dtype, const std::string& name, std::vector<std::shared_ptr<const void>>& holds) {
+  if (!shm) return invalid_argument("input '" + name + "' names shared memory, which this server has off");
+  auto span = shm->resolve(ref.region, ref.offset, ref.byte_size);
+  if (!span.is_ok()) return invalid_argument("input '" + name + "': " + span.status().message());
+  holds.push_back(span->hold);
+  // Borrowed, not copied: the batcher gathers its rows straight from the mapping into the batch.
+  return Tensor::wrap(TensorView{span->data, shape, dtype});
+}
+
+Status bind_output_shared_memory(InferRequest& r, const std::vector<TensorInfo>& model_outputs,
+                                 const SharedMemoryRegistry* shm) {
+  r.output_shm.clear();  // stays empty (no allocation) unless an output is in shared memory
+  for (const RequestedOutput& o : r.outputs) {
+    if (!o.shm) continue;
+    if (!shm) return invalid_argument("output '" + o.name + "' names shared memory, which this server has off");
+    const TensorInfo& info = model_outputs[o.index];
+    Shape rows_shape = info.shape;
+    if (!rows_shape.empty()) rows_shape[0] = r.rows;
+    const bool fixed = !rows_shape.empty() && std::all_of(rows_shape.begin(), rows_shape.end(), [](int64_t d) { return d >= 0; });
+    const std::optional<size_t> needed = fixed ? bytes_within(rows_shape, info.dtype, SIZE_MAX) : std::optional<size_t>(0);
+    if (!needed || *needed > o.shm->byte_size)
+      return invalid_argument("output '" + o.name + "': shared_memory_byte_size is " + std::to_string(o.shm->byte_size) +
+                              ", too small for " + shape_to_string(rows_shape) + " of " + v2_datatype(info.dtype) +
+                              (needed ? " (" + std::to_string(*needed) + " bytes)" : ""));
+    auto span = shm->resolve(o.shm->region, o.shm->offset, o.shm->byte_size);
+    if (!span.is_ok()) return invalid_argument("output '" + o.name + "': " + span.status().message());
+    r.output_shm.resize(model_outputs.size());
+    r.output_shm[o.index] = std::move(*span);
+  }
+  return Status::ok();
+}
+
 Result<size_t> parse_header_length(const std::string& value) {
   size_t n = 0;
   const char* end = value.data() + value.size();
@@ -225,7 +322,8 @@ Result<size_t> parse_header_length(const std::string& value) {
 Result<InferRequest> decode_infer_request(std::string_view body, std::optional<size_t> header_length,
                                           const std::vector<TensorInfo>& model_inputs,
                                           const std::vector<TensorInfo>& model_outputs,
-                                          std::shared_ptr<const void> body_owner, BinaryLayout* layout) {
+                                          std::shared_ptr<const void> body_owner, BinaryLayout* layout,
+                                          const SharedMemoryRegistry* shm) {
   const size_t json_len = header_length.value_or(body.size());
   if (json_len > body.size())
     return invalid_argument("Inference-Header-Content-Length is " + std::to_string(json_len) + " but the body has " +
@@ -242,15 +340,17 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
   try {
     BinaryCursor binary{body.substr(json_len), 0, body.size(), std::move(body_owner)};
     std::map<std::string, Tensor> given;
-    BinaryLayout seen{true, {}};
+    BinaryLayout seen{true, {}, {}};
+    SharedMemoryInputs shm_inputs{shm, {}, {}};
     for (const json& in : req["inputs"]) {
-      const size_t before = binary.offset;
-      TANDEM_ASSIGN_OR_RETURN(auto named, decode_input(in, model_inputs, binary));
+      const size_t before = binary.offset, before_shm = shm_inputs.refs.size();
+      TANDEM_ASSIGN_OR_RETURN(auto named, decode_input(in, model_inputs, binary, shm_inputs));
       if (given.count(named.first)) return invalid_argument("input '" + named.first + "' is given twice");
       size_t index = 0;
       while (model_inputs[index].name != named.first) ++index;  // decode_input found it there
       if (binary.offset > before) seen.inputs.emplace_back(index, binary.offset - before);
-      else seen.all_binary = false;
+      else if (shm_inputs.refs.size() > before_shm) seen.shm_inputs.emplace_back(index, shm_inputs.refs.back().second);
+      else seen.no_json_data = false;
       given.emplace(std::move(named));
     }
     if (binary.offset != binary.bytes.size())
@@ -266,6 +366,8 @@ Result<InferRequest> decode_infer_request(std::string_view body, std::optional<s
       r.inputs.push_back(std::move(it->second));
     }
     TANDEM_ASSIGN_OR_RETURN(r.outputs, decode_outputs(req, model_outputs));
+    TANDEM_RETURN_IF_ERROR(bind_output_shared_memory(r, model_outputs, shm));
+    r.holds = std::move(shm_inputs.holds);
     if (layout) *layout = std::move(seen);
   } catch (const json::exception& e) {  // a value of the wrong JSON type somewhere (e.g. an int out of range)
     return invalid_argument(std::string("bad request: ") + e.what());

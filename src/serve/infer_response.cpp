@@ -75,8 +75,16 @@ EncodedResponse encode_infer_response(const std::string& model_name, const std::
     head += "{\"name\":" + quoted(model_outputs[ro.index].name) + ",\"datatype\":\"" + v2_datatype(t.dtype()) +
             "\",\"shape\":";
     append_shape(head, t.shape());
-    if (ro.binary) head += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}";
-    else head += ",\"data\":" + json_data(t).dump(-1, ' ', false, json::error_handler_t::replace);
+    if (ro.shm) {  // written into the region already: its parameters, with the bytes written
+      head += ",\"parameters\":{\"shared_memory_region\":" + quoted(ro.shm->region) +
+              ",\"shared_memory_byte_size\":" + std::to_string(t.nbytes());
+      if (ro.shm->offset) head += ",\"shared_memory_offset\":" + std::to_string(ro.shm->offset);
+      head += '}';
+    } else if (ro.binary) {
+      head += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}";
+    } else {
+      head += ",\"data\":" + json_data(t).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
     head += '}';
   }
   head += "]}";

@@ -1,5 +1,7 @@
 // Encoding of a KServe v2 inference response: JSON, with the outputs asked for as binary
-// (binary_data) appended as raw bytes after it, their JSON entries carrying binary_data_size.
+// (binary_data) appended as raw bytes after it, their JSON entries carrying binary_data_size. An
+// output in shared memory (written there by the batcher) carries its region, offset and the bytes
+// written as parameters, and no data.
 #pragma once
 
 #include <optional>

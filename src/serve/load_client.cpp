@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/datatype.h"
+#include "serve/shared_memory.h"
 
 namespace tandem::serve {
 namespace {
@@ -30,12 +32,6 @@ double cpu_seconds() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-bool is_loopback(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr a{};
-  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 // Entry k of a [K, ...] tensor: its bytes.
@@ -84,11 +80,35 @@ struct Encoded {
   std::string header_length;
 };
 
+size_t align64(size_t n) { return (n + 63) / 64 * 64; }
+
+// With --shm: where the pool's inputs and each connection's outputs are. The input region holds
+// every pool entry (each input 64-byte aligned), written once; each connection's output region
+// holds one answer, and is filled with 0xFF bytes (NaN for floats) before each request, so that an
+// answer the server did not write cannot pass for a right one.
+struct ShmLayout {
+  std::string prefix;                      // region names: <prefix>in, <prefix>out<c>
+  std::vector<size_t> input_offsets;       // of each pool input within an entry
+  size_t entry_stride = 0;                 // bytes per pool entry in the input region
+  std::vector<size_t> output_offsets;      // of each expected output in a connection's region
+  size_t output_bytes = 0;
+  std::unique_ptr<SharedMemoryObject> inputs;
+  std::vector<std::unique_ptr<SharedMemoryObject>> outputs;  // per connection
+  std::vector<std::string> registered;     // region names, to unregister at the end
+
+  std::string input_region() const { return prefix + "in"; }
+  std::string output_region(int c) const { return prefix + "out" + std::to_string(c); }
+  // The object's key: the region's name after a '/' (appended: GCC 12 warns, wrongly, on "/" + s).
+  static std::string key(const std::string& region) { return std::string("/").append(region); }
+};
+
 // The shared state of one load: counters, and what the threads report back.
 struct Shared {
   explicit Shared(const LoadOptions& options) : o(options) {}
   const LoadOptions& o;
-  std::vector<Encoded> bodies;
+  std::vector<Encoded> bodies;               // per pool entry (binary)
+  std::vector<std::vector<Encoded>> shm_bodies;  // per connection, per pool entry (--shm)
+  ShmLayout shm;
   int64_t k = 0, rows = 0;
   std::string path;
   std::atomic<int64_t> sent{0}, ok{0}, rejected{0}, errors{0}, wrong{0};
@@ -106,8 +126,8 @@ struct Shared {
 };
 
 // How far answer `res` is from pool entry k's expected outputs; +inf when one is missing or
-// malformed. 0 when nothing is expected.
-double answer_error(const Shared& s, const httplib::Response& res, int64_t k) {
+// malformed. 0 when nothing is expected. With --shm every output must be in connection c's region.
+double answer_error(const Shared& s, const httplib::Response& res, int64_t k, int c) {
   if (s.o.pool.expected.empty()) return 0;
   const std::string hl = res.get_header_value("Inference-Header-Content-Length");
   const size_t n = hl.empty() ? res.body.size() : std::strtoull(hl.c_str(), nullptr, 10);
@@ -118,21 +138,34 @@ double answer_error(const Shared& s, const httplib::Response& res, int64_t k) {
   size_t offset = n;
   std::vector<bool> seen(s.o.pool.expected.size(), false);
   for (const json& out : head["outputs"]) {
-    const size_t size = out.value("parameters", json::object()).value("binary_data_size", size_t{0});
+    const json params = out.value("parameters", json::object());
+    const bool in_shm = params.contains("shared_memory_region");
+    const size_t size = params.value(in_shm ? "shared_memory_byte_size" : "binary_data_size", size_t{0});
     const std::string name = out.value("name", "");
     auto dt = parse_v2_datatype(out.value("datatype", ""));
-    if (!dt.is_ok() || offset + size > res.body.size()) return INFINITY;
+    if (!dt.is_ok() || in_shm != s.o.shm) return INFINITY;
+    const char* data = res.body.data() + offset;
+    if (in_shm) {
+      const SharedMemoryObject& region = *s.shm.outputs[static_cast<size_t>(c)];
+      const size_t at = params.value("shared_memory_offset", size_t{0});
+      if (params.value("shared_memory_region", "") != s.shm.output_region(c) || at > region.size() ||
+          size > region.size() - at)
+        return INFINITY;
+      data = region.data() + at;
+    } else if (offset + size > res.body.size()) {
+      return INFINITY;
+    } else {
+      offset += size;
+    }
     for (size_t e = 0; e < s.o.pool.expected.size(); ++e) {
       const auto& [want_name, want] = s.o.pool.expected[e];
       if (want_name != name) continue;
       Shape shape(want.shape().begin() + 1, want.shape().end());
       if (out.value("shape", Shape{}) != shape || size != static_cast<size_t>(shape_numel(shape)) * dtype_size(*dt))
         return INFINITY;
-      worst = std::max(worst, relative_l2(res.body.data() + offset, *dt, entry_bytes(want, k).data(), want.dtype(),
-                                          shape_numel(shape)));
+      worst = std::max(worst, relative_l2(data, *dt, entry_bytes(want, k).data(), want.dtype(), shape_numel(shape)));
       seen[e] = true;
     }
-    offset += size;
   }
   return std::all_of(seen.begin(), seen.end(), [](bool b) { return b; }) ? worst : INFINITY;
 }
@@ -157,7 +190,11 @@ void connection_loop(Shared& s, int c, const std::string& host, int port) {
       break;
     }
     const int64_t k = i % s.k;
-    const Encoded& e = s.bodies[static_cast<size_t>(k)];
+    const Encoded& e = s.o.shm ? s.shm_bodies[static_cast<size_t>(c)][static_cast<size_t>(k)] : s.bodies[static_cast<size_t>(k)];
+    if (s.o.shm && !s.o.pool.expected.empty()) {
+      SharedMemoryObject& out = *s.shm.outputs[static_cast<size_t>(c)];
+      std::memset(out.data(), 0xFF, out.size());
+    }
     const auto t0 = interval > 0 ? due : Clock::now();
     if (interval > 0) due += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval));
     // One write of headers and body: streaming the body from a ContentProvider saved the client a
@@ -179,7 +216,7 @@ void connection_loop(Shared& s, int c, const std::string& host, int port) {
     }
     lat.push_back(std::chrono::duration<float, std::micro>(t1 - t0).count());
     s.ok.fetch_add(1);
-    const double err = answer_error(s, *res, k);
+    const double err = answer_error(s, *res, k, c);
     worst = std::max(worst, err);
     if (!(err <= s.o.rtol)) s.wrong.fetch_add(1);
   }
@@ -188,19 +225,35 @@ void connection_loop(Shared& s, int c, const std::string& host, int port) {
   s.worst = std::max(s.worst, worst);
 }
 
-// The body of pool entry k: the JSON header, then each input's bytes.
-Encoded encode_entry(const LoadOptions& o, int64_t k) {
+// The body of pool entry k: the JSON header, then each input's bytes; with --shm (connection c)
+// the header alone, naming the entry's place in the input region and c's output region.
+Encoded encode_entry(const Shared& s, int64_t k, int c = -1) {
+  const LoadOptions& o = s.o;
   json inputs = json::array(), outputs = json::array();
   std::string binary;
-  for (const auto& [name, t] : o.pool.inputs) {
+  for (size_t j = 0; j < o.pool.inputs.size(); ++j) {
+    const auto& [name, t] = o.pool.inputs[j];
     const std::string_view bytes = entry_bytes(t, k);
+    json params = {{"binary_data_size", bytes.size()}};
+    if (o.shm)
+      params = {{"shared_memory_region", s.shm.input_region()},
+                {"shared_memory_offset", static_cast<size_t>(k) * s.shm.entry_stride + s.shm.input_offsets[j]},
+                {"shared_memory_byte_size", bytes.size()}};
+    else
+      binary.append(bytes);
     inputs.push_back({{"name", name},
                       {"datatype", v2_datatype(t.dtype())},
                       {"shape", Shape(t.shape().begin() + 1, t.shape().end())},
-                      {"parameters", {{"binary_data_size", bytes.size()}}}});
-    binary.append(bytes);
+                      {"parameters", params}});
   }
-  for (const auto& e : o.pool.expected) outputs.push_back({{"name", e.first}, {"parameters", {{"binary_data", true}}}});
+  for (size_t e = 0; e < o.pool.expected.size(); ++e) {
+    json params = {{"binary_data", true}};
+    if (o.shm)
+      params = {{"shared_memory_region", s.shm.output_region(c)},
+                {"shared_memory_offset", s.shm.output_offsets[e]},
+                {"shared_memory_byte_size", entry_bytes(o.pool.expected[e].second, 0).size()}};
+    outputs.push_back({{"name", o.pool.expected[e].first}, {"parameters", params}});
+  }
   json req = {{"inputs", inputs}};
   if (!outputs.empty()) req["outputs"] = outputs;
   else req["parameters"] = {{"binary_data_output", true}};
@@ -209,6 +262,62 @@ Encoded encode_entry(const LoadOptions& o, int64_t k) {
   e.header_length = std::to_string(e.body.size());
   e.body += binary;
   return e;
+}
+
+// POSTs `body` to `path`; the server's error (one line) unless it answers 200.
+Status post_ok(httplib::Client& cli, const std::string& path, const std::string& body) {
+  auto res = cli.Post(path, body, "application/json");
+  if (!res) return unavailable("no answer to POST " + path + ": " + httplib::to_string(res.error()));
+  if (res->status == 200) return Status::ok();
+  json j = json::parse(res->body, nullptr, false);
+  const std::string why = j.is_object() && j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : res->body.substr(0, 200);
+  return invalid_argument("POST " + path + ": HTTP " + std::to_string(res->status) + ": " + why);
+}
+
+// Creates, fills and registers the regions of --shm. Each object is unlinked once the server has
+// mapped it, so that nothing is left in /dev/shm whatever happens to this process.
+Status set_up_shared_memory(Shared& s, httplib::Client& cli) {
+  ShmLayout& l = s.shm;
+  l.prefix = "tandem_load_" + std::to_string(::getpid()) + "_";
+  for (const auto& [name, t] : s.o.pool.inputs) {
+    l.input_offsets.push_back(l.entry_stride);
+    l.entry_stride += align64(entry_bytes(t, 0).size());
+  }
+  for (const auto& [name, t] : s.o.pool.expected) {
+    l.output_offsets.push_back(l.output_bytes);
+    l.output_bytes += align64(entry_bytes(t, 0).size());
+  }
+  TANDEM_ASSIGN_OR_RETURN(l.inputs, SharedMemoryObject::create(ShmLayout::key(l.input_region()), static_cast<size_t>(s.k) * l.entry_stride));
+  SharedMemoryObject* in = l.inputs.get();
+  for (int64_t k = 0; k < s.k; ++k)
+    for (size_t j = 0; j < s.o.pool.inputs.size(); ++j) {
+      const std::string_view bytes = entry_bytes(s.o.pool.inputs[j].second, k);
+      std::memcpy(in->data() + static_cast<size_t>(k) * l.entry_stride + l.input_offsets[j], bytes.data(), bytes.size());
+    }
+  for (int c = 0; c < s.o.connections && l.output_bytes > 0; ++c) {
+    TANDEM_ASSIGN_OR_RETURN(auto out, SharedMemoryObject::create(ShmLayout::key(l.output_region(c)), l.output_bytes));
+    l.outputs.push_back(std::move(out));
+  }
+  std::vector<SharedMemoryObject*> objects = {l.inputs.get()};
+  for (auto& out : l.outputs) objects.push_back(out.get());
+  for (SharedMemoryObject* obj : objects) {
+    const std::string region = obj->key().substr(1);
+    const json body = {{"key", obj->key()}, {"offset", 0}, {"byte_size", obj->size()}};
+    TANDEM_RETURN_IF_ERROR(post_ok(cli, "/v2/systemsharedmemory/region/" + region + "/register", body.dump()));
+    l.registered.push_back(region);
+    obj->unlink();
+  }
+  for (int c = 0; c < s.o.connections; ++c) {
+    auto& per = s.shm_bodies.emplace_back();
+    for (int64_t k = 0; k < s.k; ++k) per.push_back(encode_entry(s, k, c));
+  }
+  return Status::ok();
+}
+
+void tear_down_shared_memory(Shared& s, httplib::Client& cli) {
+  for (const std::string& region : s.shm.registered)
+    (void)post_ok(cli, "/v2/systemsharedmemory/region/" + region + "/unregister", "");
+  s.shm.registered.clear();
 }
 
 Status check_pool(const LoadPool& pool, int64_t& k, int64_t& rows) {
@@ -229,6 +338,12 @@ Status check_pool(const LoadPool& pool, int64_t& k, int64_t& rows) {
 }
 
 }  // namespace
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr a{};
+  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
 
 Result<std::pair<std::string, int>> parse_loopback_url(const std::string& url) {
   std::string rest = url;
@@ -252,7 +367,7 @@ Result<std::pair<std::string, int>> parse_loopback_url(const std::string& url) {
   char* end = nullptr;
   const long p = std::strtol(port.c_str(), &end, 10);
   if (port.empty() || *end != '\0' || p < 1 || p > 65535) return invalid_argument("url '" + url + "': bad port '" + port + "'");
-  if (!is_loopback(host))
+  if (!is_loopback_host(host))
     return invalid_argument("url '" + url + "': '" + host +
                             "' is not a loopback address; tandem load only targets this machine (127.0.0.1, localhost, ::1)");
   return std::make_pair(host, static_cast<int>(p));
@@ -266,8 +381,19 @@ Result<LoadReport> run_load(const LoadOptions& o) {
   if (o.rate < 0) return invalid_argument("the rate must not be negative");
   Shared s(o);
   TANDEM_RETURN_IF_ERROR(check_pool(o.pool, s.k, s.rows));
-  for (int64_t k = 0; k < s.k; ++k) s.bodies.push_back(encode_entry(o, k));
   s.path = "/v2/models/" + o.model_name + "/infer";
+  httplib::Client control(target.first, target.second);  // registers and unregisters shared memory
+  control.set_connection_timeout(o.timeout_s, 0);
+  control.set_read_timeout(o.timeout_s, 0);
+  if (o.shm) {
+    Status st = set_up_shared_memory(s, control);
+    if (!st.is_ok()) {
+      tear_down_shared_memory(s, control);
+      return st.with_context("--shm");
+    }
+  } else {
+    for (int64_t k = 0; k < s.k; ++k) s.bodies.push_back(encode_entry(s, k));
+  }
   const double cpu0 = cpu_seconds();
   s.start = Clock::now();
   s.deadline = s.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
@@ -275,6 +401,7 @@ Result<LoadReport> run_load(const LoadOptions& o) {
   for (int c = 0; c < o.connections; ++c)
     threads.emplace_back([&s, c, &target] { connection_loop(s, c, target.first, target.second); });
   for (auto& t : threads) t.join();
+  tear_down_shared_memory(s, control);
   LoadReport r;
   r.seconds = std::chrono::duration<double>(Clock::now() - s.start).count();
   r.client_cpu_s = cpu_seconds() - cpu0;

@@ -42,6 +42,11 @@ struct LoadOptions {
   double rate = 0;              // > 0: requests/s offered in all (open loop); 0: closed loop
   double rtol = 1e-3;           // an answer whose relative L2 error is above this is wrong
   int timeout_s = 60;           // per request
+  // Triton's system shared memory instead of the binary extension: the pool's inputs are written
+  // once into one region, each connection has a region of its own for its answers, all
+  // registered with the server before the load and unregistered after; a request then carries
+  // only its JSON header. Every output must come back in the connection's region.
+  bool shm = false;
 };
 
 struct LoadReport {
@@ -61,6 +66,9 @@ struct LoadReport {
   double images_per_s() const { return requests_per_s() * static_cast<double>(rows); }
   std::string to_json() const;  // every field above, plus requests_per_s and images_per_s
 };
+
+// Whether `host` is a loopback address: 127.0.0.0/8, localhost, ::1.
+bool is_loopback_host(const std::string& host);
 
 // Host and port of `url` when it names a loopback address; InvalidArgument otherwise (one line).
 Result<std::pair<std::string, int>> parse_loopback_url(const std::string& url);

@@ -31,10 +31,10 @@ json tensors_config(const std::vector<TensorInfo>& ts) {
 
 }  // namespace
 
-json server_metadata() {
-  return {{"name", "tandem"},
-          {"version", "0.1.0"},
-          {"extensions", {"binary_tensor_data", "model_configuration", "statistics"}}};
+json server_metadata(bool shared_memory) {
+  json extensions = {"binary_tensor_data", "model_configuration", "statistics"};
+  if (shared_memory) extensions.push_back("system_shared_memory");
+  return {{"name", "tandem"}, {"version", "0.1.0"}, {"extensions", std::move(extensions)}};
 }
 
 json model_metadata(const ModelDescription& m) {

@@ -22,8 +22,9 @@ struct ModelDescription {
   std::string units;
 };
 
-// {"name": "tandem", "version": ..., "extensions": [...]}
-nlohmann::json server_metadata();
+// {"name": "tandem", "version": ..., "extensions": [...]}; "system_shared_memory" among them
+// when the server takes shared memory.
+nlohmann::json server_metadata(bool shared_memory);
 // {"name", "versions", "platform", "inputs": [{"name", "datatype", "shape"}], "outputs": [...]}; open dims -1.
 nlohmann::json model_metadata(const ModelDescription& m);
 // Triton's config: max_batch_size, input/output (dims without the batch dim), dynamic_batching.

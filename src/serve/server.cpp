@@ -24,6 +24,7 @@
 #include "serve/model_metadata.h"
 #include "serve/request_body.h"
 #include "serve/request_decoder.h"
+#include "serve/shared_memory_api.h"
 
 namespace tandem::serve {
 namespace {
@@ -209,6 +210,7 @@ class ServerImpl final : public Server {
     if (listener_.joinable()) listener_.join();
     controller_.reset();
     batcher_->stop();
+    shm_.unregister_all();  // every request is answered: nothing holds a mapping any more
     return Status::ok();
   }
 
@@ -267,7 +269,9 @@ class ServerImpl final : public Server {
     http_.Get("/v2/health/ready", [this](const httplib::Request&, httplib::Response& res) {
       send_json(res, ready_ ? 200 : 400, {{"ready", ready_.load()}});
     });
-    http_.Get("/v2", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, server_metadata()); });
+    http_.Get("/v2", [this](const httplib::Request&, httplib::Response& res) {
+      send_json(res, 200, server_metadata(options_.shared_memory));
+    });
     http_.Get("/v2/models", [this](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200, {{"models", {model_.name}}});
     });
@@ -295,6 +299,7 @@ class ServerImpl final : public Server {
     http_.Get(m + "/stats", [this](const httplib::Request& req, httplib::Response& res) {
       if (our_model(req, res)) send_json(res, 200, metrics_.triton_stats(model_.name, model_.version));
     });
+    shared_memory_routes();
     // The body is read here rather than by cpp-httplib: it would refuse (413) a body over 8 KB sent
     // as application/x-www-form-urlencoded, the type urllib and curl -d put on a POST by default.
     http_.Post(m + "/infer", [this](const httplib::Request& req, httplib::Response& res,
@@ -325,6 +330,31 @@ class ServerImpl final : public Server {
     });
   }
 
+  // Triton's system shared memory extension (shared_memory_api.h).
+  void shared_memory_routes() {
+    const std::string base = "/v2/systemsharedmemory", region = base + "/region/([^/]+)";
+    SharedMemoryRegistry* shm = options_.shared_memory ? &shm_ : nullptr;
+    auto reply = [](httplib::Response& res, const ApiReply& a) {
+      res.status = a.status;
+      res.set_content(a.body, "application/json");
+    };
+    http_.Get(base + "/status", [shm, reply](const httplib::Request&, httplib::Response& res) {
+      reply(res, shared_memory_status(shm, ""));
+    });
+    http_.Get(region + "/status", [shm, reply](const httplib::Request& req, httplib::Response& res) {
+      reply(res, shared_memory_status(shm, req.matches[1]));
+    });
+    http_.Post(region + "/register", [shm, reply](const httplib::Request& req, httplib::Response& res) {
+      reply(res, shared_memory_register(shm, req.matches[1], req.body));
+    });
+    http_.Post(region + "/unregister", [shm, reply](const httplib::Request& req, httplib::Response& res) {
+      reply(res, shared_memory_unregister(shm, req.matches[1]));
+    });
+    http_.Post(base + "/unregister", [shm, reply](const httplib::Request&, httplib::Response& res) {
+      reply(res, shared_memory_unregister(shm, ""));
+    });
+  }
+
   // Answers one inference request.
   void infer(const httplib::Request& req, const RequestBody& body, httplib::Response& res) {
     if (!our_model(req, res)) return;
@@ -340,7 +370,13 @@ class ServerImpl final : public Server {
     if (!decoded.is_ok()) return fail(res, http_status(decoded.status()), decoded.status().message());
     InferRequest& r = *decoded;
     Answer answer;
-    Status queued = batcher_->enqueue(std::move(r.inputs), [&answer](Result<std::vector<Tensor>> out) { answer.set(std::move(out)); });
+    // Outputs in shared memory are written there by the batcher; r keeps the regions mapped until
+    // the answer is sent.
+    std::vector<OutputDestination> destinations(r.output_shm.size());
+    for (size_t o = 0; o < destinations.size(); ++o) destinations[o] = {r.output_shm[o].data, r.output_shm[o].size};
+    Status queued = batcher_->enqueue(
+        std::move(r.inputs), [&answer](Result<std::vector<Tensor>> out) { answer.set(std::move(out)); },
+        std::move(destinations));
     if (!queued.is_ok()) return fail(res, http_status(queued), queued.message());
     Result<std::vector<Tensor>> outputs = answer.get();
     if (!outputs.is_ok()) return fail(res, http_status(outputs.status()), outputs.status().message());
@@ -356,7 +392,8 @@ class ServerImpl final : public Server {
   ServerOptions options_;
   Metrics metrics_;
   ModelDescription model_;
-  RequestDecoder decoder_{engine_.inputs(), engine_.outputs()};
+  SharedMemoryRegistry shm_;  // before decoder_, which points to it
+  RequestDecoder decoder_{engine_.inputs(), engine_.outputs(), options_.shared_memory ? &shm_ : nullptr};
   std::unique_ptr<MicroBatcher> batcher_;
   std::unique_ptr<LatencyController> controller_;  // with a latency target, after warm_up()
   std::string summary_;

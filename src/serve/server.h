@@ -1,6 +1,7 @@
 // Server: `tandem serve`'s HTTP endpoint — KServe v2 / Open Inference Protocol with the binary
 // tensor data extension and Triton's model configuration and statistics extensions, Prometheus
-// /metrics — in front of a MicroBatcher over one Engine.
+// /metrics — in front of a MicroBatcher over one Engine; and Triton's system shared memory
+// extension (shared_memory_api.h): inputs read from, outputs written to regions clients register.
 //
 //   auto server = Server::create(*engine, options);   // binds host:port
 //   (*server)->start();                               // listens (not ready yet)
@@ -40,6 +41,11 @@ struct ServerOptions {
   // max_batch, adapting to the arrival rate.
   double latency_target_ms = 0;
   std::string units;                       // reported in the model config
+  // Triton's system shared memory extension: clients may register regions of their POSIX shared
+  // memory objects, which the server then reads and writes. Off: its endpoints and any request
+  // naming shared memory get 400. (Only clients on this machine can use it; the CLI turns it on
+  // when the server binds a loopback address.)
+  bool shared_memory = true;
 };
 
 class Server {

@@ -126,6 +126,33 @@ TEST(BatcherTest, LargeRequestIsSplitAndRejoined) {
   EXPECT_EQ(engine.sizes(), (std::vector<int64_t>{8, 8, 8}));
 }
 
+// A request's rows of an output with a destination (shared memory) are written there, over the
+// batches a split request takes; its neighbours in those batches keep buffers of their own. An
+// output larger than its destination fails only that request.
+TEST(BatcherTest, OutputDestinationsReceiveTheirRequestsRows) {
+  FakeEngine engine;
+  MicroBatcher b(engine, {.max_batch = 4, .max_delay_us = 1000, .max_queue = 16, .batch_sizes = {}}, nullptr);
+  std::vector<float> y(2 * 7, -1.0f);
+  std::vector<float> small(3, -1.0f);
+  Waiter before, split, after, too_small;
+  ASSERT_TRUE(b.enqueue({rows_from(50.0f, 1)}, before.completion()).is_ok());
+  ASSERT_TRUE(b.enqueue({rows_from(1.0f, 7)}, split.completion(), {{y.data(), y.size() * sizeof(float)}, {}}).is_ok());
+  ASSERT_TRUE(b.enqueue({rows_from(80.0f, 2)}, after.completion()).is_ok());
+  ASSERT_TRUE(b.enqueue({rows_from(90.0f, 2)}, too_small.completion(), {{}, {small.data(), 7}}).is_ok());
+  auto r = split.future.get();
+  expect_outputs(r, 1.0f, 7);
+  EXPECT_EQ((*r)[0].data(), static_cast<void*>(y.data()));  // in the destination, not a copy
+  for (int64_t i = 0; i < 14; ++i) EXPECT_EQ(y[static_cast<size_t>(i)], 2 * (1.0f + static_cast<float>(i)) + 1) << i;
+  expect_outputs(before.future.get(), 50.0f, 1);
+  expect_outputs(after.future.get(), 80.0f, 2);
+  auto bad = too_small.future.get();
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("output 's' of shape [2] needs 8 bytes, its shared memory holds 7"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST(BatcherTest, PadsToTheNextBatchSize) {
   FakeEngine engine;
   MicroBatcher b(engine, {.max_batch = 8, .max_delay_us = 100, .max_queue = 16, .batch_sizes = {1, 4, 8}}, nullptr);

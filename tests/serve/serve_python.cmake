@@ -5,7 +5,7 @@ set(_serve_py_env TANDEM_CACHE_DIR=none)
 if(TANDEM_SANITIZE STREQUAL "thread")  # a race report makes the server exit 66, failing the test
   list(APPEND _serve_py_env TSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/serve/tsan.supp)
 endif()
-foreach(_t protocol load loadgen shutdown cli deploy)
+foreach(_t protocol load loadgen shutdown cli deploy shm)
   add_test(NAME serve.python.${_t}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/serve/test_${_t}.py ${_serve_py_args})
   set_tests_properties(serve.python.${_t} PROPERTIES LABELS serve TIMEOUT 300 ENVIRONMENT "${_serve_py_env}")

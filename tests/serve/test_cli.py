@@ -48,6 +48,15 @@ class ServeCliTest(unittest.TestCase):
     def test_bad_flag_values(self):
         self.expect_one_line_error([self.model(), "--port", "70000"], "--port", rc=2)
         self.expect_one_line_error([self.model(), "--max-batch", "0"], "--max-batch", rc=2)
+        self.expect_one_line_error([self.model(), "--shared-memory", "maybe"], "--shared-memory", rc=2)
+
+    def test_shared_memory_follows_the_host(self):
+        # auto: on for a loopback host, off for one every interface reaches.
+        for host, want in (("127.0.0.1", "on"), ("0.0.0.0", "off")):
+            with Server(ARGS.tandem, self.model(), "--host", host) as server:
+                ready = [line for line in server.stdout if "ready" in line][0]
+                self.assertIn(f"system shared memory {want}", ready)
+                server.stop()
 
     def test_port_in_use(self):
         s = socket.socket()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repo root, with .bundle carried (issue 15, tools/gpu/README.md):
-#   tools/gpu/run_serve.sh [--models mobilenet_v2,resnet50] [--seconds 1.5] [--units cuda:0/fp16]
+#   tools/gpu/run_serve.sh [--models mobilenet_v2,resnet50] [--seconds 1.5] [--units cuda:0/fp16] [--shm | --transports binary,shm]
 # `tandem serve` under `tandem load` (C++ clients: bench/bench_serve.py --client load) for each model
 # (the zoo's torchvision models: seeded weights, BatchNorm calibrated; exported with torch): servers with --latency-ms 5, --latency-ms
 # 20 and max-batch 64 / max-delay 2000 us; 1, 16 and 64 clients, then a steady open-loop load at half
@@ -8,7 +8,11 @@
 # to offline `tandem run` at each server's largest batch. Every answer is checked against
 # onnxruntime within relative L2 0.1 (the fp16 contract of these models is 1.5x eager fp16's own
 # error, ResNet-50's up to 0.08).
-# About 3-4 minutes for the two models. Writes to $OUT: summary.txt (printed last), serve.log, and
+# --shm: the loads go through Triton's system shared memory (tandem load --shm: inputs and outputs
+# in registered regions, requests carry only their JSON header) instead of the binary extension;
+# --transports binary,shm runs both against each server, side by side (twice the time; out files
+# get _shm / _both in their names).
+# About 3-4 minutes for the two models (per transport). Writes to $OUT: summary.txt (printed last), serve.log, and
 # per model serve_<model>_<card>_<date>.md/.json (machine, card, date, commit, command) for
 # bench/results/.
 set -uo pipefail
@@ -16,12 +20,14 @@ OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-models=mobilenet_v2,resnet50 seconds=1.5 units=cuda:0/fp16
+models=mobilenet_v2,resnet50 seconds=1.5 units=cuda:0/fp16 transports=binary
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift ;;
     --seconds) seconds="$2"; shift ;;
     --units) units="$2"; shift ;;
+    --shm) transports=shm ;;
+    --transports) transports="$2"; shift ;;
     *) echo "run_serve: unknown flag $1" >&2; exit 2 ;;
   esac
   shift
@@ -55,11 +61,17 @@ for n in names:
 PY
 echo "export: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
 
+suffix="" n_transports=1
+case "$transports" in
+  binary) ;;
+  shm) suffix=_shm ;;
+  *) suffix=_both n_transports=2 ;;
+esac
 for m in ${models//,/ }; do
   t0=$(date +%s)
-  out=$OUT/serve_${m}_${card}_$(date -u +%F)
-  PYTHONUNBUFFERED=1 timeout 170 python3 bench/bench_serve.py --tandem "$B/bin/tandem" --model "$MODELS/$m.onnx" \
-    --units "$units" --client load --configs "latency-ms=5;latency-ms=20;max-batch=64,max-delay-us=2000" \
+  out=$OUT/serve_${m}_${card}_$(date -u +%F)$suffix
+  PYTHONUNBUFFERED=1 timeout $((170 * n_transports)) python3 bench/bench_serve.py --tandem "$B/bin/tandem" --model "$MODELS/$m.onnx" \
+    --units "$units" --client load --transports "$transports" --configs "latency-ms=5;latency-ms=20;max-batch=64,max-delay-us=2000" \
     --clients 1,16,64 --rows 1,8 --steady 0.5 --seconds "$seconds" --pool 8 --rtol 0.1 --offline-iterations 300 --out "$out" >> "$OUT/serve.log" 2>&1
   echo "$m: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   [ -f "$out.md" ] && cat "$out.md" >> "$SUMMARY"

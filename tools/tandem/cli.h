@@ -94,6 +94,7 @@ struct ServeOptions {
   int max_connections = 128;
   int max_in_flight = 2;           // batches in the engine at once; the next one gathers meanwhile
   std::vector<std::string> disabled_passes;  // --disable-pass (EngineOptions::disabled_passes)
+  std::string shared_memory = "auto";  // Triton's system shared memory: on, off, auto (on for a loopback host)
 };
 
 struct LoadOptions {
@@ -105,6 +106,7 @@ struct LoadOptions {
   double seconds = 10;             // at most
   double rate = 0;                 // > 0: requests/s offered (open loop)
   double rtol = 1e-3;              // relative L2 error above which an answer is wrong
+  bool shm = false;                // inputs and outputs through system shared memory regions
   std::string json;                // also write the report here (it always goes to stdout)
 };
 

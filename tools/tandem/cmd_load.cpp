@@ -20,6 +20,7 @@ Status run_load(const LoadOptions& o) {
   lo.seconds = o.seconds;
   lo.rate = o.rate;
   lo.rtol = o.rtol;
+  lo.shm = o.shm;
   TANDEM_RETURN_IF_ERROR(serve::parse_loopback_url(o.url).status());
   TANDEM_ASSIGN_OR_RETURN(NamedTensors arrays, read_npz(o.pool));
   for (auto& [name, t] : arrays) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "serve/load_client.h"
 #include "serve/server.h"
 #include "tandem/engine.h"
 
@@ -111,6 +112,9 @@ Status run_serve(const ServeOptions& o) {
   so.batcher.max_queue = o.max_queue;
   so.batcher.max_in_flight = o.max_in_flight;
   so.batcher.batch_sizes = sizes;
+  // Shared memory is for clients on this machine; a server reachable from others keeps it off
+  // unless told (a remote client could otherwise map this machine's shared memory objects).
+  so.shared_memory = o.shared_memory == "on" || (o.shared_memory == "auto" && serve::is_loopback_host(o.host));
   TANDEM_ASSIGN_OR_RETURN(auto server, serve::Server::create(*engine, so));
   SignalWatcher watcher(set);
   watcher.watch(*server);
@@ -126,8 +130,9 @@ Status run_serve(const ServeOptions& o) {
   }
   if (o.latency_ms > 0)
     std::printf("tandem serve: p99 target %g ms: %s\n", o.latency_ms, server->batching_summary().c_str());
-  std::printf("tandem serve: ready (max batch %lld, max delay %lld us%s, plan %s)\n", static_cast<long long>(max_batch),
-              static_cast<long long>(o.max_delay_us), o.latency_ms > 0 ? ", adapting to the target" : "",
+  std::printf("tandem serve: ready (max batch %lld, max delay %lld us%s, system shared memory %s, plan %s)\n",
+              static_cast<long long>(max_batch), static_cast<long long>(o.max_delay_us),
+              o.latency_ms > 0 ? ", adapting to the target" : "", so.shared_memory ? "on" : "off",
               server->plan().c_str());  // not engine->: the batcher may be using it by now
   std::fflush(stdout);
   TANDEM_RETURN_IF_ERROR(server->wait());

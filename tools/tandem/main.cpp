@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-body-mb", serve.max_body_mb, "Largest request body; larger get 413")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--timeout-s", serve.timeout_s, "Socket read / write timeout")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--max-connections", serve.max_connections, "Connections handled at once; more wait")->capture_default_str()->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--shared-memory", serve.shared_memory, "Triton's system shared memory extension: on, off, or auto (on when --host is a loopback address)")->capture_default_str()->check(CLI::IsMember({"auto", "on", "off"}));
   serve_cmd->add_option("--max-in-flight", serve.max_in_flight, "Batches in the engine at once; meanwhile requests gather into the next")->capture_default_str()->check(CLI::PositiveNumber);
   serve_cmd->add_option("--disable-pass", serve.disabled_passes, "Skip this graph pass (repeat, or comma-separated), e.g. fuse_add_layer_norm; a wrong name lists them")->delimiter(',');
 
@@ -131,6 +132,7 @@ int main(int argc, char** argv) {
   load_cmd->add_option("--seconds", load.seconds, "Wall time, at most")->capture_default_str()->check(CLI::Range(0.001, 3600.0));
   load_cmd->add_option("--rate", load.rate, "Requests/s offered in all (open loop; latency from when each was due); 0: closed loop")->capture_default_str()->check(CLI::NonNegativeNumber);
   load_cmd->add_option("--rtol", load.rtol, "Relative L2 error above which an answer counts as wrong")->capture_default_str()->check(CLI::NonNegativeNumber);
+  load_cmd->add_flag("--shm", load.shm, "Inputs and outputs through system shared memory: the pool's inputs in one region, each connection's outputs in its own");
   load_cmd->add_option("--json", load.json, "Also write the JSON report to this file");
 
   tandem::cli::CacheOptions cache;
