@@ -87,6 +87,26 @@ TANDEM_MATRIX_CASE(MovementOps, SplitChannelsOfAConvOutput) {
   }
 }
 
+// ShuffleNetV2: channel pieces of a plain tensor (a Relu of the input) concatenated with a conv
+// output and with each other; the pieces are strided views on cpu.
+TANDEM_MATRIX_CASE(MovementOps, SplitChannelsOfAPlainTensorIntoConcats) {
+  for (std::vector<int64_t> sizes : {std::vector<int64_t>{8, 8}, {3, 13}, {232, 232}}) {
+    SCOPED_TRACE(sizes[0]);
+    const int64_t s0 = sizes[0], s1 = sizes[1], c = s0 + s1, h = c > 100 ? 3 : 5;
+    r.check(GraphBuilder()
+              .input("x", {2, c, h, 6})
+              .weight("w", {s1, s1, 3, 3})
+              .constant("sizes", ints(sizes))
+              .node("Relu", {"x"}, {"a"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{2, c, h, 6}})
+              .node("Split", {"a", "sizes"}, {"p0", "p1"}, ir::SplitAttrs{1, {}}, {{2, s0, h, 6}, {2, s1, h, 6}})
+              .node("Conv", {"p1", "w"}, {"q1"}, conv3x3(), {{2, s1, h, 6}})
+              .node("Concat", {"p0", "q1"}, {"y"}, ir::ConcatAttrs{1}, {{2, c, h, 6}})
+              .node("Concat", {"p1", "p0"}, {"z"}, ir::ConcatAttrs{1}, {{2, c, h, 6}})
+              .output("q1").output("z").output("y")
+              .build());
+  }
+}
+
 TANDEM_MATRIX_CASE(MovementOps, SplitSpatialAnd5DAxes) {
   r.check(GraphBuilder()
             .input("x", {2, 4, 6, 5})
