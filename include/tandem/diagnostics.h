@@ -16,7 +16,7 @@ struct BackendDiagnostics {
   std::vector<std::string> features_on;   // features on trial to turn on (cuda: cudnn-pool)
   std::vector<std::string> features_off;  // default features to turn off (cuda: dw-input-act, im2col-lt,
                                           // c8-input, choice-cache, conv-fusion, conv-gemm, concat-views;
-                                          // cpu: conv-sum)
+                                          // cpu: conv-sum, split-views)
   bool timing = false;                    // print each run's upload / graph / output split
   bool profile = false;                   // per-op eager profile printed at the end
   // Folder where timed choices (cuda: conv algorithms and plans) are kept across processes, so

@@ -87,6 +87,26 @@ TANDEM_MATRIX_CASE(MovementOps, SplitChannelsOfAConvOutput) {
   }
 }
 
+// ShuffleNetV2: channel pieces of a plain tensor (a Relu of the input) concatenated with a conv
+// output and with each other; the pieces are strided views on cpu.
+TANDEM_MATRIX_CASE(MovementOps, SplitChannelsOfAPlainTensorIntoConcats) {
+  for (std::vector<int64_t> sizes : {std::vector<int64_t>{8, 8}, {3, 13}, {232, 232}}) {
+    SCOPED_TRACE(sizes[0]);
+    const int64_t s0 = sizes[0], s1 = sizes[1], c = s0 + s1, h = c > 100 ? 3 : 5;
+    r.check(GraphBuilder()
+              .input("x", {2, c, h, 6})
+              .weight("w", {s1, s1, 3, 3})
+              .constant("sizes", ints(sizes))
+              .node("Relu", {"x"}, {"a"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{2, c, h, 6}})
+              .node("Split", {"a", "sizes"}, {"p0", "p1"}, ir::SplitAttrs{1, {}}, {{2, s0, h, 6}, {2, s1, h, 6}})
+              .node("Conv", {"p1", "w"}, {"q1"}, conv3x3(), {{2, s1, h, 6}})
+              .node("Concat", {"p0", "q1"}, {"y"}, ir::ConcatAttrs{1}, {{2, c, h, 6}})
+              .node("Concat", {"p1", "p0"}, {"z"}, ir::ConcatAttrs{1}, {{2, c, h, 6}})
+              .output("q1").output("z").output("y")
+              .build());
+  }
+}
+
 TANDEM_MATRIX_CASE(MovementOps, SplitSpatialAnd5DAxes) {
   r.check(GraphBuilder()
             .input("x", {2, 4, 6, 5})
@@ -102,6 +122,66 @@ TANDEM_MATRIX_CASE(MovementOps, SplitSpatialAnd5DAxes) {
             .node("Split", {"x", "sizes"}, {"a", "b"}, ir::SplitAttrs{2, {}}, {{2, 3, 1, 2, 5}, {2, 3, 3, 2, 5}})
             .output("a").output("b")
             .build());
+}
+
+// The transformer's qkv: [3, B, heads, N, d] split along dim 0 (packed pieces, no copies on cpu
+// and cuda), each squeezed and read by the attention's MatMuls; k an output too.
+TANDEM_MATRIX_CASE(MovementOps, SplitQkvAlongTheOutermostAxisIntoMatMuls) {
+  const Shape piece{1, 2, 2, 7, 12}, head{2, 2, 7, 12};
+  r.check(GraphBuilder()
+            .input("x", {3, 2, 2, 7, 12})
+            .constant("sizes", ints({1, 1, 1})).constant("ax0", ints({0}))
+            .node("Relu", {"x"}, {"qkv"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{3, 2, 2, 7, 12}})
+            .node("Split", {"qkv", "sizes"}, {"q5", "k5", "v5"}, ir::SplitAttrs{0, {}}, {piece, piece, piece})
+            .node("Squeeze", {"q5", "ax0"}, {"q"}, ir::SqueezeAttrs{}, {head})
+            .node("Squeeze", {"k5", "ax0"}, {"k"}, ir::SqueezeAttrs{}, {head})
+            .node("Squeeze", {"v5", "ax0"}, {"v"}, ir::SqueezeAttrs{}, {head})
+            .node("Transpose", {"k"}, {"kt"}, ir::TransposeAttrs{{0, 1, 3, 2}}, {{2, 2, 12, 7}})
+            .node("MatMul", {"q", "kt"}, {"s"}, ir::MatMulAttrs{}, {{2, 2, 7, 7}})
+            .node("MatMul", {"s", "v"}, {"y"}, ir::MatMulAttrs{}, {head})
+            .output("y").output("k")
+            .build());
+}
+
+// A Conv + Add summing into its residual's buffer (cpu: conv_residual.h) where that buffer is
+// shared: the residual is a Split piece of a tensor read again after the sum, or the residual
+// is the Split's input and its pieces are read after the sum. The sum must not clobber what they
+// read (cpu: SegmentBuilder::may_overwrite; the batch pieces are packed views there, and without
+// that check both cases fail).
+TANDEM_MATRIX_CASE(MovementOps, SplitPieceAsAResidualOfATensorReadLater) {
+  for (int64_t axis : {0, 1}) {
+    SCOPED_TRACE(axis);
+    const Shape p = axis == 0 ? Shape{1, 8, 5, 6} : Shape{2, 4, 5, 6};
+    r.check(GraphBuilder()
+              .input("x", {2, 8, 5, 6}).input("z", p)
+              .weight("w", {8, 8, 3, 3}).weight("wz", {p[1], p[1], 3, 3})
+              .constant("sizes", ints({p[size_t(axis)], p[size_t(axis)]}))
+              .node("Conv", {"x", "w"}, {"c"}, conv3x3(), {{2, 8, 5, 6}})
+              .node("Split", {"c", "sizes"}, {"p0", "p1"}, ir::SplitAttrs{axis, {}}, {p, p})
+              .node("Conv", {"z", "wz"}, {"q"}, conv3x3(), {p})
+              .node("Add", {"q", "p1"}, {"s"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {p})
+              .node("Relu", {"c"}, {"y"}, ir::ActivationAttrs{{ir::ActKind::kRelu}}, {{2, 8, 5, 6}})
+              .output("s").output("y").output("p0")
+              .build());
+  }
+}
+
+TANDEM_MATRIX_CASE(MovementOps, SplitInputAsAResidualWithPiecesReadLater) {
+  for (int64_t axis : {0, 1}) {
+    SCOPED_TRACE(axis);
+    const Shape p = axis == 0 ? Shape{1, 8, 5, 6} : Shape{2, 4, 5, 6};
+    r.check(GraphBuilder()
+              .input("x", {2, 8, 5, 6}).input("z", {2, 8, 5, 6})
+              .weight("w", {8, 8, 3, 3}).weight("wz", {8, 8, 3, 3})
+              .constant("sizes", ints({p[size_t(axis)], p[size_t(axis)]}))
+              .node("Conv", {"x", "w"}, {"c"}, conv3x3(), {{2, 8, 5, 6}})
+              .node("Split", {"c", "sizes"}, {"p0", "p1"}, ir::SplitAttrs{axis, {}}, {p, p})
+              .node("Conv", {"z", "wz"}, {"q"}, conv3x3(), {{2, 8, 5, 6}})
+              .node("Add", {"q", "c"}, {"s"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {{2, 8, 5, 6}})
+              .node("Concat", {"p1", "p0"}, {"y"}, ir::ConcatAttrs{axis}, {{2, 8, 5, 6}})
+              .output("s").output("y")
+              .build());
+  }
 }
 
 // ---- Pad ------------------------------------------------------------------------------------
@@ -199,6 +279,25 @@ TANDEM_MATRIX_CASE(MovementOps, SliceChannelsOfAConvOutput) {
             .node("Slice", {"c", "s0", "e0", "ax"}, {"a"}, ir::SliceAttrs{}, {{2, 16, 5, 6}})
             .node("Slice", {"c", "s1", "e1", "ax"}, {"b"}, ir::SliceAttrs{}, {{2, 11, 5, 6}})
             .output("a").output("b")
+            .build());
+}
+
+// Slices along the outermost dim of a computed tensor (packed views on cpu), one of them read
+// by a Conv and one an output, and a channel slice read by a Conv (a strided view it reorders).
+TANDEM_MATRIX_CASE(MovementOps, SlicesOfAConvOutputIntoConvs) {
+  r.check(GraphBuilder()
+            .input("x", {3, 8, 5, 6})
+            .weight("w", {16, 8, 3, 3}).weight("w2", {8, 16, 3, 3}).weight("w3", {8, 5, 3, 3})
+            .constant("s0", ints({1})).constant("e0", ints({3})).constant("ax0", ints({0}))
+            .constant("s1", ints({0})).constant("e1", ints({1}))
+            .constant("s2", ints({3})).constant("e2", ints({8})).constant("ax1", ints({1}))
+            .node("Conv", {"x", "w"}, {"c"}, conv3x3(), {{3, 16, 5, 6}})
+            .node("Slice", {"c", "s0", "e0", "ax0"}, {"a"}, ir::SliceAttrs{}, {{2, 16, 5, 6}})
+            .node("Slice", {"c", "s1", "e1", "ax0"}, {"b"}, ir::SliceAttrs{}, {{1, 16, 5, 6}})
+            .node("Slice", {"c", "s2", "e2", "ax1"}, {"d"}, ir::SliceAttrs{}, {{3, 5, 5, 6}})
+            .node("Conv", {"a", "w2"}, {"y"}, conv3x3(), {{2, 8, 5, 6}})
+            .node("Conv", {"d", "w3"}, {"z"}, conv3x3(), {{3, 8, 5, 6}})
+            .output("y").output("b").output("z")
             .build());
 }
 

@@ -26,8 +26,9 @@ struct ConvResidual {
 // activation fused too when it is the Add's only reader.
 std::map<size_t, ConvResidual> find_conv_residuals(const ir::Graph& segment);
 
-// Builds the fused primitive; false (nothing built) when oneDNN has no fast primitive for it.
-Result<bool> compile_conv_residual(SegmentBuilder& b, const ir::Node& conv, const std::string& residual,
-                                   const ir::Epilogue& after, const std::string& output);
+// Builds the fused primitive for node `index`; false (nothing built) when oneDNN has no fast
+// primitive for it, or when the residual's buffer has other readers left (a view of a Split's
+// input, or the input of Split pieces still to be read: SegmentBuilder::may_overwrite).
+Result<bool> compile_conv_residual(SegmentBuilder& b, const ir::Node& conv, size_t index, const ConvResidual& fusion);
 
 }  // namespace tandem::cpu

@@ -143,6 +143,7 @@ class CpuBackend final : public Backend {
       engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
       builder = std::make_unique<SegmentBuilder>(segment, engine);
     });
+    builder->set_part_views(!options.diagnostics.is_off("split-views"));
     // Conv + residual Add (+ activation) as one primitive where oneDNN has one (conv_residual.h).
     const auto residuals = options.diagnostics.is_off("conv-sum") ? std::map<size_t, cpu::ConvResidual>{}
                                                                    : cpu::find_conv_residuals(segment);
@@ -155,7 +156,7 @@ class CpuBackend final : public Backend {
       if (r != residuals.end() && ops[i]->op_type == "Conv") {
         Result<bool> fused = false;
         DNNL_TRY("node '" + node.name + "' (Conv + Add)",
-                 fused = cpu::compile_conv_residual(*builder, node, r->second.residual, r->second.after, r->second.output));
+                 fused = cpu::compile_conv_residual(*builder, node, i, r->second));
         TANDEM_RETURN_IF_ERROR(node_error(node, fused.status()));
         if (*fused) {
           done[r->second.add] = true;

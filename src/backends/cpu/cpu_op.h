@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -102,6 +103,27 @@ class SegmentBuilder {
   // Declares node output `value` as `source`'s buffer in its current layout, which the node
   // overwrites (a Conv summing into its residual, conv_residual.h): `source` is read no more.
   Status define_in_place(const std::string& value, const std::string& source);
+  // Declares node output `value` as its part of `source` (Split, Slice; part_of's arguments),
+  // without a copy where the layout allows: a part along the outermost dim of `source`'s buffer
+  // (a batch split, the qkv Split of [3, B, h, N, d]) is a packed view, a tensor like any other;
+  // any other part (channels) is a strided view that is copied into a plain buffer of its own
+  // only when a reader first asks for it as a tensor (value(), value_plain(), a view of it), at
+  // that reader's step. Readers that take any layout (value_as(), value_view()) read the strided
+  // view itself: no copy. With `views` false (TANDEM_CUDA_OFF=split-views): always the copy, here.
+  Status define_part(const std::string& value, const std::string& source, const Dims& dims, const Dims& offsets,
+                     const Dims& steps);
+  // The memory of `value` as it is, a part not copied yet included (a strided view of its
+  // source): for readers whose primitive takes any descriptor. Otherwise value().
+  Result<dnnl::memory> value_view(const std::string& value);
+  // Whether `value` is a part of another tensor that no reader has asked to copy yet.
+  bool is_uncopied_part(const std::string& value) const;
+  // Whether node `node` may overwrite `value`'s buffer (a Conv summing into its residual): no
+  // other reader is left for it. False when any tensor sharing that buffer — `value`, the tensor
+  // it views, its views, parts of it still to be copied — is read by a node at or after `node`
+  // (other than the nodes in `fused`, compiled with it), or is a graph input, output or constant.
+  bool may_overwrite(const std::string& value, size_t node, const std::vector<size_t>& fused);
+  // Off: define_part() copies every part (the TANDEM_CUDA_OFF=split-views diagnostic).
+  void set_part_views(bool on) { part_views_ = on; }
   // `value`'s buffer holds data written at compile time (Pad's constant border): finish() must
   // not swap it for the caller's buffer (a graph output then gets a final copy).
   void keep_buffer(const std::string& value) { viewed_.insert(value); }
@@ -134,9 +156,19 @@ class SegmentBuilder {
     int input_index = -1;   // a view of (or is) segment input i: its handle is bound at run
     std::string view_of;    // the tensor whose buffer this one views ("" for an owner)
     DType dtype = DType::kFloat32;  // not float32: `mem` is a byte buffer (host_md)
+    // The tensor whose buffer (or plain copy of it) `mem` lies in, "" for an owner: what an
+    // in-place write into one of them clobbers (may_overwrite).
+    std::string shares;
+    bool uncopied = false;  // `mem` is a strided view of a part of `shares` (define_part)
   };
   Status bind_output(size_t index, const std::string& name, std::set<std::string>& rebound);
+  // The tensor's memory; a part not copied yet is copied now (a step here) into a plain buffer.
   Result<ValueMem*> lookup(const std::string& value);
+  // As lookup(), without that copy.
+  Result<ValueMem*> lookup_as_is(const std::string& value);
+  Result<ValueMem> make_part(const std::string& value, const Dims& dims, const Dims& offsets, const Dims& steps);
+  // A packed view of `source`'s part (its own buffer, cut along the outermost dim), or nothing.
+  std::optional<ValueMem> packed_part(const std::string& source, const Dims& dims, const Dims& offsets, const Dims& steps);
   // `part`: md addresses only some of the buffer (a sub-memory, strided or broadcast view).
   Result<ValueMem> make_view(const std::string& value, const Md& md, bool raw, bool part = false);
   dnnl::memory constant_memory(const std::string& value);
@@ -148,6 +180,8 @@ class SegmentBuilder {
   std::set<std::string> viewed_;  // tensors some view points into (their buffer must not move)
   std::map<std::string, std::vector<dnnl::memory>> converted_;  // value_as() results, reused
   std::shared_ptr<const ir::Graph> shared_graph_;
+  std::optional<std::unordered_map<std::string, std::vector<int>>> readers_;  // graph_.consumers(), once
+  bool part_views_ = true;
   CompiledSegment seg_;
 };
 

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <dnnl.hpp>
 
 #include "backends/cpu/cpu_op.h"
@@ -43,6 +45,18 @@ dnnl::memory SegmentBuilder::constant_memory(const std::string& value) {
 }
 
 Result<SegmentBuilder::ValueMem*> SegmentBuilder::lookup(const std::string& value) {
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup_as_is(value));
+  if (v->uncopied) {
+    // A reader wants the part as a tensor of its own: copied now, from its source as it is at
+    // this step (may_overwrite() keeps in-place writes off that source until then).
+    dnnl::memory own(plain_md(v->mem.get_desc().dims()), engine_);
+    add_step(dnnl::reorder(v->mem, own), {{DNNL_ARG_FROM, v->mem}, {DNNL_ARG_TO, own}});
+    *v = ValueMem{own, -1, "", v->dtype};
+  }
+  return v;
+}
+
+Result<SegmentBuilder::ValueMem*> SegmentBuilder::lookup_as_is(const std::string& value) {
   auto it = values_.find(value);
   if (it != values_.end()) return &it->second;
   if (graph_.is_constant(value)) {
@@ -57,10 +71,25 @@ Result<dnnl::memory> SegmentBuilder::value(const std::string& value) {
   return v->mem;
 }
 
+Result<dnnl::memory> SegmentBuilder::value_view(const std::string& value) {
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup_as_is(value));
+  return v->mem;
+}
+
+bool SegmentBuilder::is_uncopied_part(const std::string& value) const {
+  auto it = values_.find(value);
+  return it != values_.end() && it->second.uncopied;
+}
+
 Result<dnnl::memory> SegmentBuilder::value_as(const std::string& value, const Md& md) {
-  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
+  TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup_as_is(value));
   if (v->dtype != DType::kFloat32)
     return internal_error("cpu: tensor '" + value + "' is " + dtype_name(v->dtype) + "; only host steps read it");
+  // An uncopied part wanted plain gets its own copy (shared by its later readers); in any other
+  // layout it is reordered from its source directly.
+  if (v->uncopied && md == plain_md(v->mem.get_desc().dims())) {
+    TANDEM_ASSIGN_OR_RETURN(v, lookup(value));
+  }
   if (v->mem.get_desc() == md) return v->mem;
   for (const auto& m : converted_[value])
     if (m.get_desc() == md) return m;
@@ -87,12 +116,14 @@ Result<SegmentBuilder::ValueMem> SegmentBuilder::make_view(const std::string& va
     view.mem = dnnl::memory(md, engine_, v->mem.get_data_handle());
     view.input_index = v->input_index;
     view.view_of = v->view_of.empty() ? value : v->view_of;
+    view.shares = v->shares.empty() ? value : v->shares;
     viewed_.insert(view.view_of);
     if (view.input_index >= 0) seg_.input_bindings.push_back({view.input_index, view.mem});
   } else {  // a blocked buffer has no plain view: view its plain copy
     TANDEM_ASSIGN_OR_RETURN(auto plain, value_plain(value));
     view.mem = dnnl::memory(md, engine_, plain.get_data_handle());
     view.view_of = "\x1f";  // an unnamed buffer: never rebound
+    view.shares = v->shares.empty() ? value : v->shares;
   }
   return view;
 }
@@ -109,6 +140,12 @@ Result<dnnl::memory> SegmentBuilder::raw_view(const std::string& value, const Md
 
 Result<dnnl::memory> SegmentBuilder::part_of(const std::string& value, const Dims& dims, const Dims& offsets,
                                               const Dims& steps) {
+  TANDEM_ASSIGN_OR_RETURN(auto part, make_part(value, dims, offsets, steps));
+  return part.mem;
+}
+
+Result<SegmentBuilder::ValueMem> SegmentBuilder::make_part(const std::string& value, const Dims& dims,
+                                                           const Dims& offsets, const Dims& steps) {
   TANDEM_ASSIGN_OR_RETURN(ValueMem * v, lookup(value));
   const Md current = v->mem.get_desc();
   bool unit_steps = true;
@@ -121,12 +158,93 @@ Result<dnnl::memory> SegmentBuilder::part_of(const std::string& value, const Dim
     } catch (const dnnl::error&) {
       cut = false;
     }
-    if (cut) {
-      TANDEM_ASSIGN_OR_RETURN(auto view, make_view(value, sub, true, true));
-      return view.mem;
-    }
+    if (cut) return make_view(value, sub, true, true);
   }
-  return strided_view(value, strided_part_md(current.dims(), dims, offsets, steps));
+  return make_view(value, strided_part_md(current.dims(), dims, offsets, steps), false, true);
+}
+
+std::optional<SegmentBuilder::ValueMem> SegmentBuilder::packed_part(const std::string& source, const Dims& dims,
+                                                                    const Dims& offsets, const Dims& steps) {
+  auto it = values_.find(source);
+  if (it == values_.end() || graph_.is_constant(source)) return std::nullopt;
+  const ValueMem& v = it->second;
+  // Not a segment input (its pointer comes at run) nor a part still to be copied.
+  if (v.uncopied || v.input_index >= 0 || v.dtype != DType::kFloat32 || !v.mem.get_data_handle()) return std::nullopt;
+  const Md md = v.mem.get_desc();
+  const auto& d = md.data;
+  const auto& blk = d.format_desc.blocking;
+  if (d.format_kind != dnnl_blocked || d.offset0 != 0 || d.extra.flags != 0) return std::nullopt;
+  int axis = -1;  // the one dim cut (none: the whole tensor)
+  for (int k = 0; k < d.ndims; ++k) {
+    if (steps[k] != 1 || d.padded_offsets[k] != 0) return std::nullopt;
+    if (dims[k] == d.dims[k]) continue;
+    if (axis >= 0) return std::nullopt;
+    axis = k;
+  }
+  Md piece = md;
+  size_t offset = 0;
+  if (axis >= 0) {
+    // Packed: the cut dim is not blocked and is the outermost one of the storage order (every
+    // other dim of more than one outer block has a smaller stride, and it spans the buffer).
+    Dims outer(d.padded_dims, d.padded_dims + d.ndims);
+    for (int i = 0; i < blk.inner_nblks; ++i) {
+      if (blk.inner_idxs[i] == axis) return std::nullopt;
+      outer[blk.inner_idxs[i]] /= blk.inner_blks[i];
+    }
+    const int64_t stride = blk.strides[axis];
+    for (int k = 0; k < d.ndims; ++k)
+      if (k != axis && outer[k] > 1 && blk.strides[k] >= stride) return std::nullopt;
+    if (d.padded_dims[axis] != d.dims[axis] || size_t(stride * d.dims[axis]) * sizeof(float) != md.get_size())
+      return std::nullopt;
+    piece.data.dims[axis] = piece.data.padded_dims[axis] = dims[axis];
+    // Dims of one element outside it keep the dense stride, as the piece's own descriptor has.
+    for (int k = 0; k < d.ndims; ++k)
+      if (k != axis && d.padded_dims[k] == 1 && blk.strides[k] == stride * d.dims[axis])
+        piece.data.format_desc.blocking.strides[k] = stride * dims[axis];
+    offset = size_t(offsets[axis] * stride) * sizeof(float);
+  }
+  ValueMem view;
+  view.mem = dnnl::memory(piece, engine_, static_cast<char*>(v.mem.get_data_handle()) + offset);
+  view.view_of = v.view_of.empty() ? source : v.view_of;
+  view.shares = v.shares.empty() ? source : v.shares;
+  viewed_.insert(view.view_of);
+  return view;
+}
+
+Status SegmentBuilder::define_part(const std::string& value, const std::string& source, const Dims& dims,
+                                   const Dims& offsets, const Dims& steps) {
+  if (!part_views_) {
+    dnnl::memory dst = define(value, plain_md(dims));
+    TANDEM_ASSIGN_OR_RETURN(auto src, part_of(source, dims, offsets, steps));
+    add_step(dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
+    return Status::ok();
+  }
+  if (auto packed = packed_part(source, dims, offsets, steps)) {
+    values_[value] = std::move(*packed);
+    return Status::ok();
+  }
+  TANDEM_ASSIGN_OR_RETURN(auto part, make_part(source, dims, offsets, steps));
+  part.uncopied = true;
+  values_[value] = std::move(part);
+  return Status::ok();
+}
+
+bool SegmentBuilder::may_overwrite(const std::string& value, size_t node, const std::vector<size_t>& fused) {
+  auto it = values_.find(value);
+  if (it == values_.end()) return false;
+  const std::string root = it->second.shares.empty() ? value : it->second.shares;
+  if (!readers_) readers_ = graph_.consumers();
+  for (const auto& [name, v] : values_) {
+    if (name != root && v.shares != root) continue;
+    if (v.input_index >= 0 || graph_.is_constant(name) ||
+        std::find(graph_.outputs.begin(), graph_.outputs.end(), name) != graph_.outputs.end())
+      return false;
+    auto r = readers_->find(name);
+    if (r == readers_->end()) continue;
+    for (int k : r->second)
+      if (size_t(k) >= node && std::find(fused.begin(), fused.end(), size_t(k)) == fused.end()) return false;
+  }
+  return true;
 }
 
 Result<dnnl::memory> SegmentBuilder::strided_view(const std::string& value, const Md& md) {

@@ -75,17 +75,22 @@ Status conv_compile(SegmentBuilder& b, const ir::Node& node) {
 
 extern const CpuOp kCpuConv{"Conv", 3, conv_supports, conv_compile};
 
-Result<bool> compile_conv_residual(SegmentBuilder& b, const ir::Node& conv, const std::string& residual,
-                                   const ir::Epilogue& after, const std::string& output) {
+Result<bool> compile_conv_residual(SegmentBuilder& b, const ir::Node& conv, size_t index, const ConvResidual& fusion) {
+  const std::string& residual = fusion.residual;
+  // A Split piece not copied yet has no buffer of its own to sum into (the Add reads it in
+  // place); and the sum must not clobber what another tensor on the same buffer still needs
+  // (the Conv's own input included).
+  if (b.is_uncopied_part(residual)) return false;
+  std::vector<size_t> fused{fusion.add};
+  if (fusion.act >= 0) fused.push_back(size_t(fusion.act));
+  if (!b.may_overwrite(residual, index, fused)) return false;
   TANDEM_ASSIGN_OR_RETURN(auto res, b.value(residual));
-  TANDEM_ASSIGN_OR_RETURN(auto in, b.value(conv.inputs[0]));
-  if (in.get_data_handle() == res.get_data_handle()) return false;  // the input views the residual
   // oneDNN 2.6's fast convolutions take no full-tensor binary post-op (it answers with its
   // reference kernel); they take a sum: dst = conv(x) + dst. So the Conv writes into the
   // residual's buffer, in its layout, which nothing reads after the Add (find_conv_residuals).
   dnnl::post_ops ops;
   ops.append_sum(1.0f);
-  TANDEM_RETURN_IF_ERROR(append_epilogue(ops, after));
+  TANDEM_RETURN_IF_ERROR(append_epilogue(ops, fusion.after));
   Dims wdims, unused;
   convolution_forward::primitive_desc pd;
   try {
@@ -96,8 +101,8 @@ Result<bool> compile_conv_residual(SegmentBuilder& b, const ir::Node& conv, cons
   }
   // Only where the same kernel takes the post-op (a slower one would cost more than the Add).
   if (std::string(pd.impl_info_str()) != conv_pd(b, conv, dnnl::post_ops(), &unused).impl_info_str()) return false;
-  TANDEM_RETURN_IF_ERROR(b.define_in_place(output, residual));
-  TANDEM_ASSIGN_OR_RETURN(auto dst, b.value(output));
+  TANDEM_RETURN_IF_ERROR(b.define_in_place(fusion.output, residual));
+  TANDEM_ASSIGN_OR_RETURN(auto dst, b.value(fusion.output));
   TANDEM_RETURN_IF_ERROR(add_conv_step(b, conv, pd, wdims, dst));
   return true;
 }

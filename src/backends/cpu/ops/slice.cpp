@@ -1,6 +1,7 @@
-// Slice -> one reorder from a strided view of the input (offset at the starts, strides times
-// the steps; the input's own layout when a step-1 cut falls on block boundaries) into a plain
-// output; a few when a stepped dim's last element needs a piece of its own (strided_pieces).
+// Slice -> a view of the input (offset at the starts, strides times the steps; the input's own
+// layout when a step-1 cut falls on block boundaries), as Split's pieces are
+// (SegmentBuilder::define_part); a few reorders into a plain output when a stepped dim's last
+// element needs a piece of its own (strided_pieces).
 // Negative steps are refused: a oneDNN descriptor has no negative strides.
 #include "backends/cpu/cpu_op.h"
 
@@ -28,9 +29,13 @@ Status slice_compile(SegmentBuilder& b, const ir::Node& node) {
     offsets[a.axes[i]] = a.starts[i];
     steps[a.axes[i]] = a.steps[i];
   }
-  dnnl::memory dst = b.define(node.outputs[0], plain_md(out));
-  if (shape_numel(b.shape(node.outputs[0])) == 0) return Status::ok();
+  if (shape_numel(b.shape(node.outputs[0])) == 0) {
+    b.define(node.outputs[0], plain_md(out));
+    return Status::ok();
+  }
   const auto pieces = strided_pieces(to_dims(b.shape(node.inputs[0])), out, steps);
+  if (pieces.size() == 1) return b.define_part(node.outputs[0], node.inputs[0], out, offsets, steps);
+  dnnl::memory dst = b.define(node.outputs[0], plain_md(out));
   for (const StridedPiece& p : pieces) {
     Dims from = offsets;
     for (size_t d = 0; d < from.size(); ++d) from[d] += p.at[d] * steps[d];

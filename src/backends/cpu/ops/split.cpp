@@ -1,6 +1,7 @@
-// Split -> one reorder per output from a strided view of its part of the input (in the input's
-// own layout when the cut falls on block boundaries, else in its plain copy) into a plain
-// output of its own.
+// Split -> each output a view of its part of the input (SegmentBuilder::define_part): packed
+// along the outermost dim, else a strided view (in the input's own layout when the cut falls on
+// block boundaries, else in its plain copy) that readers taking any layout read in place and
+// the others get copied into a plain buffer of its own.
 #include "backends/cpu/cpu_op.h"
 
 namespace tandem::cpu {
@@ -24,12 +25,10 @@ Status split_compile(SegmentBuilder& b, const ir::Node& node) {
     Dims part = in;
     part[a.axis] = a.split[k];
     const std::string& out = node.outputs[k];
-    if (!out.empty()) {
-      dnnl::memory dst = b.define(out, plain_md(part));
-      if (a.split[k] > 0) {
-        TANDEM_ASSIGN_OR_RETURN(auto src, b.part_of(node.inputs[0], part, offsets, steps));
-        b.add_step(dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
-      }
+    if (!out.empty() && a.split[k] > 0) {
+      TANDEM_RETURN_IF_ERROR(b.define_part(out, node.inputs[0], part, offsets, steps));
+    } else if (!out.empty()) {
+      b.define(out, plain_md(part));
     }
     offsets[a.axis] += a.split[k];
   }
