@@ -4,7 +4,7 @@ a kernel worth keeping? (issue "zoo speed": keep a change only if the zoo benchm
 
 Each variant is `label:KIND=VALUE`, KIND `env` (an environment setting, e.g. a TANDEM_CUDA_OFF
 switch) or `args` (extra `tandem run` flags, e.g. --disable-pass NAME). Per model and batch the
-base and every variant run as separate `tandem run` processes in turn, ROUNDS times (A B C A B C
+base and every variant run as separate `tandem run` processes in turn, ROUNDS times (A B C C B A
 ...), sharing one choice-cache folder so every conv runs the same plan; the median images/s of
 each, and its ratio to the base, go to OUT/variants.md and OUT/variants.json (machine, date,
 commit, command).
@@ -117,8 +117,8 @@ for name in args.models.split(","):
     for batch in (int(b) for b in args.batches.split(",")):
         samples = {v["label"]: [] for v in variants}
         errors = {}
-        for _ in range(args.rounds):
-            for v in variants:
+        for k in range(args.rounds):
+            for v in (variants if k % 2 == 0 else variants[::-1]):  # alternating order: a drift favours none
                 ips, err = run_once(path, batch, v)
                 if ips:
                     samples[v["label"]].append(ips)
