@@ -144,6 +144,8 @@ class CpuBackend final : public Backend {
       builder = std::make_unique<SegmentBuilder>(segment, engine);
     });
     builder->set_part_views(!options.diagnostics.is_off("split-views"));
+    builder->set_conv_choice({!options.diagnostics.is_off("winograd"), options.diagnostics.force_conv_plan,
+                              options.diagnostics.log_choices});
     // Conv + residual Add (+ activation) as one primitive where oneDNN has one (conv_residual.h).
     const auto residuals = options.diagnostics.is_off("conv-sum") ? std::map<size_t, cpu::ConvResidual>{}
                                                                    : cpu::find_conv_residuals(segment);

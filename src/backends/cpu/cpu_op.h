@@ -124,6 +124,16 @@ class SegmentBuilder {
   bool may_overwrite(const std::string& value, size_t node, const std::vector<size_t>& fused);
   // Off: define_part() copies every part (the TANDEM_CUDA_OFF=split-views diagnostic).
   void set_part_views(bool on) { part_views_ = on; }
+  // How Conv chooses among oneDNN's algorithms (conv_choice.h): `measure` false keeps the direct
+  // one (TANDEM_CUDA_OFF=winograd); `force` "direct" or "winograd" skips the timing
+  // (TANDEM_CUDA_CONV_PLAN; "winograd" where oneDNN has it for the shape); `log` prints each choice.
+  struct ConvChoice {
+    bool measure = true;
+    std::string force;
+    bool log = false;
+  };
+  void set_conv_choice(ConvChoice c) { conv_choice_ = std::move(c); }
+  const ConvChoice& conv_choice() const { return conv_choice_; }
   // `value`'s buffer holds data written at compile time (Pad's constant border): finish() must
   // not swap it for the caller's buffer (a graph output then gets a final copy).
   void keep_buffer(const std::string& value) { viewed_.insert(value); }
@@ -182,6 +192,7 @@ class SegmentBuilder {
   std::shared_ptr<const ir::Graph> shared_graph_;
   std::optional<std::unordered_map<std::string, std::vector<int>>> readers_;  // graph_.consumers(), once
   bool part_views_ = true;
+  ConvChoice conv_choice_;
   CompiledSegment seg_;
 };
 

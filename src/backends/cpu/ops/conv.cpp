@@ -1,6 +1,8 @@
 // Conv -> oneDNN convolution: layouts chosen by oneDNN (format_tag::any), weights packed once,
 // bias and the fused activation (post-ops) in the same primitive; with a residual Add (and an
-// activation after it) folded in as post-ops (conv_residual.h).
+// activation after it) folded in as post-ops (conv_residual.h). A 3x3 stride-1 conv runs
+// Winograd instead where oneDNN has it and it measures faster (conv_choice.h).
+#include "backends/cpu/conv_choice.h"
 #include "backends/cpu/conv_residual.h"
 #include "backends/cpu/cpu_op.h"
 
@@ -24,7 +26,8 @@ Status conv_supports(const ir::Graph& graph, const ir::Node& node) {
 
 // The convolution's primitive for `node` with `ops` after it (format_tag::any for every layout).
 convolution_forward::primitive_desc conv_pd(SegmentBuilder& b, const ir::Node& node, const dnnl::post_ops& ops,
-                                            Dims* wdims_out, const Md* dst = nullptr) {
+                                            Dims* wdims_out, const Md* dst = nullptr,
+                                            dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct) {
   const auto& a = std::get<ir::ConvAttrs>(node.attrs);
   const std::string& x = node.inputs[0];
   const bool has_bias = node.inputs.size() > 2 && !node.inputs[2].empty();
@@ -37,8 +40,7 @@ convolution_forward::primitive_desc conv_pd(SegmentBuilder& b, const ir::Node& n
   }
   const Dims ydims = to_dims(b.shape(node.outputs[0]));
   const Md bias_md = has_bias ? any_md({ws[0]}) : Md();
-  convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                              any_md(to_dims(b.shape(x))), any_md(wdims), bias_md, dst ? *dst : any_md(ydims),
+  convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, any_md(to_dims(b.shape(x))), any_md(wdims), bias_md, dst ? *dst : any_md(ydims),
                               ints_or(a.strides, sp, 1), onednn_dilations(a.dilations, sp), pads_begin(a.pads, sp),
                               pads_end(a.pads, sp));
   dnnl::primitive_attr attr;
@@ -63,12 +65,52 @@ Status add_conv_step(SegmentBuilder& b, const ir::Node& node, const convolution_
   return Status::ok();
 }
 
+// A shape oneDNN may have Winograd for: 2-D 3x3, stride 1, no dilation, no groups, >= 16
+// channels in and out (fewer lose to the direct kernel everywhere we measured).
+bool winograd_shape(const SegmentBuilder& b, const ir::Node& node) {
+  const auto& a = std::get<ir::ConvAttrs>(node.attrs);
+  const Shape& ws = b.shape(node.inputs[1]);
+  if (ws.size() != 4 || ws[2] != 3 || ws[3] != 3 || a.group != 1 || ws[0] < 16 || ws[1] < 16) return false;
+  for (int64_t s : a.strides)
+    if (s != 1) return false;
+  for (int64_t d : a.dilations)
+    if (d != 1) return false;
+  return true;
+}
+
+// The Winograd primitive when it is to run instead of `direct`: forced, or measured faster.
+Result<std::optional<ConvPd>> winograd_instead(SegmentBuilder& b, const ir::Node& node, const dnnl::post_ops& ops,
+                                               const ConvPd& direct) {
+  const auto& choice = b.conv_choice();
+  const bool forced = choice.force == "winograd";
+  if (choice.force == "direct" || (!choice.measure && !forced) || !winograd_shape(b, node)) return std::optional<ConvPd>();
+  std::optional<ConvPd> w;
+  Dims unused;
+  try {
+    w = conv_pd(b, node, ops, &unused, nullptr, dnnl::algorithm::convolution_winograd);
+  } catch (const dnnl::error&) {
+    return std::optional<ConvPd>();  // not on this machine, or not with these post-ops
+  }
+  if (forced) return w;
+  TANDEM_ASSIGN_OR_RETURN(auto x, b.value_view(node.inputs[0]));
+  if (!measured_faster(b.engine(), x.get_desc(), direct, *w, choice.log)) return std::optional<ConvPd>();
+  return w;
+}
+
 Status conv_compile(SegmentBuilder& b, const ir::Node& node) {
   dnnl::post_ops ops;
   TANDEM_RETURN_IF_ERROR(append_epilogue(ops, std::get<ir::ConvAttrs>(node.attrs).epilogue));
   Dims wdims;
   const auto pd = conv_pd(b, node, ops, &wdims);
-  return add_conv_step(b, node, pd, wdims, b.define(node.outputs[0], pd.dst_desc()));
+  const dnnl::memory dst = b.define(node.outputs[0], pd.dst_desc());
+  TANDEM_ASSIGN_OR_RETURN(std::optional<ConvPd> wino, winograd_instead(b, node, ops, pd));
+  if (!wino) return add_conv_step(b, node, pd, wdims, dst);
+  // The result goes out in the direct kernel's layout, the one measured_faster() timed.
+  if (wino->dst_desc() == pd.dst_desc()) return add_conv_step(b, node, *wino, wdims, dst);
+  dnnl::memory tmp = b.scratch(wino->dst_desc());
+  TANDEM_RETURN_IF_ERROR(add_conv_step(b, node, *wino, wdims, tmp));
+  b.add_step(dnnl::reorder(tmp, dst), {{DNNL_ARG_FROM, tmp}, {DNNL_ARG_TO, dst}});
+  return Status::ok();
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+#include "backends/cpu/conv_choice.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <omp.h>
+
+namespace tandem::cpu {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The primitives that take a source in one layout through a convolution to a destination in
+// another: [reorder in], conv, [reorder out].
+struct Chain {
+  std::vector<std::pair<dnnl::primitive, std::unordered_map<int, dnnl::memory>>> steps;
+};
+
+dnnl::memory zeroed(const Md& md, const dnnl::engine& engine) {
+  dnnl::memory m(md, engine);
+  if (md.get_size() > 0) std::memset(m.get_data_handle(), 0, md.get_size());
+  return m;
+}
+
+Chain chain(const dnnl::engine& engine, const Md& src_now, const ConvPd& pd, const Md& dst_want) {
+  Chain c;
+  dnnl::memory src = zeroed(src_now, engine);
+  dnnl::memory conv_src = src;
+  if (pd.src_desc() != src_now) {
+    conv_src = zeroed(pd.src_desc(), engine);
+    c.steps.push_back({dnnl::reorder(src, conv_src), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, conv_src}}});
+  }
+  dnnl::memory dst = zeroed(pd.dst_desc(), engine);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, conv_src}, {DNNL_ARG_WEIGHTS, zeroed(pd.weights_desc(), engine)}, {DNNL_ARG_DST, dst}};
+  if (pd.bias_desc().get_size() > 0) args[DNNL_ARG_BIAS] = zeroed(pd.bias_desc(), engine);
+  c.steps.push_back({dnnl::convolution_forward(pd), std::move(args)});
+  if (pd.dst_desc() != dst_want) {
+    dnnl::memory out = zeroed(dst_want, engine);
+    c.steps.push_back({dnnl::reorder(dst, out), {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, out}}});
+  }
+  return c;
+}
+
+// Seconds per run of `c`, over `reps` runs.
+double seconds(Chain& c, dnnl::stream& s, int reps) {
+  const auto t0 = Clock::now();
+  for (int r = 0; r < reps; ++r)
+    for (auto& [prim, args] : c.steps) prim.execute(s, args);
+  s.wait();
+  return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+}
+
+std::string md_key(const Md& md) {
+  const dnnl_memory_desc_t& d = md.data;
+  std::string k = std::to_string(d.format_kind) + ":";
+  for (int i = 0; i < d.ndims; ++i) k += std::to_string(d.dims[i]) + ",";
+  if (d.format_kind == dnnl_blocked) {
+    const auto& b = d.format_desc.blocking;
+    k += "s";
+    for (int i = 0; i < d.ndims; ++i) k += std::to_string(b.strides[i]) + ",";
+    k += "b";
+    for (int i = 0; i < b.inner_nblks; ++i) k += std::to_string(b.inner_idxs[i]) + "x" + std::to_string(b.inner_blks[i]) + ",";
+  }
+  return k;
+}
+
+std::string choice_key(const Md& src_now, const ConvPd& direct, const ConvPd& other) {
+  return md_key(src_now) + "|" + md_key(direct.weights_desc()) + "|" + md_key(direct.dst_desc()) + "|" +
+         direct.impl_info_str() + "|" + other.impl_info_str() + "|" + md_key(other.src_desc()) + "|" +
+         std::to_string(direct.get_primitive_attr().get_post_ops().len()) + "|t" + std::to_string(omp_get_max_threads());
+}
+
+}  // namespace
+
+bool measured_faster(const dnnl::engine& engine, const Md& src_now, const ConvPd& direct, const ConvPd& other,
+                     bool log, double margin) {
+  static std::mutex mu;
+  static std::map<std::string, bool> known;
+  const std::string key = choice_key(src_now, direct, other);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = known.find(key); it != known.end()) return it->second;
+  }
+  dnnl::stream s(engine);
+  Chain a = chain(engine, src_now, direct, direct.dst_desc());
+  Chain b = chain(engine, src_now, other, direct.dst_desc());
+  // Warm-up (page faults, jit caches), then enough runs per round for ~0.5 ms, at most 50.
+  seconds(a, s, 1);
+  seconds(b, s, 1);
+  const double first = std::max(seconds(a, s, 1), 1e-7);
+  const int reps = std::clamp(static_cast<int>(0.5e-3 / first), 1, 50);
+  double ta = 1e30, tb = 1e30;
+  // Alternating rounds, so drift hits both alike; two are enough when one is far ahead (a big
+  // conv at a large batch takes tens of ms a run), else up to five.
+  for (int round = 0; round < 5; ++round) {
+    ta = std::min(ta, seconds(a, s, reps));
+    tb = std::min(tb, seconds(b, s, reps));
+    if (round >= 1 && (tb < 0.7 * ta || tb > 1.3 * ta)) break;
+  }
+  const bool faster = tb <= margin * ta;
+  if (log)
+    std::fprintf(stderr, "tandem-cpu-conv: %s %.3f ms vs %s %.3f ms (layouts in/out included) -> %s\n",
+                 direct.impl_info_str(), ta * 1e3, other.impl_info_str(), tb * 1e3,
+                 faster ? other.impl_info_str() : direct.impl_info_str());
+  std::lock_guard<std::mutex> lock(mu);
+  known[key] = faster;
+  return faster;
+}
+
+}  // namespace tandem::cpu
