@@ -9,8 +9,10 @@
 // there (pieces timed one by one sum to more than one compiled run over them: a GPU piece pays
 // its own upload and download). Then every unit runs that span at `slowdown_batch` alone and all
 // at once, in several rounds: the median ratio is its slowdown beside the others.
-// Copies: units that work in host memory (cpu, reference) cost nothing; other units take
-// `device_copy_s_per_byte` (not measured here yet: it needs the backend's copy engine).
+// Copies: every piece is timed from host inputs to host outputs, so a GPU piece's time holds its
+// upload and download (overlapped with compute as a stream of batches overlaps them,
+// segment_timer.h); the measured profile's copy_s_per_byte is 0 for every unit, lest the cost
+// model count them twice. (A profile from a file may set it: then its times exclude copies.)
 //
 // The cache folder is given (the library reads no environment); one file per identity:
 // <cache_dir>/profile-<hash of machine, model, units, version>.json. A file there whose identity
@@ -47,7 +49,6 @@ struct ProfileOptions {
   std::string machine;                    // identity (profile.h); the units part is the unit spec
   std::string model;
   std::string version;
-  double device_copy_s_per_byte = 1.0 / 20e9;  // a PCIe 4 x16 link, both ways counted once
   SegmentTimeFn time_segment;             // empty: time_segment() of segment_timer.h
   TogetherTimeFn time_together;           // empty: time_segments_together()
   std::function<void(const std::string&)> progress;  // one line per step (may be empty)

@@ -12,7 +12,10 @@
 
 namespace tandem::plan {
 
-// Median seconds of one run of `segment` (specialised at its batch) on `unit`, over `runs` runs.
+// Median seconds of one run of `segment` (specialised at its batch) on `unit`, over `runs` runs;
+// on a unit whose runs overlap (Backend::max_runs_in_flight() > 1: a GPU's copies and compute),
+// the median time per run over `runs` rounds of back-to-back runs, which is what a stream of
+// batches costs it. Inputs and outputs in the backend's host memory (page-locked for a GPU).
 Result<double> time_segment(const Unit& unit, const ir::Graph& segment, int runs);
 
 // Median seconds per run of segments[i] on units[i] while all of them run at once (each starts
