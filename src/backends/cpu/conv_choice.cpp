@@ -18,9 +18,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The primitives that take a source in one layout through a convolution to a destination in
-// another: [reorder in], conv, [reorder out].
+// another: [reorder in], conv, [reorder out]; in `sets` copies with buffers of their own.
 struct Chain {
-  std::vector<std::pair<dnnl::primitive, std::unordered_map<int, dnnl::memory>>> steps;
+  std::vector<std::vector<std::pair<dnnl::primitive, std::unordered_map<int, dnnl::memory>>>> sets;
+  size_t next = 0;
 };
 
 dnnl::memory zeroed(const Md& md, const dnnl::engine& engine) {
@@ -29,31 +30,45 @@ dnnl::memory zeroed(const Md& md, const dnnl::engine& engine) {
   return m;
 }
 
-Chain chain(const dnnl::engine& engine, const Md& src_now, const ConvPd& pd, const Md& dst_want) {
+// Bytes one copy of the chain touches: source, weights, destination and the reorders' buffers.
+size_t chain_bytes(const Md& src_now, const ConvPd& pd, const Md& dst_want) {
+  size_t n = src_now.get_size() + pd.weights_desc().get_size() + pd.dst_desc().get_size() + pd.bias_desc().get_size();
+  if (pd.src_desc() != src_now) n += pd.src_desc().get_size();
+  if (pd.dst_desc() != dst_want) n += dst_want.get_size();
+  return n;
+}
+
+Chain chain(const dnnl::engine& engine, const Md& src_now, const ConvPd& pd, const Md& dst_want, int sets) {
   Chain c;
-  dnnl::memory src = zeroed(src_now, engine);
-  dnnl::memory conv_src = src;
-  if (pd.src_desc() != src_now) {
-    conv_src = zeroed(pd.src_desc(), engine);
-    c.steps.push_back({dnnl::reorder(src, conv_src), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, conv_src}}});
-  }
-  dnnl::memory dst = zeroed(pd.dst_desc(), engine);
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, conv_src}, {DNNL_ARG_WEIGHTS, zeroed(pd.weights_desc(), engine)}, {DNNL_ARG_DST, dst}};
-  if (pd.bias_desc().get_size() > 0) args[DNNL_ARG_BIAS] = zeroed(pd.bias_desc(), engine);
-  c.steps.push_back({dnnl::convolution_forward(pd), std::move(args)});
-  if (pd.dst_desc() != dst_want) {
-    dnnl::memory out = zeroed(dst_want, engine);
-    c.steps.push_back({dnnl::reorder(dst, out), {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, out}}});
+  const dnnl::primitive conv = dnnl::convolution_forward(pd);
+  for (int k = 0; k < sets; ++k) {
+    auto& steps = c.sets.emplace_back();
+    dnnl::memory src = zeroed(src_now, engine);
+    dnnl::memory conv_src = src;
+    if (pd.src_desc() != src_now) {
+      conv_src = zeroed(pd.src_desc(), engine);
+      steps.push_back({dnnl::reorder(src, conv_src), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, conv_src}}});
+    }
+    dnnl::memory dst = zeroed(pd.dst_desc(), engine);
+    std::unordered_map<int, dnnl::memory> args{
+        {DNNL_ARG_SRC, conv_src}, {DNNL_ARG_WEIGHTS, zeroed(pd.weights_desc(), engine)}, {DNNL_ARG_DST, dst}};
+    if (pd.bias_desc().get_size() > 0) args[DNNL_ARG_BIAS] = zeroed(pd.bias_desc(), engine);
+    steps.push_back({conv, std::move(args)});
+    if (pd.dst_desc() != dst_want) {
+      dnnl::memory out = zeroed(dst_want, engine);
+      steps.push_back({dnnl::reorder(dst, out), {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, out}}});
+    }
   }
   return c;
 }
 
-// Seconds per run of `c`, over `reps` runs.
+// Seconds per run of `c`, over `reps` runs, each on the next copy of its buffers.
 double seconds(Chain& c, dnnl::stream& s, int reps) {
   const auto t0 = Clock::now();
-  for (int r = 0; r < reps; ++r)
-    for (auto& [prim, args] : c.steps) prim.execute(s, args);
+  for (int r = 0; r < reps; ++r) {
+    for (auto& [prim, args] : c.sets[c.next]) prim.execute(s, args);
+    c.next = (c.next + 1) % c.sets.size();
+  }
   s.wait();
   return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
 }
@@ -90,13 +105,20 @@ bool measured_faster(const dnnl::engine& engine, const Md& src_now, const ConvPd
     if (auto it = known.find(key); it != known.end()) return it->second;
   }
   dnnl::stream s(engine);
-  Chain a = chain(engine, src_now, direct, direct.dst_desc());
-  Chain b = chain(engine, src_now, other, direct.dst_desc());
-  // Warm-up (page faults, jit caches), then enough runs per round for ~0.5 ms, at most 50.
-  seconds(a, s, 1);
-  seconds(b, s, 1);
+  // In a model's run a conv's weights (and often its source) come from memory, not from the
+  // cache its previous run left them in: at batch 1 a ResNet conv mostly reads weights, and
+  // Winograd's are 4x the direct kernel's. So each candidate cycles over copies of its buffers
+  // that together exceed the caches (~64 MB), at most 8.
+  const size_t bytes = std::max(chain_bytes(src_now, direct, direct.dst_desc()), chain_bytes(src_now, other, direct.dst_desc()));
+  const int sets = static_cast<int>(std::clamp<size_t>((size_t{64} << 20) / std::max<size_t>(bytes, 1) + 1, 1, 8));
+  Chain a = chain(engine, src_now, direct, direct.dst_desc(), sets);
+  Chain b = chain(engine, src_now, other, direct.dst_desc(), sets);
+  // Warm-up (page faults, jit caches: every copy once), then whole cycles of copies per round,
+  // enough for ~0.5 ms, at most 64 runs.
+  seconds(a, s, sets);
+  seconds(b, s, sets);
   const double first = std::max(seconds(a, s, 1), 1e-7);
-  const int reps = std::clamp(static_cast<int>(0.5e-3 / first), 1, 50);
+  const int reps = sets * std::clamp(static_cast<int>(0.5e-3 / first / sets) + 1, 1, std::max(1, 64 / sets));
   double ta = 1e30, tb = 1e30;
   // Alternating rounds, so drift hits both alike; two are enough when one is far ahead (a big
   // conv at a large batch takes tens of ms a run), else up to five.
@@ -107,8 +129,8 @@ bool measured_faster(const dnnl::engine& engine, const Md& src_now, const ConvPd
   }
   const bool faster = tb <= margin * ta;
   if (log)
-    std::fprintf(stderr, "tandem-cpu-conv: %s %.3f ms vs %s %.3f ms (layouts in/out included) -> %s\n",
-                 direct.impl_info_str(), ta * 1e3, other.impl_info_str(), tb * 1e3,
+    std::fprintf(stderr, "tandem-cpu-conv: %s %.3f ms vs %s %.3f ms (layouts in/out included, %d buffer sets) -> %s\n",
+                 direct.impl_info_str(), ta * 1e3, other.impl_info_str(), tb * 1e3, sets,
                  faster ? other.impl_info_str() : direct.impl_info_str());
   std::lock_guard<std::mutex> lock(mu);
   known[key] = faster;

@@ -16,7 +16,9 @@ using ConvPd = dnnl::convolution_forward::primitive_desc;
 // Times `direct` against `other` on zeroed scratch buffers under the calling thread's OpenMP team,
 // in alternating rounds, each from a source in layout `src_now` (a reorder first where a
 // primitive wants another) to a result in `direct`'s destination layout (`other`'s reordered
-// there: what its readers get). True when `other` takes at most `margin` of `direct`'s time.
+// there: what its readers get), cycling over copies of the buffers that together outgrow the
+// caches (as in a model's run, where weights come from memory). True when `other` takes at most
+// `margin` of `direct`'s time.
 // The answer is kept per process for the same shapes, layouts, kernels and thread count.
 // `log`: one line per timed choice on stderr.
 bool measured_faster(const dnnl::engine& engine, const Md& src_now, const ConvPd& direct, const ConvPd& other,
