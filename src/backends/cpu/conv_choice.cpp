@@ -105,14 +105,21 @@ bool measured_faster(const dnnl::engine& engine, const Md& src_now, const ConvPd
     if (auto it = known.find(key); it != known.end()) return it->second;
   }
   dnnl::stream s(engine);
+  // A source that views part of a larger buffer (an uncopied Split piece: strides and an offset
+  // of its parent) is timed from a plain buffer of its own size: the reorder out of either costs
+  // about the same, and zeroed() allocates only the view's size.
+  Md src = src_now;
+  size_t numel = 1;
+  for (auto d : src_now.dims()) numel *= static_cast<size_t>(d);
+  if (src_now.data.offset0 != 0 || src_now.get_size() != numel * sizeof(float)) src = plain_md(src_now.dims());
   // In a model's run a conv's weights (and often its source) come from memory, not from the
   // cache its previous run left them in: at batch 1 a ResNet conv mostly reads weights, and
   // Winograd's are 4x the direct kernel's. So each candidate cycles over copies of its buffers
   // that together exceed the caches (~64 MB), at most 8.
-  const size_t bytes = std::max(chain_bytes(src_now, direct, direct.dst_desc()), chain_bytes(src_now, other, direct.dst_desc()));
+  const size_t bytes = std::max(chain_bytes(src, direct, direct.dst_desc()), chain_bytes(src, other, direct.dst_desc()));
   const int sets = static_cast<int>(std::clamp<size_t>((size_t{64} << 20) / std::max<size_t>(bytes, 1) + 1, 1, 8));
-  Chain a = chain(engine, src_now, direct, direct.dst_desc(), sets);
-  Chain b = chain(engine, src_now, other, direct.dst_desc(), sets);
+  Chain a = chain(engine, src, direct, direct.dst_desc(), sets);
+  Chain b = chain(engine, src, other, direct.dst_desc(), sets);
   // Warm-up (page faults, jit caches: every copy once), then whole cycles of copies per round,
   // enough for ~0.5 ms, at most 64 runs.
   seconds(a, s, sets);
