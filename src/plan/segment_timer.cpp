@@ -18,8 +18,10 @@ using Clock = std::chrono::steady_clock;
 class SegmentRun {
  public:
   // `sets`: input/output buffer sets, one per run that may be in flight (see pipelined()).
-  Status prepare(const Unit& unit, const ir::Graph& segment, int sets = 1) {
-    (void)pin_this_thread(unit.options().cpus);  // best effort: timing only
+  // `elsewhere`: the cores an unpinned unit's thread is kept on (unclaimed_cores(), as the
+  // runtime keeps its worker), so that a GPU's thread does not slow a CPU unit timed beside it.
+  Status prepare(const Unit& unit, const ir::Graph& segment, int sets = 1, const std::vector<int>& elsewhere = {}) {
+    (void)pin_this_thread(unit.options().cpus.empty() ? elsewhere : unit.options().cpus);  // best effort: timing only
     TANDEM_RETURN_IF_ERROR(unit.backend->bind_thread(unit.options()));
     TANDEM_ASSIGN_OR_RETURN(exe_, unit.backend->compile(segment, unit.options()));
     backend_ = unit.backend;
@@ -119,11 +121,14 @@ Result<std::vector<double>> time_segments_together(const std::vector<Unit>& unit
   std::vector<std::vector<double>> times(n);
   std::atomic<size_t> ready{0}, done{0};
   std::atomic<bool> failed{false};
+  std::vector<const Unit*> all;
+  for (const Unit& u : units) all.push_back(&u);
+  const std::vector<int> elsewhere = unclaimed_cores(all);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < n; ++i)
     threads.emplace_back([&, i] {
       SegmentRun s;
-      status[i] = s.prepare(units[i], *segments[i]);
+      status[i] = s.prepare(units[i], *segments[i], 1, elsewhere);
       if (!status[i].is_ok()) failed = true;
       ready.fetch_add(1);
       while (ready.load() < n) std::this_thread::yield();

@@ -232,6 +232,23 @@ Status pin_this_thread(const std::vector<int>& cpus) {
   return Status::ok();
 }
 
+std::vector<int> unclaimed_cores(const std::vector<const Unit*>& units) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return {};
+  bool claimed = false;
+  for (const Unit* u : units)
+    for (int c : u->options().cpus)
+      if (c >= 0 && c < CPU_SETSIZE) {
+        CPU_CLR(c, &set);
+        claimed = true;
+      }
+  std::vector<int> left;
+  for (int c = 0; claimed && c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) left.push_back(c);
+  return left;
+}
+
 Status Unit::bind_this_thread() const {
   TANDEM_RETURN_IF_ERROR(pin_this_thread(options().cpus));
   return backend->bind_thread(options());

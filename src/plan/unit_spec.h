@@ -68,6 +68,11 @@ struct Unit {
 // Pins the calling thread to `cpus` (nothing when empty); an error when the kernel refuses.
 Status pin_this_thread(const std::vector<int>& cpus);
 
+// The cores of this process's affinity mask that none of `units` is pinned to, where a thread of
+// an unpinned unit (a GPU's worker) belongs so that it does not take a core from a CPU unit's
+// team; empty when none of them is pinned or the mask cannot be read.
+std::vector<int> unclaimed_cores(const std::vector<const Unit*>& units);
+
 // Parses the spec and creates each unit's backend (errors: unknown backend, no CUDA in this build);
 // every unit gets `diagnostics`.
 Result<std::vector<Unit>> make_units(std::string_view spec, int num_cores = 0,

@@ -31,24 +31,13 @@ Result<TensorView> slice_view(const Tensor& full, int64_t batch_rows, int64_t fi
 // claim them all. A plan that leaves the CPU out pins nothing: its engine then runs exactly like
 // the GPU alone.
 std::vector<int> unclaimed_cores(const std::vector<plan::Unit>& units, const plan::Plan& p) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return {};
-  bool claimed = false;
+  std::vector<const plan::Unit*> taking_part;
   for (const plan::Stage& st : p.stages())
     for (const plan::StageUnit& su : st.units) {
       auto idx = plan::find_unit(units, su.unit);
-      if (!idx.is_ok() || su.share <= 0) continue;
-      for (int c : units[*idx].options().cpus)
-        if (c >= 0 && c < CPU_SETSIZE) {
-          CPU_CLR(c, &set);
-          claimed = true;
-        }
+      if (idx.is_ok() && su.share > 0) taking_part.push_back(&units[*idx]);
     }
-  std::vector<int> left;
-  for (int c = 0; claimed && c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) left.push_back(c);
-  return left;
+  return plan::unclaimed_cores(taking_part);
 }
 
 // Whether some output of `segment` has a data-dependent shape (open dims).

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include "plan/unit_spec.h"
 #include "plans/plan_test_util.h"
@@ -77,6 +78,22 @@ TEST(UnitSpec, ClearErrors) {
   expect_error("cpu/no=Gem", "unknown op 'Gem'");
   expect_error("cpu,,reference", "empty unit");
   expect_error("", "empty");
+}
+
+// Where an unpinned unit's thread (a GPU's worker, its timing thread) goes: the process's cores
+// that no pinned unit holds; nowhere in particular when no unit is pinned.
+TEST(UnitSpec, UnclaimedCoresAreTheOnesNoPinnedUnitHolds) {
+  cpu_set_t mask;
+  CPU_ZERO(&mask);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(mask), &mask), 0);
+  std::vector<int> mine;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &mask)) mine.push_back(c);
+  auto units = make_units("reference, reference:" + std::to_string(mine.front()));
+  ASSERT_TRUE(units.is_ok()) << units.status().to_string();
+  EXPECT_TRUE(unclaimed_cores({&(*units)[0]}).empty());  // nothing pinned: no constraint
+  const std::vector<int> left = unclaimed_cores({&(*units)[0], &(*units)[1]});
+  EXPECT_EQ(left, std::vector<int>(mine.begin() + 1, mine.end()));
 }
 
 TEST(UnitSpec, MakeUnitsBindsBackendsAndCapability) {
