@@ -204,6 +204,45 @@ TEST(CpuBackend, WinogradConvsMatchTheReference) {
   }
 }
 
+// Convs in oneDNN's nChw16c blocked layout (forced, and as the measured layout choice picks) next
+// to channels-last ones, a depthwise conv, a residual Add and a Concat with the unblocked input:
+// every output as the reference's.
+TEST(CpuBackend, BlockedConvLayoutsMatchTheReference) {
+  auto conv = [](int64_t k, int64_t group, ir::ActKind act) {
+    ir::ConvAttrs a;
+    a.kernel_shape = {k, k}, a.strides = {1, 1}, a.dilations = {1, 1}, a.group = group;
+    a.pads = k == 3 ? std::vector<int64_t>{1, 1, 1, 1} : std::vector<int64_t>{0, 0, 0, 0};
+    a.epilogue = {act};
+    return a;
+  };
+  const ir::Graph g = GraphBuilder()
+                          .input("x", {2, 16, 9, 9})
+                          .weight("w1", {32, 16, 3, 3}, -0.3f, 0.3f)
+                          .weight("w2", {32, 1, 3, 3}, -0.3f, 0.3f)
+                          .weight("w3", {16, 32, 1, 1}, -0.3f, 0.3f)
+                          .weight("w4", {8, 32, 1, 1}, -0.3f, 0.3f)
+                          .node("Conv", {"x", "w1"}, {"a"}, conv(3, 1, ir::ActKind::kRelu), {{2, 32, 9, 9}})
+                          .node("Conv", {"a", "w2"}, {"b"}, conv(3, 32, ir::ActKind::kRelu), {{2, 32, 9, 9}})
+                          .node("Conv", {"b", "w3"}, {"c"}, conv(1, 1, ir::ActKind::kNone), {{2, 16, 9, 9}})
+                          .node("Add", {"c", "x"}, {"d"}, ir::BinaryAttrs{ir::BinaryOp::kAdd}, {{2, 16, 9, 9}})
+                          .node("Concat", {"d", "x"}, {"e"}, ir::ConcatAttrs{1}, {{2, 32, 9, 9}})
+                          .node("Conv", {"e", "w4"}, {"f"}, conv(1, 1, ir::ActKind::kNone), {{2, 8, 9, 9}})
+                          .output("a").output("e").output("f")
+                          .build();
+  const auto inputs = optest::random_inputs(g);
+  auto ref = optest::run_on("reference", g, inputs);
+  ASSERT_TRUE(ref.is_ok()) << ref.status().to_string();
+  auto cpu = cpu_backend();
+  for (int forced = 0; forced < 2; ++forced) {
+    UnitOptions options;
+    if (forced) options.diagnostics.features_on = {"blocked-layout"};
+    auto got = optest::run_on(*cpu, g, inputs, options);
+    ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+    for (size_t i = 0; i < g.outputs.size(); ++i)
+      EXPECT_TRUE(optest::all_close((*ref)[i], (*got)[i], g.outputs[i] + (forced ? ", blocked" : ", measured")));
+  }
+}
+
 TEST(CpuBackend, BindThreadRejectsBadCore) {
   auto cpu = cpu_backend();
   UnitOptions options;

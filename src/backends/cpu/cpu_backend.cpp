@@ -1,5 +1,7 @@
 #include "backends/cpu/cpu_backend.h"
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include <omp.h>
@@ -73,6 +75,8 @@ class CpuExecutable final : public Executable {
   CpuExecutable(dnnl::engine engine, CompiledSegment seg)
       : engine_(std::move(engine)), stream_(engine_), seg_(std::move(seg)) {}
 
+  const CompiledSegment& segment() const { return seg_; }
+
   Status run(std::span<const TensorView> inputs, std::span<const TensorView> outputs) override {
     TANDEM_RETURN_IF_ERROR(check(inputs, seg_.input_shapes, seg_.input_dtypes, "input"));
     TANDEM_RETURN_IF_ERROR(check(outputs, seg_.output_shapes, seg_.output_dtypes, "output"));
@@ -118,6 +122,101 @@ class CpuExecutable final : public Executable {
   CompiledSegment seg_;
 };
 
+// A 2-D Conv with channels in or out that nChw16c blocks: the layout choice applies.
+bool has_blockable_conv(const ir::Graph& g) {
+  for (const auto& n : g.nodes) {
+    if (n.op_type != "Conv" || n.inputs.size() < 2) continue;
+    const ir::ValueInfo* w = g.info(n.inputs[1]);
+    if (w && w->shape.size() == 4 && (w->shape[0] % 16 == 0 || w->shape[1] % 16 == 0)) return true;
+  }
+  return false;
+}
+
+// Zeroed inputs and outputs for trial runs of a compiled segment.
+struct TrialIo {
+  std::vector<Tensor> tensors;
+  std::vector<TensorView> ins, outs;
+  explicit TrialIo(const CompiledSegment& seg) {
+    tensors.reserve(seg.input_shapes.size() + seg.output_shapes.size());
+    for (size_t i = 0; i < seg.input_shapes.size(); ++i) {
+      tensors.push_back(Tensor::zeros(seg.input_shapes[i], seg.input_dtypes[i]));
+      ins.push_back(tensors.back().view());
+    }
+    for (size_t i = 0; i < seg.output_shapes.size(); ++i) {
+      tensors.push_back(Tensor::zeros(seg.output_shapes[i], seg.output_dtypes[i]));
+      outs.push_back(tensors.back().view());
+    }
+  }
+};
+
+// Whether `b` runs faster than `a` (the same segment compiled two ways): a warm-up run each, then
+// alternating timed runs, two rounds when one is far ahead, else three; `b` must take <= 0.95x.
+Result<bool> faster(CpuExecutable& a, CpuExecutable& b, bool log) {
+  TrialIo io(a.segment());
+  TANDEM_RETURN_IF_ERROR(a.run(io.ins, io.outs));
+  TANDEM_RETURN_IF_ERROR(b.run(io.ins, io.outs));
+  using Clock = std::chrono::steady_clock;
+  auto once = [&](CpuExecutable& e) -> Result<double> {
+    const auto t0 = Clock::now();
+    TANDEM_RETURN_IF_ERROR(e.run(io.ins, io.outs));
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  double ta = 1e30, tb = 1e30;
+  for (int round = 0; round < 3; ++round) {
+    TANDEM_ASSIGN_OR_RETURN(double x, once(a));
+    TANDEM_ASSIGN_OR_RETURN(double y, once(b));
+    ta = std::min(ta, x);
+    tb = std::min(tb, y);
+    if (round >= 1 && (tb < 0.8 * ta || tb > 1.25 * ta)) break;
+  }
+  const bool yes = tb <= 0.95 * ta;
+  if (log)
+    std::fprintf(stderr, "tandem-cpu-layout: convs as oneDNN picks %.3f ms, in nChw16c %.3f ms -> %s\n", ta * 1e3,
+                 tb * 1e3, yes ? "nChw16c" : "as oneDNN picks");
+  return yes;
+}
+
+// One compile of `segment` (the op claims done), convs blocked or not.
+Result<std::unique_ptr<CpuExecutable>> build(const ir::Graph& segment, const UnitOptions& options,
+                                             const std::vector<const cpu::CpuOp*>& ops, bool blocked) {
+  std::unique_ptr<SegmentBuilder> builder;
+  dnnl::engine engine;
+  DNNL_TRY("cpu: creating the oneDNN engine", {
+    engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
+    builder = std::make_unique<SegmentBuilder>(segment, engine);
+  });
+  builder->set_part_views(!options.diagnostics.is_off("split-views"));
+  builder->set_conv_choice({!options.diagnostics.is_off("winograd"), options.diagnostics.force_conv_plan,
+                            options.diagnostics.log_choices});
+  builder->set_blocked_convs(blocked);
+  // Conv + residual Add (+ activation) as one primitive where oneDNN has one (conv_residual.h).
+  const auto residuals = options.diagnostics.is_off("conv-sum") ? std::map<size_t, cpu::ConvResidual>{}
+                                                                 : cpu::find_conv_residuals(segment);
+  std::vector<bool> done(segment.nodes.size(), false);
+  for (size_t i = 0; i < segment.nodes.size(); ++i) {
+    if (done[i]) continue;
+    const ir::Node& node = segment.nodes[i];
+    Status st;
+    auto r = residuals.find(i);
+    if (r != residuals.end() && ops[i]->op_type == "Conv") {
+      Result<bool> fused = false;
+      DNNL_TRY("node '" + node.name + "' (Conv + Add)", fused = cpu::compile_conv_residual(*builder, node, i, r->second));
+      TANDEM_RETURN_IF_ERROR(node_error(node, fused.status()));
+      if (*fused) {
+        done[r->second.add] = true;
+        if (r->second.act >= 0) done[size_t(r->second.act)] = true;
+        continue;
+      }
+    }
+    DNNL_TRY("node '" + node.name + "' (" + node.op_type + ")", st = ops[i]->compile(*builder, node));
+    TANDEM_RETURN_IF_ERROR(node_error(node, st));
+  }
+  Result<CompiledSegment> seg = internal_error("cpu: unreachable");
+  DNNL_TRY("cpu: binding the segment outputs", seg = builder->finish());
+  if (!seg.is_ok()) return seg.status();
+  return std::make_unique<CpuExecutable>(engine, std::move(seg).value());
+}
+
 class CpuBackend final : public Backend {
  public:
   std::string_view name() const override { return "cpu"; }
@@ -129,6 +228,11 @@ class CpuBackend final : public Backend {
     return claim.fallback ? "runs the reference kernel on the host (" + claim.own_refusal + ")" : "";
   }
 
+  // Compiles with convs in the layouts oneDNN picks (channels-last) and, where a 2-D conv has
+  // channels to block, also with them in nChw16c; both run on zeroed inputs and the faster one is
+  // kept (oneDNN 2.6's channels-last kernels lose to its blocked ones on mobile nets at batch 16,
+  // and win on DenseNet at batch 1). TANDEM_CUDA_OFF=layout-choice keeps the first,
+  // TANDEM_CUDA_TRY=blocked-layout forces the second.
   Result<std::unique_ptr<Executable>> compile(const ir::Graph& segment, const UnitOptions& options) const override {
     std::vector<const cpu::CpuOp*> ops;
     for (const auto& node : segment.nodes) {
@@ -137,42 +241,13 @@ class CpuBackend final : public Backend {
       ops.push_back(claim.op);
     }
     ScopedOmpThreads threads(default_threads(options));
-    std::unique_ptr<SegmentBuilder> builder;
-    dnnl::engine engine;
-    DNNL_TRY("cpu: creating the oneDNN engine", {
-      engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
-      builder = std::make_unique<SegmentBuilder>(segment, engine);
-    });
-    builder->set_part_views(!options.diagnostics.is_off("split-views"));
-    builder->set_conv_choice({!options.diagnostics.is_off("winograd"), options.diagnostics.force_conv_plan,
-                              options.diagnostics.log_choices});
-    // Conv + residual Add (+ activation) as one primitive where oneDNN has one (conv_residual.h).
-    const auto residuals = options.diagnostics.is_off("conv-sum") ? std::map<size_t, cpu::ConvResidual>{}
-                                                                   : cpu::find_conv_residuals(segment);
-    std::vector<bool> done(segment.nodes.size(), false);
-    for (size_t i = 0; i < segment.nodes.size(); ++i) {
-      if (done[i]) continue;
-      const ir::Node& node = segment.nodes[i];
-      Status st;
-      auto r = residuals.find(i);
-      if (r != residuals.end() && ops[i]->op_type == "Conv") {
-        Result<bool> fused = false;
-        DNNL_TRY("node '" + node.name + "' (Conv + Add)",
-                 fused = cpu::compile_conv_residual(*builder, node, i, r->second));
-        TANDEM_RETURN_IF_ERROR(node_error(node, fused.status()));
-        if (*fused) {
-          done[r->second.add] = true;
-          if (r->second.act >= 0) done[size_t(r->second.act)] = true;
-          continue;
-        }
-      }
-      DNNL_TRY("node '" + node.name + "' (" + node.op_type + ")", st = ops[i]->compile(*builder, node));
-      TANDEM_RETURN_IF_ERROR(node_error(node, st));
-    }
-    Result<CompiledSegment> seg = internal_error("cpu: unreachable");
-    DNNL_TRY("cpu: binding the segment outputs", seg = builder->finish());
-    if (!seg.is_ok()) return seg.status();
-    return std::unique_ptr<Executable>(new CpuExecutable(engine, std::move(seg).value()));
+    const bool forced = options.diagnostics.is_on("blocked-layout");
+    TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<CpuExecutable> first, build(segment, options, ops, forced));
+    if (forced || options.diagnostics.is_off("layout-choice") || !has_blockable_conv(segment)) return std::unique_ptr<Executable>(std::move(first));
+    auto second = build(segment, options, ops, true);
+    if (!second.is_ok()) return std::unique_ptr<Executable>(std::move(first));  // no blocked kernel: keep the first
+    TANDEM_ASSIGN_OR_RETURN(bool blocked, faster(*first, **second, options.diagnostics.log_choices));
+    return std::unique_ptr<Executable>(blocked ? std::move(*second) : std::move(first));
   }
 
   Status bind_thread(const UnitOptions& options) const override {

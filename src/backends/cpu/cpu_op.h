@@ -134,6 +134,11 @@ class SegmentBuilder {
   };
   void set_conv_choice(ConvChoice c) { conv_choice_ = std::move(c); }
   const ConvChoice& conv_choice() const { return conv_choice_; }
+  // 2-D convs whose channels are a multiple of 16 read and write oneDNN's nChw16c blocked
+  // layout instead of letting oneDNN pick (it picks channels-last), so that jit_1x1 / jit_dw /
+  // Winograd kernels run back to back without reorders (cpu_backend.cpp times both layouts).
+  void set_blocked_convs(bool on) { blocked_convs_ = on; }
+  bool blocked_convs() const { return blocked_convs_; }
   // `value`'s buffer holds data written at compile time (Pad's constant border): finish() must
   // not swap it for the caller's buffer (a graph output then gets a final copy).
   void keep_buffer(const std::string& value) { viewed_.insert(value); }
@@ -193,6 +198,7 @@ class SegmentBuilder {
   std::optional<std::unordered_map<std::string, std::vector<int>>> readers_;  // graph_.consumers(), once
   bool part_views_ = true;
   ConvChoice conv_choice_;
+  bool blocked_convs_ = false;
   CompiledSegment seg_;
 };
 

@@ -40,7 +40,15 @@ convolution_forward::primitive_desc conv_pd(SegmentBuilder& b, const ir::Node& n
   }
   const Dims ydims = to_dims(b.shape(node.outputs[0]));
   const Md bias_md = has_bias ? any_md({ws[0]}) : Md();
-  convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, any_md(to_dims(b.shape(x))), any_md(wdims), bias_md, dst ? *dst : any_md(ydims),
+  Md xmd = any_md(to_dims(b.shape(x))), ymd = dst ? *dst : any_md(ydims);
+  if (b.blocked_convs() && sp == 2) {  // SegmentBuilder::set_blocked_convs
+    const auto blocked = [](const Dims& dims) {
+      return Md(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nChw16c);
+    };
+    if (b.shape(x)[1] % 16 == 0) xmd = blocked(to_dims(b.shape(x)));
+    if (!dst && ydims[1] % 16 == 0) ymd = blocked(ydims);
+  }
+  convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, xmd, any_md(wdims), bias_md, ymd,
                               ints_or(a.strides, sp, 1), onednn_dilations(a.dilations, sp), pads_begin(a.pads, sp),
                               pads_end(a.pads, sp));
   dnnl::primitive_attr attr;
