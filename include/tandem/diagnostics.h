@@ -14,10 +14,10 @@ struct BackendDiagnostics {
   bool log_choices = false;               // print each timed choice (conv algorithms, conv plans)
   std::string force_conv_plan;            // conv plan kind to use wherever it is a candidate ("" = time them;
                                           // cpu: direct, winograd)
-  std::vector<std::string> features_on;   // features on trial to turn on (cuda: cudnn-pool)
+  std::vector<std::string> features_on;   // features on trial to turn on (cuda: cudnn-pool; cpu: blocked-layout)
   std::vector<std::string> features_off;  // default features to turn off (cuda: dw-input-act, im2col-lt,
                                           // c8-input, choice-cache, conv-fusion, conv-gemm, concat-views;
-                                          // cpu: conv-sum, split-views, winograd)
+                                          // cpu: conv-sum, split-views, winograd, layout-choice)
   bool timing = false;                    // print each run's upload / graph / output split
   bool profile = false;                   // per-op eager profile printed at the end
   // Folder where timed choices (cuda: conv algorithms and plans) are kept across processes, so
