@@ -3,6 +3,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include <omp.h>
 #include <pthread.h>
@@ -150,7 +153,8 @@ struct TrialIo {
 };
 
 // Whether `b` runs faster than `a` (the same segment compiled two ways): a warm-up run each, then
-// alternating timed runs, two rounds when one is far ahead, else three; `b` must take <= 0.95x.
+// alternating timed runs, one round when one is far ahead, else up to three; `b` must take
+// <= 0.95x.
 Result<bool> faster(CpuExecutable& a, CpuExecutable& b, bool log) {
   TrialIo io(a.segment());
   TANDEM_RETURN_IF_ERROR(a.run(io.ins, io.outs));
@@ -167,7 +171,7 @@ Result<bool> faster(CpuExecutable& a, CpuExecutable& b, bool log) {
     TANDEM_ASSIGN_OR_RETURN(double y, once(b));
     ta = std::min(ta, x);
     tb = std::min(tb, y);
-    if (round >= 1 && (tb < 0.8 * ta || tb > 1.25 * ta)) break;
+    if (tb < 0.8 * ta || tb > 1.25 * ta) break;
   }
   const bool yes = tb <= 0.95 * ta;
   if (log)
@@ -175,6 +179,27 @@ Result<bool> faster(CpuExecutable& a, CpuExecutable& b, bool log) {
                  tb * 1e3, yes ? "nChw16c" : "as oneDNN picks");
   return yes;
 }
+
+// The segment's ops and shapes (not its names or weights) and the thread count: segments alike
+// in these get the same layout choice, timed once per process (a tune profile compiles the same
+// pieces again and again).
+std::string layout_key(const ir::Graph& g, int threads) {
+  std::string k = std::to_string(threads);
+  auto shape = [&](const std::string& v) {
+    const ir::ValueInfo* vi = g.info(v);
+    return vi ? shape_to_string(vi->shape) : std::string("?");
+  };
+  for (const auto& n : g.nodes) {
+    k += "|" + n.op_type + ":";
+    for (const auto& in : n.inputs) k += in.empty() ? std::string("-") : shape(in);
+    k += ">";
+    for (const auto& out : n.outputs) k += shape(out);
+  }
+  return k;
+}
+
+std::mutex layout_mu;
+std::map<std::string, bool> layout_known;  // layout_key -> blocked
 
 // One compile of `segment` (the op claims done), convs blocked or not.
 Result<std::unique_ptr<CpuExecutable>> build(const ir::Graph& segment, const UnitOptions& options,
@@ -240,13 +265,27 @@ class CpuBackend final : public Backend {
       TANDEM_RETURN_IF_ERROR(node_error(node, claim.status));
       ops.push_back(claim.op);
     }
-    ScopedOmpThreads threads(default_threads(options));
-    const bool forced = options.diagnostics.is_on("blocked-layout");
+    const int n = default_threads(options);
+    ScopedOmpThreads threads(n);
+    bool forced = options.diagnostics.is_on("blocked-layout");
+    const bool choose = !forced && !options.diagnostics.is_off("layout-choice") && has_blockable_conv(segment);
+    const std::string key = choose ? layout_key(segment, n) : std::string();
+    bool known = false;
+    if (choose) {
+      std::lock_guard<std::mutex> lock(layout_mu);
+      if (auto it = layout_known.find(key); it != layout_known.end()) known = true, forced = it->second;
+    }
     TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<CpuExecutable> first, build(segment, options, ops, forced));
-    if (forced || options.diagnostics.is_off("layout-choice") || !has_blockable_conv(segment)) return std::unique_ptr<Executable>(std::move(first));
+    if (!choose || known) return std::unique_ptr<Executable>(std::move(first));
     auto second = build(segment, options, ops, true);
-    if (!second.is_ok()) return std::unique_ptr<Executable>(std::move(first));  // no blocked kernel: keep the first
-    TANDEM_ASSIGN_OR_RETURN(bool blocked, faster(*first, **second, options.diagnostics.log_choices));
+    bool blocked = false;
+    if (second.is_ok()) {  // else no blocked kernel: keep the first
+      TANDEM_ASSIGN_OR_RETURN(blocked, faster(*first, **second, options.diagnostics.log_choices));
+    }
+    {
+      std::lock_guard<std::mutex> lock(layout_mu);
+      layout_known[key] = blocked;
+    }
     return std::unique_ptr<Executable>(blocked ? std::move(*second) : std::move(first));
   }
 
