@@ -66,6 +66,20 @@ class CliTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// The cpu backend's timed choices show with TANDEM_CUDA_CONV_LOG; TANDEM_OFF (and the older
+// TANDEM_CUDA_OFF) turn them off.
+TEST_F(CliTest, FeatureSwitchesReachTheCpuBackend) {
+  const std::vector<std::string> args{"run", "--units", "cpu", "--iterations", "1", "--warmup", "0"};
+  auto on = cli_test::run_tandem(args, dir_, 120, "TANDEM_CUDA_CONV_LOG=1 TANDEM_CACHE_DIR=none");
+  ASSERT_EQ(on.rc, 0) << on.err;
+  EXPECT_NE(on.err.find("tandem-cpu-layout:"), std::string::npos) << on.err;
+  for (const char* var : {"TANDEM_OFF", "TANDEM_CUDA_OFF"}) {
+    auto off = cli_test::run_tandem(args, dir_, 120, std::string("TANDEM_CUDA_CONV_LOG=1 TANDEM_CACHE_DIR=none ") + var + "=layout-choice");
+    ASSERT_EQ(off.rc, 0) << off.err;
+    EXPECT_EQ(off.err.find("tandem-cpu-layout:"), std::string::npos) << var << ": " << off.err;
+  }
+}
+
 TEST_F(CliTest, MissingModelFile) {
   std::string p = path("no_such_model.onnx");
   expect_one_line_error({"info", p}, {p});

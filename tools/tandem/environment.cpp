@@ -41,6 +41,10 @@ BackendDiagnostics diagnostics_from_environment() {
   d.cache_dir = cache_dir_from_environment();
   d.log_choices = flag("TANDEM_CUDA_CONV_LOG");
   if (const char* p = std::getenv("TANDEM_CUDA_CONV_PLAN")) d.force_conv_plan = p;
+  // TANDEM_TRY / TANDEM_OFF name features of any backend; the TANDEM_CUDA_* names came first
+  // and still work (for the cpu backend's features too).
+  add_list("TANDEM_TRY", d.features_on);
+  add_list("TANDEM_OFF", d.features_off);
   add_list("TANDEM_CUDA_TRY", d.features_on);
   add_list("TANDEM_CUDA_OFF", d.features_off);
   if (std::getenv("TANDEM_CUDA_NO_CONV_FUSION")) d.features_off.emplace_back("conv-fusion");
