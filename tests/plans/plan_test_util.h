@@ -156,4 +156,14 @@ inline double max_abs_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
+// max_abs_diff over the largest |b| (at least 1). Two fp32 runs of one model on the cpu backend
+// may run different kernels (its Winograd and layout choices are timed per compiled segment, and
+// a plan compiles other segments than a single unit), which agree to ~1e-6 of the output's scale;
+// a row mixed up or lost is off by the scale itself.
+inline double max_scaled_diff(const Tensor& a, const Tensor& b) {
+  double scale = 1;
+  for (int64_t i = 0; i < b.numel(); ++i) scale = std::max(scale, std::abs(static_cast<double>(b.data_as<float>()[i])));
+  return max_abs_diff(a, b) / scale;
+}
+
 }  // namespace tandem::plan_test

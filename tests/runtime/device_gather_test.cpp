@@ -107,7 +107,7 @@ struct Fixture {
     auto ref_unit = plan_test::units("reference")[0];
     for (size_t i = 0; outs.is_ok() && i < inputs.size(); ++i) {
       auto want = plan_test::run_whole(ref_unit, *plan_test::at_batch(graphs, inputs[i][0].shape()[0]), inputs[i]);
-      EXPECT_LE(plan_test::max_abs_diff((*outs)[i][0], (*want)[0]), 1e-5) << plan_text << " batch " << i;
+      EXPECT_LE(plan_test::max_scaled_diff((*outs)[i][0], (*want)[0]), 1e-5) << plan_text << " batch " << i;
     }
     return (*rt)->report();
   }

@@ -46,7 +46,7 @@ TEST(PlanEngine, DefaultPlanWithRestrictedUnitMatchesOneUnit) {
   for (size_t i = 0; i < batches.size(); ++i) {
     auto ref = single->run(batches[i]);
     ASSERT_TRUE(ref.is_ok()) << ref.status().to_string();
-    EXPECT_LE(plan_test::max_abs_diff((*got)[i][0], (*ref)[0]), 1e-5) << "batch " << i;
+    EXPECT_LE(plan_test::max_scaled_diff((*got)[i][0], (*ref)[0]), 1e-5) << "batch " << i;
   }
   // The default plan puts the front on both units and the tail (from GlobalAveragePool on) on cpu:0.
   EXPECT_NE(co->plan_description().find("| tail:cpu:0-0"), std::string::npos) << co->plan_description();
@@ -65,7 +65,7 @@ TEST(PlanEngine, MeasuredPlanIsOneOfTheCandidatesAndMatches) {
     auto got = co->run(x);
     auto ref = single->run(x);
     ASSERT_TRUE(got.is_ok() && ref.is_ok());
-    EXPECT_LE(plan_test::max_abs_diff((*got)[0], (*ref)[0]), 1e-5) << "batch " << b;
+    EXPECT_LE(plan_test::max_scaled_diff((*got)[0], (*ref)[0]), 1e-5) << "batch " << b;
     const std::string d = co->plan_details();
     EXPECT_NE(d.find("chosen by measurement at batch " + std::to_string(b)), std::string::npos) << d;
     EXPECT_NE(d.find("all:cpu:0-0:"), std::string::npos) << d;
@@ -84,7 +84,7 @@ TEST(PlanEngine, MaxBatchRunsChunksWithTheSameOutputs) {
   auto got = chunked->run(x);
   auto ref = single->run(x);
   ASSERT_TRUE(got.is_ok() && ref.is_ok()) << got.status().to_string();
-  EXPECT_LE(plan_test::max_abs_diff((*got)[0], (*ref)[0]), 1e-5);
+  EXPECT_LE(plan_test::max_scaled_diff((*got)[0], (*ref)[0]), 1e-5);
   EXPECT_NE(chunked->report_json().find("\"slices\": 3"), std::string::npos) << chunked->report_json();
   EXPECT_FALSE(Engine::load(kModel, EngineOptions{"cpu:0/max_batch=0", ""}).is_ok());
 }

@@ -20,7 +20,7 @@ struct Fixture {
       auto ref = plan_test::run_whole(ref_unit, *g, inputs[i]);
       ASSERT_TRUE(ref.is_ok());
       ASSERT_EQ(outs[i].size(), 1u) << "batch " << i << " has no output";
-      EXPECT_LE(plan_test::max_abs_diff(outs[i][0], (*ref)[0]), 1e-5) << "batch " << i;
+      EXPECT_LE(plan_test::max_scaled_diff(outs[i][0], (*ref)[0]), 1e-5) << "batch " << i;
     }
   }
 };

@@ -81,7 +81,7 @@ TEST(Pipelining, ConsecutiveBatchesOverlapAcrossStages) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     auto ref = plan_test::run_whole(ref_units[0], *plan_test::at_batch(graphs, 2), inputs[i]);
     ASSERT_TRUE(ref.is_ok());
-    EXPECT_LE(plan_test::max_abs_diff((*outs)[i][0], (*ref)[0]), 1e-5);
+    EXPECT_LE(plan_test::max_scaled_diff((*outs)[i][0], (*ref)[0]), 1e-5);
   }
 }
 

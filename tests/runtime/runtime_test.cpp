@@ -11,6 +11,7 @@ namespace tandem::runtime {
 namespace {
 
 using plan_test::max_abs_diff;
+using plan_test::max_scaled_diff;
 
 TEST(SplitRows, LargestRemainderCoversTheBatch) {
   EXPECT_EQ(split_rows(10, {0.5, 0.5}), (std::vector<int64_t>{5, 5}));
@@ -121,7 +122,7 @@ void expect_matches_single_unit(const std::string& unit_spec, const std::string&
     auto ref = plan_test::run_whole(units[0], *g, inputs[i]);
     ASSERT_TRUE(ref.is_ok()) << ref.status().to_string();
     ASSERT_EQ((*outs)[i].size(), 1u);
-    EXPECT_LE(max_abs_diff((*outs)[i][0], (*ref)[0]), 1e-5) << "batch " << i << " of " << batch_sizes[i];
+    EXPECT_LE(max_scaled_diff((*outs)[i][0], (*ref)[0]), 1e-5) << "batch " << i << " of " << batch_sizes[i];
   }
   RunReport r = (*rt)->report();
   int64_t total = 0;

@@ -75,7 +75,7 @@ TEST(Stress, ThousandsOfBatchesThroughRandomPlans) {
       auto g = plan_test::at_batch(graphs, inputs[i][0].shape()[0]);
       auto ref = plan_test::run_whole(units[0], *g, inputs[i]);
       ASSERT_TRUE(ref.is_ok());
-      ASSERT_LE(plan_test::max_abs_diff((*outs)[i][0], (*ref)[0]), 1e-5) << "round " << round << " batch " << i;
+      ASSERT_LE(plan_test::max_scaled_diff((*outs)[i][0], (*ref)[0]), 1e-5) << "round " << round << " batch " << i;
     }
     RunReport r = (*rt)->report();
     EXPECT_EQ(r.batches, static_cast<int64_t>(inputs.size()));
@@ -107,7 +107,7 @@ TEST(Stress, ProducerAndConsumerThreads) {
     ASSERT_TRUE(out.is_ok()) << out.status().to_string();
     auto g = plan_test::at_batch(graphs, inputs[static_cast<size_t>(i)][0].shape()[0]);
     auto ref = plan_test::run_whole(units[0], *g, inputs[static_cast<size_t>(i)]);
-    ASSERT_LE(plan_test::max_abs_diff((*out)[0], (*ref)[0]), 1e-5) << "batch " << i;
+    ASSERT_LE(plan_test::max_scaled_diff((*out)[0], (*ref)[0]), 1e-5) << "batch " << i;
   }
   producer.join();
 }
