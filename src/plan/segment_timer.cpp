@@ -24,12 +24,11 @@ class SegmentRun {
     (void)pin_this_thread(unit.options().cpus.empty() ? elsewhere : unit.options().cpus);  // best effort: timing only
     TANDEM_RETURN_IF_ERROR(unit.backend->bind_thread(unit.options()));
     TANDEM_ASSIGN_OR_RETURN(exe_, unit.backend->compile(segment, unit.options()));
-    backend_ = unit.backend;
     ins_.resize(static_cast<size_t>(std::max(sets, 1)));
     outs_.resize(ins_.size());
     for (size_t k = 0; k < ins_.size(); ++k) {
-      TANDEM_RETURN_IF_ERROR(zeros(segment, segment.inputs, ins_[k]));
-      TANDEM_RETURN_IF_ERROR(zeros(segment, segment.outputs, outs_[k]));
+      TANDEM_RETURN_IF_ERROR(zeros(unit, segment, segment.inputs, ins_[k]));
+      TANDEM_RETURN_IF_ERROR(zeros(unit, segment, segment.outputs, outs_[k]));
     }
     return exe_->run(ins_[0], outs_[0]);  // warm-up
   }
@@ -60,26 +59,19 @@ class SegmentRun {
   }
 
  private:
-  // Zeroed buffers in the backend's fastest host memory (page-locked for a GPU, as `tandem run`'s
-  // Engine::make_tensor), else ordinary memory.
-  Status zeros(const ir::Graph& g, const std::vector<std::string>& names, std::vector<TensorView>& views) {
+  // Zeroed buffers in the unit's fastest host memory (plan::host_tensor: page-locked for a GPU,
+  // as `tandem run`'s Engine::make_tensor), else ordinary memory.
+  Status zeros(const Unit& unit, const ir::Graph& g, const std::vector<std::string>& names,
+               std::vector<TensorView>& views) {
     for (const std::string& name : names) {
       const ir::ValueInfo* vi = g.info(name);
       if (!vi || !vi->fully_known()) return internal_error("profiling: tensor '" + name + "' has no known shape");
-      const size_t bytes = static_cast<size_t>(shape_numel(vi->shape)) * dtype_size(vi->dtype);
-      if (void* p = backend_->allocate_host_memory(bytes)) {
-        std::memset(p, 0, bytes);
-        std::shared_ptr<const Backend> keep = backend_;
-        tensors_.push_back(std::make_unique<Tensor>(
-            Tensor::adopt(p, vi->shape, vi->dtype, [keep](void* q) { keep->free_host_memory(q); })));
-      } else {
-        tensors_.push_back(std::make_unique<Tensor>(Tensor::zeros(vi->shape, vi->dtype)));
-      }
+      tensors_.push_back(std::make_unique<Tensor>(host_tensor(std::span(&unit, 1), vi->shape, vi->dtype)));
+      std::memset(tensors_.back()->data(), 0, tensors_.back()->nbytes());
       views.push_back(tensors_.back()->view());
     }
     return Status::ok();
   }
-  std::shared_ptr<const Backend> backend_;
   std::unique_ptr<Executable> exe_;
   std::vector<std::unique_ptr<Tensor>> tensors_;
   std::vector<std::vector<TensorView>> ins_, outs_;

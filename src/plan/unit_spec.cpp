@@ -232,6 +232,16 @@ Status pin_this_thread(const std::vector<int>& cpus) {
   return Status::ok();
 }
 
+Tensor host_tensor(std::span<const Unit> units, Shape shape, DType dtype) {
+  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  for (const Unit& u : units)
+    if (void* p = u.backend->allocate_host_memory(bytes)) {
+      std::shared_ptr<const Backend> keep = u.backend;  // outlives the tensor, even the engine
+      return Tensor::adopt(p, std::move(shape), dtype, [keep](void* q) { keep->free_host_memory(q); });
+    }
+  return Tensor(std::move(shape), dtype);
+}
+
 std::vector<int> unclaimed_cores(const std::vector<const Unit*>& units) {
   cpu_set_t set;
   CPU_ZERO(&set);

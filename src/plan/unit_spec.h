@@ -18,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,11 @@ struct Unit {
 
 // Pins the calling thread to `cpus` (nothing when empty); an error when the kernel refuses.
 Status pin_this_thread(const std::vector<int>& cpus);
+
+// An uninitialised host tensor in the fastest host memory of the first of `units` whose backend
+// has some (page-locked for a GPU, which its copy engines reach directly), else ordinary memory.
+// For inputs and staging buffers of runs on those units (Engine::make_tensor, the timers).
+Tensor host_tensor(std::span<const Unit> units, Shape shape, DType dtype);
 
 // The cores of this process's affinity mask that none of `units` is pinned to, where a thread of
 // an unpinned unit (a GPU's worker) belongs so that it does not take a core from a CPU unit's

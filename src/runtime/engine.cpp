@@ -120,16 +120,7 @@ class PlanEngine final : public Engine {
     return c->rt->run_all(batches);
   }
 
-  Tensor make_tensor(Shape shape, DType dtype) override {
-    const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
-    for (const plan::Unit& u : units_) {
-      if (void* p = u.backend->allocate_host_memory(bytes)) {
-        std::shared_ptr<const Backend> keep = u.backend;  // outlives the tensor, even the engine
-        return Tensor::adopt(p, std::move(shape), dtype, [keep](void* q) { keep->free_host_memory(q); });
-      }
-    }
-    return Tensor(std::move(shape), dtype);
-  }
+  Tensor make_tensor(Shape shape, DType dtype) override { return plan::host_tensor(units_, std::move(shape), dtype); }
 
   std::string report_text() const override { return last_ ? last_->rt->report().to_string() : ""; }
   std::string report_json() const override { return last_ ? last_->rt->report().to_json() : "{}"; }

@@ -32,15 +32,7 @@ PlanTimer::PlanTimer(std::vector<plan::Unit> units, plan::GraphForBatch graphs, 
 
 // Page-locked when a GPU unit takes part (as Engine::make_tensor): timings then include no
 // staging copy that `tandem run` would not make.
-Tensor PlanTimer::host_tensor(const Shape& shape, DType dtype) const {
-  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
-  for (const plan::Unit& u : units_)
-    if (void* p = u.backend->allocate_host_memory(bytes)) {
-      std::shared_ptr<const Backend> keep = u.backend;
-      return Tensor::adopt(p, shape, dtype, [keep](void* q) { keep->free_host_memory(q); });
-    }
-  return Tensor(shape, dtype);
-}
+Tensor PlanTimer::host_tensor(const Shape& shape, DType dtype) const { return plan::host_tensor(units_, shape, dtype); }
 
 const std::vector<Tensor>& PlanTimer::inputs_at(int64_t batch) {
   auto it = inputs_.find(batch);
