@@ -1,11 +1,11 @@
 #include "backends/cpu/conv_choice.h"
 
+#include "backends/cpu/timed_choice.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -97,13 +97,9 @@ std::string choice_key(const Md& src_now, const ConvPd& direct, const ConvPd& ot
 
 bool measured_faster(const dnnl::engine& engine, const Md& src_now, const ConvPd& direct, const ConvPd& other,
                      bool log, double margin) {
-  static std::mutex mu;
-  static std::map<std::string, bool> known;
+  static ChoiceMemo memo;
   const std::string key = choice_key(src_now, direct, other);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (auto it = known.find(key); it != known.end()) return it->second;
-  }
+  if (auto known = memo.find(key)) return *known;
   dnnl::stream s(engine);
   // A source that views part of a larger buffer (an uncopied Split piece: strides and an offset
   // of its parent) is timed from a plain buffer of its own size: the reorder out of either costs
@@ -126,21 +122,17 @@ bool measured_faster(const dnnl::engine& engine, const Md& src_now, const ConvPd
   seconds(b, s, sets);
   const double first = std::max(seconds(a, s, 1), 1e-7);
   const int reps = sets * std::clamp(static_cast<int>(0.5e-3 / first / sets) + 1, 1, std::max(1, 64 / sets));
-  double ta = 1e30, tb = 1e30;
-  // Alternating rounds, so drift hits both alike; two are enough when one is far ahead (a big
-  // conv at a large batch takes tens of ms a run), else up to five.
-  for (int round = 0; round < 5; ++round) {
-    ta = std::min(ta, seconds(a, s, reps));
-    tb = std::min(tb, seconds(b, s, reps));
-    if (round >= 1 && (tb < 0.7 * ta || tb > 1.3 * ta)) break;
-  }
-  const bool faster = tb <= margin * ta;
-  if (log)
+  // Two rounds are enough when one is far ahead (a big conv at a large batch takes tens of ms a
+  // run), else up to five.
+  const Result<Race> r = race([&]() -> Result<double> { return seconds(a, s, reps); },
+                              [&]() -> Result<double> { return seconds(b, s, reps); },
+                              RaceRules{.min_rounds = 2, .max_rounds = 5, .far = 0.7, .margin = margin});
+  const bool faster = r.is_ok() && r->b_wins;  // seconds() cannot fail
+  if (log && r.is_ok())
     std::fprintf(stderr, "tandem-cpu-conv: %s %.3f ms vs %s %.3f ms (layouts in/out included, %d buffer sets) -> %s\n",
-                 direct.impl_info_str(), ta * 1e3, other.impl_info_str(), tb * 1e3, sets,
+                 direct.impl_info_str(), r->a_s * 1e3, other.impl_info_str(), r->b_s * 1e3, sets,
                  faster ? other.impl_info_str() : direct.impl_info_str());
-  std::lock_guard<std::mutex> lock(mu);
-  known[key] = faster;
+  memo.keep(key, faster);
   return faster;
 }
 

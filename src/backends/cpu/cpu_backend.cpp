@@ -3,8 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <map>
-#include <mutex>
 #include <string>
 
 #include <omp.h>
@@ -16,6 +14,7 @@
 
 #include "backends/cpu/conv_residual.h"
 #include "backends/cpu/cpu_op.h"
+#include "backends/cpu/timed_choice.h"
 
 namespace tandem {
 namespace {
@@ -165,19 +164,11 @@ Result<bool> faster(CpuExecutable& a, CpuExecutable& b, bool log) {
     TANDEM_RETURN_IF_ERROR(e.run(io.ins, io.outs));
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
-  double ta = 1e30, tb = 1e30;
-  for (int round = 0; round < 3; ++round) {
-    TANDEM_ASSIGN_OR_RETURN(double x, once(a));
-    TANDEM_ASSIGN_OR_RETURN(double y, once(b));
-    ta = std::min(ta, x);
-    tb = std::min(tb, y);
-    if (tb < 0.8 * ta || tb > 1.25 * ta) break;
-  }
-  const bool yes = tb <= 0.95 * ta;
+  TANDEM_ASSIGN_OR_RETURN(cpu::Race r, cpu::race([&] { return once(a); }, [&] { return once(b); }, cpu::RaceRules{}));
   if (log)
-    std::fprintf(stderr, "tandem-cpu-layout: convs as oneDNN picks %.3f ms, in nChw16c %.3f ms -> %s\n", ta * 1e3,
-                 tb * 1e3, yes ? "nChw16c" : "as oneDNN picks");
-  return yes;
+    std::fprintf(stderr, "tandem-cpu-layout: convs as oneDNN picks %.3f ms, in nChw16c %.3f ms -> %s\n", r.a_s * 1e3,
+                 r.b_s * 1e3, r.b_wins ? "nChw16c" : "as oneDNN picks");
+  return r.b_wins;
 }
 
 // The segment's ops and shapes (not its names or weights) and the thread count: segments alike
@@ -198,8 +189,7 @@ std::string layout_key(const ir::Graph& g, int threads) {
   return k;
 }
 
-std::mutex layout_mu;
-std::map<std::string, bool> layout_known;  // layout_key -> blocked
+cpu::ChoiceMemo layout_memo;  // layout_key -> blocked
 
 // One compile of `segment` (the op claims done), convs blocked or not.
 Result<std::unique_ptr<CpuExecutable>> build(const ir::Graph& segment, const UnitOptions& options,
@@ -210,9 +200,7 @@ Result<std::unique_ptr<CpuExecutable>> build(const ir::Graph& segment, const Uni
     engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
     builder = std::make_unique<SegmentBuilder>(segment, engine);
   });
-  builder->set_part_views(!options.diagnostics.is_off("split-views"));
-  builder->set_conv_choice({!options.diagnostics.is_off("winograd"), options.diagnostics.force_conv_plan,
-                            options.diagnostics.log_choices});
+  builder->set_diagnostics(options.diagnostics);
   builder->set_blocked_convs(blocked);
   // Conv + residual Add (+ activation) as one primitive where oneDNN has one (conv_residual.h).
   const auto residuals = options.diagnostics.is_off("conv-sum") ? std::map<size_t, cpu::ConvResidual>{}
@@ -270,11 +258,8 @@ class CpuBackend final : public Backend {
     bool forced = options.diagnostics.is_on("blocked-layout");
     const bool choose = !forced && !options.diagnostics.is_off("layout-choice") && has_blockable_conv(segment);
     const std::string key = choose ? layout_key(segment, n) : std::string();
-    bool known = false;
-    if (choose) {
-      std::lock_guard<std::mutex> lock(layout_mu);
-      if (auto it = layout_known.find(key); it != layout_known.end()) known = true, forced = it->second;
-    }
+    const std::optional<bool> known = choose ? layout_memo.find(key) : std::nullopt;
+    if (known) forced = *known;
     TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<CpuExecutable> first, build(segment, options, ops, forced));
     if (!choose || known) return std::unique_ptr<Executable>(std::move(first));
     auto second = build(segment, options, ops, true);
@@ -282,10 +267,7 @@ class CpuBackend final : public Backend {
     if (second.is_ok()) {  // else no blocked kernel: keep the first
       TANDEM_ASSIGN_OR_RETURN(blocked, faster(*first, **second, options.diagnostics.log_choices));
     }
-    {
-      std::lock_guard<std::mutex> lock(layout_mu);
-      layout_known[key] = blocked;
-    }
+    layout_memo.keep(key, blocked);
     return std::unique_ptr<Executable>(blocked ? std::move(*second) : std::move(first));
   }
 

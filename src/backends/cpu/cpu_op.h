@@ -16,6 +16,7 @@
 
 #include "backends/cpu/dnnl_util.h"
 #include "ir/graph.h"
+#include "tandem/diagnostics.h"
 
 namespace tandem::cpu {
 
@@ -122,18 +123,10 @@ class SegmentBuilder {
   // it views, its views, parts of it still to be copied — is read by a node at or after `node`
   // (other than the nodes in `fused`, compiled with it), or is a graph input, output or constant.
   bool may_overwrite(const std::string& value, size_t node, const std::vector<size_t>& fused);
-  // Off: define_part() copies every part (the TANDEM_CUDA_OFF=split-views diagnostic).
-  void set_part_views(bool on) { part_views_ = on; }
-  // How Conv chooses among oneDNN's algorithms (conv_choice.h): `measure` false keeps the direct
-  // one (TANDEM_CUDA_OFF=winograd); `force` "direct" or "winograd" skips the timing
-  // (TANDEM_CUDA_CONV_PLAN; "winograd" where oneDNN has it for the shape); `log` prints each choice.
-  struct ConvChoice {
-    bool measure = true;
-    std::string force;
-    bool log = false;
-  };
-  void set_conv_choice(ConvChoice c) { conv_choice_ = std::move(c); }
-  const ConvChoice& conv_choice() const { return conv_choice_; }
+  // The unit's switches, which ops read: split-views off makes define_part() copy every part;
+  // winograd off, force_conv_plan direct|winograd and log_choices steer Conv (conv_choice.h).
+  void set_diagnostics(const BackendDiagnostics& d) { diag_ = d; }
+  const BackendDiagnostics& diagnostics() const { return diag_; }
   // 2-D convs whose channels are a multiple of 16 read and write oneDNN's nChw16c blocked
   // layout instead of letting oneDNN pick (it picks channels-last), so that jit_1x1 / jit_dw /
   // Winograd kernels run back to back without reorders (cpu_backend.cpp times both layouts).
@@ -196,8 +189,7 @@ class SegmentBuilder {
   std::map<std::string, std::vector<dnnl::memory>> converted_;  // value_as() results, reused
   std::shared_ptr<const ir::Graph> shared_graph_;
   std::optional<std::unordered_map<std::string, std::vector<int>>> readers_;  // graph_.consumers(), once
-  bool part_views_ = true;
-  ConvChoice conv_choice_;
+  BackendDiagnostics diag_;
   bool blocked_convs_ = false;
   CompiledSegment seg_;
 };

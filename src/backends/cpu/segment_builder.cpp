@@ -213,7 +213,7 @@ std::optional<SegmentBuilder::ValueMem> SegmentBuilder::packed_part(const std::s
 
 Status SegmentBuilder::define_part(const std::string& value, const std::string& source, const Dims& dims,
                                    const Dims& offsets, const Dims& steps) {
-  if (!part_views_) {
+  if (diag_.is_off("split-views")) {
     dnnl::memory dst = define(value, plain_md(dims));
     TANDEM_ASSIGN_OR_RETURN(auto src, part_of(source, dims, offsets, steps));
     add_step(dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});

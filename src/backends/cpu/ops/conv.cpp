@@ -89,9 +89,10 @@ bool winograd_shape(const SegmentBuilder& b, const ir::Node& node) {
 // The Winograd primitive when it is to run instead of `direct`: forced, or measured faster.
 Result<std::optional<ConvPd>> winograd_instead(SegmentBuilder& b, const ir::Node& node, const dnnl::post_ops& ops,
                                                const ConvPd& direct) {
-  const auto& choice = b.conv_choice();
-  const bool forced = choice.force == "winograd";
-  if (choice.force == "direct" || (!choice.measure && !forced) || !winograd_shape(b, node)) return std::optional<ConvPd>();
+  const BackendDiagnostics& d = b.diagnostics();
+  const bool forced = d.force_conv_plan == "winograd";
+  if (d.force_conv_plan == "direct" || (d.is_off("winograd") && !forced) || !winograd_shape(b, node))
+    return std::optional<ConvPd>();
   std::optional<ConvPd> w;
   Dims unused;
   try {
@@ -101,7 +102,7 @@ Result<std::optional<ConvPd>> winograd_instead(SegmentBuilder& b, const ir::Node
   }
   if (forced) return w;
   TANDEM_ASSIGN_OR_RETURN(auto x, b.value_view(node.inputs[0]));
-  if (!measured_faster(b.engine(), x.get_desc(), direct, *w, choice.log)) return std::optional<ConvPd>();
+  if (!measured_faster(b.engine(), x.get_desc(), direct, *w, d.log_choices)) return std::optional<ConvPd>();
   return w;
 }
 
