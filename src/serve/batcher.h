@@ -8,6 +8,9 @@
 // every output, in order. A batch is padded with zero rows up to the next of `batch_sizes` (so the
 // engine compiles only those sizes). One thread forms and submits batches (Engine::submit), another
 // takes their outputs (Engine::next), so consecutive batches overlap across the plan's stages.
+// While max_in_flight batches are in the engine, a full batch (max_batch rows queued) is formed
+// and its rows copied into its buffers, so the copy overlaps the engine's work; it goes when a
+// slot frees.
 //
 // Thread safety: enqueue(), set_limits() and stop() may be called from any thread. Completions run
 // on the batcher's completion thread, one at a time; they must not block for long.
@@ -48,6 +51,9 @@ struct BatcherOptions {
   // H200 runs them). -1: a quarter of the machine's hardware threads, at most 4.
   int copy_threads = -1;
   size_t copy_split_bytes = size_t{2} << 20;
+  // While max_in_flight batches run, form a full batch and copy its rows meanwhile (see above);
+  // false: a batch is formed only once a slot is free.
+  bool form_while_busy = true;
 };
 
 // Outputs (model order, this request's rows only) or the error.
@@ -98,7 +104,10 @@ class MicroBatcher {
   void completion_loop();
   // Takes up to max_batch rows from the front of the queue (mu_ held).
   std::vector<Part> take_batch();
-  void submit_batch(std::vector<Part> parts);
+  // Copies the parts' rows into batch buffers (padded with zero rows).
+  std::unique_ptr<InFlight> prepare_batch(std::vector<Part> parts);
+  // Hands a prepared batch to the engine; the completion thread takes its outputs.
+  void launch_batch(std::unique_ptr<InFlight> batch);
   void finish_batch(InFlight& batch, Result<std::vector<Tensor>> outputs);
   // The request's output tensors, shaped like the batch's `outputs` with its rows (r.error on failure).
   void allocate_outputs(Request& r, const std::vector<Tensor>& outputs);
