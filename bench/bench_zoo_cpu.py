@@ -4,7 +4,10 @@
 
 Each model is exported as bench/zoo_export.py does (the zoo's seeded weights, 224 px by default),
 then timed by bench_cpu_vs_ort.py's two functions: onnxruntime (intra_op_num_threads = T,
-ORT_ENABLE_ALL) and `tandem run --units cpu/threads=T`, alternating, best of --rounds each.
+ORT_ENABLE_ALL) and `tandem run --units cpu/threads=T`, alternating, best of --rounds each, each
+side timed for about --seconds (the count set by one probe run of onnxruntime). The count was
+capped at 20 runs until 2026-12-04: 35 ms of timing at batch 1, where one stall of a few ms on a
+16-core host moved a ratio from 1.12x to 0.56x between two calls.
 ratio = Tandem / onnxruntime images/s (> 1: Tandem faster); the geometric mean per batch.
 Writes OUT/zoo_cpu_<host-tag>.json and .md (machine, date, commit, command), rewritten after every
 model so a run cut short keeps what it measured.
@@ -78,9 +81,10 @@ def main():
     ap.add_argument("--batches", default="1,16")
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--px", type=int, default=0, help="input size (default: 224, Inception-v3 299)")
-    ap.add_argument("--iterations", type=int, default=20, help="timed runs at most (>= 5)")
+    ap.add_argument("--iterations", type=int, default=5000,
+                    help="timed runs at most (>= 5); --seconds sets the count below it")
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=2.0, help="rough timed seconds per side and batch")
+    ap.add_argument("--seconds", type=float, default=1.0, help="rough timed seconds per side and batch")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--time-budget", type=float, default=0, help="stop starting new models after this many seconds")
     ap.add_argument("--tandem-env", action="append", default=[], metavar="KEY=VALUE")
