@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repo root, with .bundle carried (issue 15, tools/gpu/README.md):
 #   tools/gpu/run_serve.sh [--models mobilenet_v2,resnet50] [--seconds 1.5] [--units cuda:0/fp16] [--shm | --transports binary,shm]
+#                          [--configs "latency-ms=5;..."] [--clients 1,16,64]
 # `tandem serve` under `tandem load` (C++ clients: bench/bench_serve.py --client load) for each model
 # (the zoo's torchvision models: seeded weights, BatchNorm calibrated; exported with torch): servers with --latency-ms 5, --latency-ms
 # 20 and max-batch 64 / max-delay 2000 us; 1, 16 and 64 clients, then a steady open-loop load at half
@@ -20,7 +21,8 @@ OUT=${OUT:-/tmp/tandem_out}
 mkdir -p "$OUT"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-models=mobilenet_v2,resnet50 seconds=1.5 units=cuda:0/fp16 transports=binary
+models=mobilenet_v2,resnet50 seconds=1.5 units=cuda:0/fp16 transports=binary clients=1,16,64
+configs="latency-ms=5;latency-ms=20;max-batch=64,max-delay-us=2000"
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift ;;
@@ -28,6 +30,8 @@ while [ $# -gt 0 ]; do
     --units) units="$2"; shift ;;
     --shm) transports=shm ;;
     --transports) transports="$2"; shift ;;
+    --configs) configs="$2"; shift ;;  # bench_serve.py --configs: ';'-separated lists of serve flags
+    --clients) clients="$2"; shift ;;
     *) echo "run_serve: unknown flag $1" >&2; exit 2 ;;
   esac
   shift
@@ -71,8 +75,8 @@ for m in ${models//,/ }; do
   t0=$(date +%s)
   out=$OUT/serve_${m}_${card}_$(date -u +%F)$suffix
   PYTHONUNBUFFERED=1 timeout $((170 * n_transports)) python3 bench/bench_serve.py --tandem "$B/bin/tandem" --model "$MODELS/$m.onnx" \
-    --units "$units" --client load --transports "$transports" --configs "latency-ms=5;latency-ms=20;max-batch=64,max-delay-us=2000" \
-    --clients 1,16,64 --rows 1,8 --steady 0.5 --seconds "$seconds" --pool 8 --rtol 0.1 --offline-iterations 300 --out "$out" >> "$OUT/serve.log" 2>&1
+    --units "$units" --client load --transports "$transports" --configs "$configs" \
+    --clients "$clients" --rows 1,8 --steady 0.5 --seconds "$seconds" --pool 8 --rtol 0.1 --offline-iterations 300 --out "$out" >> "$OUT/serve.log" 2>&1
   echo "$m: rc=$? in $(( $(date +%s) - t0 ))s" >> "$SUMMARY"
   [ -f "$out.md" ] && cat "$out.md" >> "$SUMMARY"
 done
