@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "backends/cpu/concat_norm.h"
 #include "ops/op_test_util.h"
 
 namespace tandem {
@@ -240,6 +241,60 @@ TEST(CpuBackend, BlockedConvLayoutsMatchTheReference) {
     ASSERT_TRUE(got.is_ok()) << got.status().to_string();
     for (size_t i = 0; i < g.outputs.size(); ++i)
       EXPECT_TRUE(optest::all_close((*ref)[i], (*got)[i], g.outputs[i] + (forced ? ", blocked" : ", measured")));
+  }
+}
+
+// Concat along channels -> BatchNormalization (+ Relu) runs as one pass (concat_norm.h): in
+// nChw16c (blocked convs feed it), channels-last (channels not in blocks of 16), and as the two
+// ops (concat-norm off); every output as the reference's, the normalised concat a graph output too.
+TEST(CpuBackend, ConcatNormMatchesTheReference) {
+  auto conv = [](int64_t k) {
+    ir::ConvAttrs a;
+    a.kernel_shape = {k, k}, a.strides = {1, 1}, a.dilations = {1, 1};
+    a.pads = k == 3 ? std::vector<int64_t>{1, 1, 1, 1} : std::vector<int64_t>{0, 0, 0, 0};
+    a.epilogue = {ir::ActKind::kRelu};
+    return a;
+  };
+  struct Case {
+    int64_t c_in, c_a;
+    ir::ActKind act;
+  };
+  for (const Case& k : {Case{16, 32, ir::ActKind::kRelu}, Case{3, 20, ir::ActKind::kNone}}) {
+    const int64_t ct = k.c_in + k.c_a + 16;
+    ir::BatchNormAttrs bn;
+    bn.epilogue = {k.act};
+    const ir::Graph g = GraphBuilder()
+                            .input("x", {2, k.c_in, 9, 9})
+                            .weight("w1", {k.c_a, k.c_in, 3, 3}, -0.3f, 0.3f)
+                            .weight("w2", {16, k.c_a, 1, 1}, -0.3f, 0.3f)
+                            .weight("w3", {8, ct, 1, 1}, -0.3f, 0.3f)
+                            .weight("scale", {ct}, 0.5f, 1.5f)
+                            .weight("bias", {ct}, -0.5f, 0.5f)
+                            .weight("mean", {ct}, -0.5f, 0.5f)
+                            .weight("var", {ct}, 0.5f, 1.5f)
+                            .node("Conv", {"x", "w1"}, {"a"}, conv(3), {{2, k.c_a, 9, 9}})
+                            .node("Conv", {"a", "w2"}, {"b"}, conv(1), {{2, 16, 9, 9}})
+                            .node("Concat", {"x", "a", "b"}, {"cat"}, ir::ConcatAttrs{1}, {{2, ct, 9, 9}})
+                            .node("BatchNormalization", {"cat", "scale", "bias", "mean", "var"}, {"n"}, bn,
+                                  {{2, ct, 9, 9}})
+                            .node("Conv", {"n", "w3"}, {"f"}, conv(1), {{2, 8, 9, 9}})
+                            .output("n").output("f")
+                            .build();
+    ASSERT_EQ(cpu::find_concat_norms(g).size(), 1u);
+    const auto inputs = optest::random_inputs(g);
+    auto ref = optest::run_on("reference", g, inputs);
+    ASSERT_TRUE(ref.is_ok()) << ref.status().to_string();
+    auto cpu = cpu_backend();
+    for (const char* way : {"blocked", "channels-last", "unfused"}) {
+      UnitOptions options;
+      if (std::string(way) == "blocked") options.diagnostics.features_on = {"blocked-layout"};
+      else options.diagnostics.features_off = {"layout-choice"};
+      if (std::string(way) == "unfused") options.diagnostics.features_off.push_back("concat-norm");
+      auto got = optest::run_on(*cpu, g, inputs, options);
+      ASSERT_TRUE(got.is_ok()) << way << ": " << got.status().to_string();
+      for (size_t i = 0; i < g.outputs.size(); ++i)
+        EXPECT_TRUE(optest::all_close((*ref)[i], (*got)[i], g.outputs[i] + ", " + way + ", c_in " + std::to_string(k.c_in)));
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include <dnnl.hpp>
 
+#include "backends/cpu/concat_norm.h"
 #include "backends/cpu/conv_residual.h"
 #include "backends/cpu/cpu_op.h"
 #include "backends/cpu/timed_choice.h"
@@ -205,11 +206,24 @@ Result<std::unique_ptr<CpuExecutable>> build(const ir::Graph& segment, const Uni
   // Conv + residual Add (+ activation) as one primitive where oneDNN has one (conv_residual.h).
   const auto residuals = options.diagnostics.is_off("conv-sum") ? std::map<size_t, cpu::ConvResidual>{}
                                                                  : cpu::find_conv_residuals(segment);
+  // Concat + BatchNormalization (+ Relu) in one pass (concat_norm.h).
+  const auto concat_norms = options.diagnostics.is_off("concat-norm") ? std::map<size_t, size_t>{}
+                                                                       : cpu::find_concat_norms(segment);
   std::vector<bool> done(segment.nodes.size(), false);
   for (size_t i = 0; i < segment.nodes.size(); ++i) {
     if (done[i]) continue;
     const ir::Node& node = segment.nodes[i];
     Status st;
+    if (auto cn = concat_norms.find(i); cn != concat_norms.end()) {
+      Result<bool> fused = false;
+      DNNL_TRY("node '" + node.name + "' (Concat + BatchNormalization)",
+               fused = cpu::compile_concat_norm(*builder, node, segment.nodes[cn->second]));
+      TANDEM_RETURN_IF_ERROR(node_error(node, fused.status()));
+      if (*fused) {
+        done[cn->second] = true;
+        continue;
+      }
+    }
     auto r = residuals.find(i);
     if (r != residuals.end() && ops[i]->op_type == "Conv") {
       Result<bool> fused = false;
