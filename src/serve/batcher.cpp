@@ -32,7 +32,8 @@ struct MicroBatcher::InFlight {
   int64_t rows = 0;
   int64_t padded = 0;
   Clock::time_point submitted;
-  std::vector<Tensor> inputs;  // shares the buffers the engine reads; reused once the batch is out
+  std::vector<Tensor> inputs;  // views of `owners` with the batch's rows: what the engine reads
+  std::vector<Tensor> owners;  // the buffers they lie in, reused once the batch is out
   Status submit_error;  // when not ok, the engine never saw the batch: next() is not called for it
 };
 
@@ -219,7 +220,9 @@ std::unique_ptr<MicroBatcher::InFlight> MicroBatcher::prepare_batch(std::vector<
   for (size_t i = 0; i < like.size(); ++i) {
     Shape s = like[i].shape();
     s[0] = f->padded;
-    Tensor t = take_buffer(s, like[i].dtype());
+    Tensor owner;
+    Tensor t = take_buffer(s, like[i].dtype(), owner);
+    f->owners.push_back(std::move(owner));
     const size_t rb = row_bytes(like[i]);
     auto* dst = static_cast<char*>(t.data());
     for (const Part& p : parts)
@@ -248,29 +251,76 @@ void MicroBatcher::launch_batch(std::unique_ptr<InFlight> f) {
   flight_cv_.notify_one();
 }
 
-Tensor MicroBatcher::take_buffer(const Shape& shape, DType dtype) {
+namespace {
+
+// Whether a buffer of `shape` can hold rows shaped like `like`'s (same dtype and row shape, at
+// least as many rows).
+bool holds(const Tensor& buffer, const Shape& like, DType dtype) {
+  const Shape& s = buffer.shape();
+  return buffer.dtype() == dtype && s.size() == like.size() && s[0] >= like[0] &&
+         std::equal(s.begin() + 1, s.end(), like.begin() + 1);
+}
+
+bool same_kind(const Tensor& a, const Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape().size() == b.shape().size() &&
+         std::equal(a.shape().begin() + 1, a.shape().end(), b.shape().begin() + 1);
+}
+
+}  // namespace
+
+int64_t MicroBatcher::buffer_rows(int64_t rows) const {
+  const int64_t largest = options_.batch_sizes.empty() ? 0 : options_.batch_sizes.back();
+  return std::max({rows, largest, max_batch_.load()});
+}
+
+Tensor MicroBatcher::take_buffer(const Shape& shape, DType dtype, Tensor& owner) {
   {
     std::lock_guard<std::mutex> lock(spare_mu_);
+    auto best = spare_.end();
     for (auto it = spare_.begin(); it != spare_.end(); ++it)
-      if (it->shape() == shape && it->dtype() == dtype) {
-        Tensor t = std::move(*it);
-        spare_.erase(it);
-        return t;
-      }
+      if (holds(*it, shape, dtype) && (best == spare_.end() || it->shape()[0] < best->shape()[0])) best = it;
+    if (best != spare_.end()) {
+      owner = std::move(*best);
+      spare_.erase(best);
+    }
   }
-  return engine_.make_tensor(shape, dtype);
+  if (owner.empty()) {
+    Shape s = shape;
+    s[0] = buffer_rows(shape[0]);
+    owner = engine_.make_tensor(s, dtype);
+  }
+  if (owner.shape() == shape) return owner;
+  // The batch's rows at the front of the buffer; the view keeps the buffer alive.
+  return Tensor::adopt(owner.data(), shape, dtype, [keep = owner](void*) {});
+}
+
+void MicroBatcher::reserve_buffers() {
+  std::vector<Tensor> made;
+  for (const TensorInfo& t : engine_.inputs()) {
+    if (t.shape.empty()) return;
+    for (size_t d = 1; d < t.shape.size(); ++d)
+      if (t.shape[d] < 0) return;  // rows of this input have no fixed shape: allocated as they come
+  }
+  for (int k = 0; k < std::max(1, options_.max_in_flight) + 1; ++k)
+    for (const TensorInfo& t : engine_.inputs()) {
+      Shape s = t.shape;
+      s[0] = buffer_rows(1);
+      made.push_back(engine_.make_tensor(s, t.dtype));
+    }
+  give_back(std::move(made));
 }
 
 void MicroBatcher::give_back(std::vector<Tensor> buffers) {
-  // Enough spares of a shape for every batch in flight and the one forming; more are freed (with a
-  // GPU each is page-locked memory: 38 MB for 64 MobileNetV2 images).
-  const size_t per_shape = static_cast<size_t>(std::max(1, options_.max_in_flight)) + 1;
+  // Enough spares of a kind for every batch in flight, the one formed while they run and the one
+  // forming; more are freed (with a GPU each is page-locked memory: 38 MB for 64 MobileNetV2
+  // images). A batch of fewer rows uses the front of a larger buffer, so batch sizes that vary
+  // (the latency controller's) allocate nothing once these exist.
+  const size_t per_kind = static_cast<size_t>(std::max(1, options_.max_in_flight)) + 2;
   std::lock_guard<std::mutex> lock(spare_mu_);
   for (Tensor& t : buffers) {
-    const size_t same = static_cast<size_t>(std::count_if(spare_.begin(), spare_.end(), [&](const Tensor& s) {
-      return s.shape() == t.shape() && s.dtype() == t.dtype();
-    }));
-    if (same < per_shape) spare_.push_back(std::move(t));
+    const size_t same = static_cast<size_t>(
+        std::count_if(spare_.begin(), spare_.end(), [&](const Tensor& s) { return same_kind(s, t); }));
+    if (same < per_kind) spare_.push_back(std::move(t));
   }
 }
 
@@ -284,7 +334,8 @@ void MicroBatcher::completion_loop() {
     lock.unlock();
     Result<std::vector<Tensor>> outputs = f->submit_error.is_ok() ? engine_.next() : Result<std::vector<Tensor>>(f->submit_error);
     finish_batch(*f, std::move(outputs));
-    give_back(std::move(f->inputs));
+    f->inputs.clear();  // the views go before their buffers are handed out again
+    give_back(std::move(f->owners));
     {
       std::lock_guard<std::mutex> flight(flight_mu_);
       --unfinished_;

@@ -82,6 +82,9 @@ class MicroBatcher {
   Status enqueue(std::vector<Tensor> inputs, Completion done, std::vector<OutputDestination> destinations = {});
   // Changes max_batch and max_delay_us for the batches formed from now on (the latency controller).
   void set_limits(int64_t max_batch, int64_t max_delay_us);
+  // Allocates the batch buffers now (max_in_flight + 1 per input, each for the largest batch),
+  // when every input's rows have a fixed shape: so that serving allocates no page-locked memory.
+  void reserve_buffers();
   int64_t max_batch() const { return max_batch_.load(); }
   int64_t max_delay_us() const { return max_delay_us_.load(); }
   // Rows enqueued since start (the offered load) and rows waiting for a batch now.
@@ -112,8 +115,11 @@ class MicroBatcher {
   // The request's output tensors, shaped like the batch's `outputs` with its rows (r.error on failure).
   void allocate_outputs(Request& r, const std::vector<Tensor>& outputs);
   int64_t padded_rows(int64_t rows) const;
-  // A batch input buffer of this shape: a spare one, else Engine::make_tensor.
-  Tensor take_buffer(const Shape& shape, DType dtype);
+  // A batch input of this shape: the front rows of a spare buffer (the smallest that holds it),
+  // else of a new one from Engine::make_tensor with buffer_rows() rows; `owner` gets the buffer.
+  Tensor take_buffer(const Shape& shape, DType dtype, Tensor& owner);
+  // Rows a new batch buffer gets: enough for the largest batch, so one kind serves every size.
+  int64_t buffer_rows(int64_t rows) const;
   // Buffers the engine is done with (their batch came out of next()) go back for reuse.
   void give_back(std::vector<Tensor> buffers);
 

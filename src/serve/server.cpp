@@ -142,6 +142,7 @@ class ServerImpl final : public Server {
     }
     std::vector<int64_t> sizes = options_.batcher.batch_sizes;
     if (sizes.empty()) sizes = {1, options_.batcher.max_batch};
+    if (fixed) batcher_->reserve_buffers();  // page-locked with a GPU: allocated now, not while serving
     for (int64_t b : fixed ? sizes : std::vector<int64_t>{}) {
       if (stopped_) break;
       std::vector<Tensor> inputs;

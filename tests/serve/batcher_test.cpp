@@ -2,6 +2,7 @@
 // request answered with another's rows, a lost row or a reordered row shows.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -175,6 +176,29 @@ TEST(BatcherTest, BatchBuffersAreReused) {
   }
   EXPECT_EQ(engine.sizes().size(), 30u);
   EXPECT_LE(engine.made_.load(), 2);
+}
+
+// Batches of every padded size use the front of one buffer kind: sizes that vary (the latency
+// controller's) allocate no buffer of their own, and reserve_buffers() allocates them all first.
+TEST(BatcherTest, BatchesOfEverySizeShareBuffers) {
+  for (bool reserve : {false, true}) {
+    FakeEngine engine;
+    MicroBatcher b(engine, {.max_batch = 8, .max_delay_us = 0, .max_queue = 16, .batch_sizes = {1, 2, 4, 8}}, nullptr);
+    if (reserve) b.reserve_buffers();
+    const int reserved = engine.made_.load();
+    EXPECT_EQ(reserved, reserve ? 3 : 0);  // max_in_flight 2, + 1
+    for (int i = 0; i < 40; ++i) {
+      Waiter w;
+      const int64_t rows = 1 + (i * 5) % 8;
+      ASSERT_TRUE(b.enqueue({rows_from(static_cast<float>(i) * 16, rows)}, w.completion()).is_ok());
+      expect_outputs(w.future.get(), static_cast<float>(i) * 16, rows);
+    }
+    EXPECT_EQ(engine.made_.load(), reserve ? reserved : 1) << (reserve ? "reserved" : "not reserved");
+    std::vector<int64_t> sizes = engine.sizes();
+    std::sort(sizes.begin(), sizes.end());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    EXPECT_EQ(sizes, (std::vector<int64_t>{1, 2, 4, 8}));
+  }
 }
 
 // The gather shared out over helper threads (copy_split_bytes tiny, so every batch is): still every
