@@ -81,8 +81,7 @@ Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done, std::v
   r->done = std::move(done);
   r->destinations = std::move(destinations);
   r->arrival = Clock::now();
-  bool wake = false, became_full = false;
-  const int64_t r_rows = r->rows;
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return unavailable("the server is shutting down");
@@ -96,13 +95,8 @@ Status MicroBatcher::enqueue(std::vector<Tensor> inputs, Completion done, std::v
     // The batch thread waits for a first request, then for a full batch (or the delay): waking it
     // for every request in between cost a context switch per request.
     wake = queue_.size() == 1 || queued_rows_ >= max_batch_.load();
-    became_full = queued_rows_ - r_rows < max_batch_.load() && queued_rows_ >= max_batch_.load();
   }
   if (wake) queue_cv_.notify_one();
-  if (became_full && options_.form_while_busy) {  // the batch thread may be waiting for a slot: it can form this batch meanwhile
-    std::lock_guard<std::mutex> flight(flight_mu_);
-    slot_cv_.notify_one();
-  }
   return Status::ok();
 }
 
@@ -138,49 +132,23 @@ int64_t MicroBatcher::padded_rows(int64_t rows) const {
 }
 
 void MicroBatcher::batch_loop() {
-  const int max_in_flight = std::max(1, options_.max_in_flight);
   for (;;) {
-    std::unique_ptr<InFlight> ready;
     {
-      // While max_in_flight batches run, a batch whose rows are all queued already cannot grow:
-      // it is formed and copied now, so that the copy overlaps the engine's work (at 224x224 fp32
-      // it takes about as long as an H200 runs the batch), and goes when a slot frees.
       std::unique_lock<std::mutex> flight(flight_mu_);
-      const bool ahead = options_.form_while_busy;
-      slot_cv_.wait(flight, [&] {
-        return unfinished_ < max_in_flight || (ahead && rows_queued_.load() >= max_batch_.load());
-      });
-      if (unfinished_ >= max_in_flight) {
-        flight.unlock();
-        std::vector<Part> parts;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          if (queued_rows_ >= max_batch_.load() && !queue_.empty()) {
-            parts = take_batch();
-            rows_queued_ = queued_rows_;
-            if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
-          }
-        }
-        if (!parts.empty()) ready = prepare_batch(std::move(parts));
-        flight.lock();
-        slot_cv_.wait(flight, [&] { return unfinished_ < max_in_flight; });
-      }
+      slot_cv_.wait(flight, [&] { return unfinished_ < std::max(1, options_.max_in_flight); });
     }
-    if (!ready) {
-      std::unique_lock<std::mutex> lock(mu_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) break;  // stopping, and nothing left
-      // Only this thread removes from the queue, so the front stays while we wait.
-      const auto deadline = queue_.front().request->arrival + std::chrono::microseconds(max_delay_us_.load());
-      while (!stopping_ && !draining_ && queued_rows_ < max_batch_.load() && Clock::now() < deadline)
-        queue_cv_.wait_until(lock, deadline);
-      std::vector<Part> parts = take_batch();
-      rows_queued_ = queued_rows_;
-      if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
-      lock.unlock();
-      ready = prepare_batch(std::move(parts));
-    }
-    launch_batch(std::move(ready));
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) break;  // stopping, and nothing left
+    // Only this thread removes from the queue, so the front stays while we wait.
+    const auto deadline = queue_.front().request->arrival + std::chrono::microseconds(max_delay_us_.load());
+    while (!stopping_ && !draining_ && queued_rows_ < max_batch_.load() && Clock::now() < deadline)
+      queue_cv_.wait_until(lock, deadline);
+    std::vector<Part> parts = take_batch();
+    rows_queued_ = queued_rows_;
+    if (metrics_) metrics_->set_queue_depth(static_cast<int64_t>(queue_.size()));
+    lock.unlock();
+    submit_batch(std::move(parts));
   }
   {
     std::lock_guard<std::mutex> lock(flight_mu_);
@@ -210,7 +178,7 @@ std::vector<MicroBatcher::Part> MicroBatcher::take_batch() {
   return parts;
 }
 
-std::unique_ptr<MicroBatcher::InFlight> MicroBatcher::prepare_batch(std::vector<Part> parts) {
+void MicroBatcher::submit_batch(std::vector<Part> parts) {
   auto f = std::make_unique<InFlight>();
   for (const Part& p : parts) f->rows += p.rows;
   f->padded = padded_rows(f->rows);
@@ -233,16 +201,12 @@ std::unique_ptr<MicroBatcher::InFlight> MicroBatcher::prepare_batch(std::vector<
     inputs.push_back(std::move(t));
   }
   copier_->copy(copies);
-  f->parts = std::move(parts);
-  f->inputs = std::move(inputs);
-  return f;
-}
-
-void MicroBatcher::launch_batch(std::unique_ptr<InFlight> f) {
   f->submitted = Clock::now();
-  for (const Part& p : f->parts)
+  for (const Part& p : parts)
     if (!p.request->first_submit) p.request->first_submit = f->submitted;
-  f->submit_error = engine_.submit(f->inputs);
+  f->parts = std::move(parts);
+  f->inputs = inputs;
+  f->submit_error = engine_.submit(std::move(inputs));
   {
     std::lock_guard<std::mutex> lock(flight_mu_);
     flight_.push_back(std::move(f));
@@ -311,11 +275,10 @@ void MicroBatcher::reserve_buffers() {
 }
 
 void MicroBatcher::give_back(std::vector<Tensor> buffers) {
-  // Enough spares of a kind for every batch in flight, the one formed while they run and the one
-  // forming; more are freed (with a GPU each is page-locked memory: 38 MB for 64 MobileNetV2
+  // Enough spares of a kind for every batch in flight and the one forming; more are freed (with a GPU each is page-locked memory: 38 MB for 64 MobileNetV2
   // images). A batch of fewer rows uses the front of a larger buffer, so batch sizes that vary
   // (the latency controller's) allocate nothing once these exist.
-  const size_t per_kind = static_cast<size_t>(std::max(1, options_.max_in_flight)) + 2;
+  const size_t per_kind = static_cast<size_t>(std::max(1, options_.max_in_flight)) + 1;
   std::lock_guard<std::mutex> lock(spare_mu_);
   for (Tensor& t : buffers) {
     const size_t same = static_cast<size_t>(

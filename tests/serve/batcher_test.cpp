@@ -186,7 +186,7 @@ TEST(BatcherTest, BatchesOfEverySizeShareBuffers) {
     MicroBatcher b(engine, {.max_batch = 8, .max_delay_us = 0, .max_queue = 16, .batch_sizes = {1, 2, 4, 8}}, nullptr);
     if (reserve) b.reserve_buffers();
     const int reserved = engine.made_.load();
-    EXPECT_EQ(reserved, reserve ? 3 : 0);  // max_in_flight 2, + 1
+    EXPECT_EQ(reserved, reserve ? BatcherOptions{}.max_in_flight + 1 : 0);
     for (int i = 0; i < 40; ++i) {
       Waiter w;
       const int64_t rows = 1 + (i * 5) % 8;
@@ -348,91 +348,6 @@ TEST(BatcherTest, RequestsGatherWhileTheEngineIsBusy) {
   }
   EXPECT_EQ(engine.max_outstanding(), 1);
   EXPECT_LT(engine.sizes().size(), 16u);  // 16 back-to-back requests, 2 ms a batch: they gathered
-}
-
-// An engine that holds every batch until release(): submit() returns at once, next() waits.
-class GatedEngine : public FakeEngine {
- public:
-  Status submit(std::vector<Tensor> inputs) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++submitted_;
-    todo_.push_back(std::move(inputs));
-    return Status::ok();
-  }
-  Result<std::vector<Tensor>> next() override {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return released_ && !todo_.empty(); });
-    std::vector<Tensor> in = std::move(todo_.front());
-    todo_.pop_front();
-    lock.unlock();
-    return run(in);
-  }
-  void release() {
-    std::lock_guard<std::mutex> lock(mu_);
-    released_ = true;
-    cv_.notify_all();
-  }
-  int submitted() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return submitted_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::vector<Tensor>> todo_;
-  int submitted_ = 0;
-  bool released_ = false;
-};
-
-// While max_in_flight batches are in the engine, a full batch is taken from the queue (and its rows
-// copied) before a slot frees, and goes when one does.
-TEST(BatcherTest, FullBatchIsFormedWhileTheEngineIsBusy) {
-  GatedEngine engine;
-  MicroBatcher b(engine, {.max_batch = 4, .max_delay_us = 0, .max_queue = 64, .max_in_flight = 1, .batch_sizes = {}},
-                 nullptr);
-  std::vector<std::unique_ptr<Waiter>> w;
-  auto add = [&](float base, int64_t rows) {
-    w.push_back(std::make_unique<Waiter>());
-    ASSERT_TRUE(b.enqueue({rows_from(base, rows)}, w.back()->completion()).is_ok());
-  };
-  auto wait_for = [](auto done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    return done();
-  };
-  add(0, 4);  // the first batch, held in the engine
-  ASSERT_TRUE(wait_for([&] { return engine.submitted() == 1 && b.rows_queued() == 0; }));
-  for (int i = 0; i < 3; ++i) add(100 + 8 * static_cast<float>(i), 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(b.rows_queued(), 3);  // not full: these wait for more rows or a slot
-  add(200, 1);
-  EXPECT_TRUE(wait_for([&] { return b.rows_queued() == 0; })) << "the full batch stayed in the queue";
-  EXPECT_EQ(engine.submitted(), 1);  // ... and was not sent: the slot is taken
-  engine.release();
-  expect_outputs(w[0]->future.get(), 0, 4);
-  for (int i = 0; i < 3; ++i) expect_outputs(w[1 + static_cast<size_t>(i)]->future.get(), 100 + 8 * static_cast<float>(i), 1);
-  expect_outputs(w[4]->future.get(), 200, 1);
-  EXPECT_EQ(engine.submitted(), 2);
-  EXPECT_EQ(engine.sizes(), (std::vector<int64_t>{4, 4}));
-}
-
-// form_while_busy off: the full batch stays queued until the slot frees (the behaviour before).
-TEST(BatcherTest, WithFormWhileBusyOffAFullBatchWaitsForTheSlot) {
-  GatedEngine engine;
-  MicroBatcher b(engine, {.max_batch = 4, .max_delay_us = 0, .max_queue = 64, .max_in_flight = 1, .batch_sizes = {},
-                          .form_while_busy = false},
-                 nullptr);
-  std::vector<std::unique_ptr<Waiter>> w;
-  for (int i = 0; i < 2; ++i) {
-    w.push_back(std::make_unique<Waiter>());
-    ASSERT_TRUE(b.enqueue({rows_from(100 * static_cast<float>(i), 4)}, w.back()->completion()).is_ok());
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(engine.submitted(), 1);
-  EXPECT_EQ(b.rows_queued(), 4);
-  engine.release();
-  for (int i = 0; i < 2; ++i) expect_outputs(w[static_cast<size_t>(i)]->future.get(), 100 * static_cast<float>(i), 4);
 }
 
 // Many threads, random row counts (some larger than a batch), distinct values per request: every

@@ -92,7 +92,7 @@ struct ServeOptions {
   double max_body_mb = 64;
   int timeout_s = 30;
   int max_connections = 128;
-  int max_in_flight = 2;           // batches in the engine at once; the next one gathers meanwhile
+  int max_in_flight = 3;           // batches in the engine at once; the next one gathers meanwhile
   std::vector<std::string> disabled_passes;  // --disable-pass (EngineOptions::disabled_passes)
   std::string shared_memory = "auto";  // Triton's system shared memory: on, off, auto (on for a loopback host)
 };

@@ -112,7 +112,6 @@ Status run_serve(const ServeOptions& o) {
   so.batcher.max_queue = o.max_queue;
   so.batcher.max_in_flight = o.max_in_flight;
   so.batcher.batch_sizes = sizes;
-  so.batcher.form_while_busy = !eo.diagnostics.is_off("form-while-busy");  // TANDEM_OFF=form-while-busy
   // Shared memory is for clients on this machine; a server reachable from others keeps it off
   // unless told (a remote client could otherwise map this machine's shared memory objects).
   so.shared_memory = o.shared_memory == "on" || (o.shared_memory == "auto" && serve::is_loopback_host(o.host));
