@@ -48,13 +48,31 @@ convolution_forward::primitive_desc conv_pd(SegmentBuilder& b, const ir::Node& n
     if (b.shape(x)[1] % 16 == 0) xmd = blocked(to_dims(b.shape(x)));
     if (!dst && ydims[1] % 16 == 0) ymd = blocked(ydims);
   }
-  convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, xmd, any_md(wdims), bias_md, ymd,
-                              ints_or(a.strides, sp, 1), onednn_dilations(a.dilations, sp), pads_begin(a.pads, sp),
-                              pads_end(a.pads, sp));
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
+  auto make = [&](const Md& xm, const Md& ym) {
+    convolution_forward::desc d(dnnl::prop_kind::forward_inference, algorithm, xm, any_md(wdims), bias_md, ym,
+                                ints_or(a.strides, sp, 1), onednn_dilations(a.dilations, sp), pads_begin(a.pads, sp),
+                                pads_end(a.pads, sp));
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    return convolution_forward::primitive_desc(d, attr, b.engine());
+  };
   *wdims_out = wdims;
-  return convolution_forward::primitive_desc(d, attr, b.engine());
+  // Channels-last: left to oneDNN, a grouped (not depthwise) conv takes the blocked layout while
+  // the convs around it take channels-last, and each costs a reorder in and out (8% of
+  // ResNeXt-50's kernel time at b16). Its jit kernel reads channels-last too, 5-10% slower than
+  // blocked but without the reorders; where oneDNN has only its reference kernel so, as it picks.
+  // Only convs with a spatial kernel: EfficientViT's grouped 1x1 convs read 5-6% slower so in
+  // one run (within that run's noise), and no zoo model gains there.
+  const bool grouped = a.group > 1 && ws[1] > 1 && ws.size() == 4 && ws[2] * ws[3] > 1;
+  if (!b.blocked_convs() && sp == 2 && grouped && !b.diagnostics().is_off("grouped-nhwc")) {
+    const auto nhwc = [](const Dims& dims) { return Md(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::nhwc); };
+    try {
+      auto pd = make(nhwc(to_dims(b.shape(x))), dst ? *dst : nhwc(ydims));
+      if (!is_reference_impl(pd)) return pd;
+    } catch (const dnnl::error&) {  // no kernel for it so: as oneDNN picks
+    }
+  }
+  return make(xmd, ymd);
 }
 
 // Adds the primitive's step, writing `dst`.
