@@ -193,7 +193,10 @@ TEST(BatcherTest, BatchesOfEverySizeShareBuffers) {
       ASSERT_TRUE(b.enqueue({rows_from(static_cast<float>(i) * 16, rows)}, w.completion()).is_ok());
       expect_outputs(w.future.get(), static_cast<float>(i) * 16, rows);
     }
-    EXPECT_EQ(engine.made_.load(), reserve ? reserved : 1) << (reserve ? "reserved" : "not reserved");
+    // Not reserved: one buffer, or two when a request's batch forms before the last batch's buffer
+    // is back (its completion runs first); one per size (4) would be the old way.
+    if (reserve) EXPECT_EQ(engine.made_.load(), reserved);
+    else EXPECT_LE(engine.made_.load(), 2);
     std::vector<int64_t> sizes = engine.sizes();
     std::sort(sizes.begin(), sizes.end());
     sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
